@@ -1,0 +1,178 @@
+"""Settings classes: the only place jaki reads environment variables."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("JAKI_INSTANCE_DIR", BASE_DIR / "instance"))
+
+# Development-only keys: Production refuses to start while any of these is in use.
+DEV_SECRET = "dev-only-secret-not-for-production-0000000000"  # noqa: S105 - refused by Production.check
+DEV_NIK_KEY = "ZGV2LW9ubHktbmlrLWtleS1ub3QtZm9yLXByb2R1Y3Q="  # base64 of 32 bytes
+DEV_HMAC_KEY = "dev-only-hmac-key-not-for-production"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Shared defaults. Every variable documented in README.md's configuration table."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = _env("JAKI_SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jaki.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL")  # None: embedded default (no Redis)
+
+    # Jobs: "inline" runs them in-process after commit; "rq" enqueues on Redis.
+    JOBS_BACKEND = _env("JAKI_JOBS_BACKEND", "inline")
+    JOBS_DEFAULT_TIMEOUT = _env_int("JAKI_JOBS_TIMEOUT", 120)
+
+    # Tokens
+    JWT_SECRET_KEY = _env("JAKI_JWT_SECRET_KEY", DEV_SECRET)
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(seconds=_env_int("JAKI_ACCESS_TOKEN_SECONDS", 15 * 60))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(seconds=_env_int("JAKI_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600))
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+    FRESH_TOKEN_MINUTES = _env_int("JAKI_FRESH_TOKEN_MINUTES", 10)
+
+    # Personal data protection: NIK encrypted with AES-GCM, looked up by HMAC blind index.
+    NIK_ENCRYPTION_KEY = _env("JAKI_NIK_ENCRYPTION_KEY", DEV_NIK_KEY)
+    NIK_HMAC_KEY = _env("JAKI_NIK_HMAC_KEY", DEV_HMAC_KEY)
+
+    # Passwords (argon2id). Raising these rehashes on next login.
+    ARGON2_TIME_COST = _env_int("JAKI_ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("JAKI_ARGON2_MEMORY_KIB", 64 * 1024)
+    ARGON2_PARALLELISM = _env_int("JAKI_ARGON2_PARALLELISM", 1)
+
+    # Login protection
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
+    RATELIMIT_ENABLED = _env_bool("JAKI_RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_PER_CLIENT = _env("JAKI_LOGIN_RATE_PER_CLIENT", "30 per minute")
+    LOGIN_RATE_PER_NIK = _env("JAKI_LOGIN_RATE_PER_NIK", "10 per minute")
+    LOGIN_LOCKOUT_THRESHOLD = _env_int("JAKI_LOGIN_LOCKOUT_THRESHOLD", 5)
+    LOGIN_LOCKOUT_BASE_SECONDS = _env_int("JAKI_LOGIN_LOCKOUT_BASE_SECONDS", 60)
+    LOGIN_LOCKOUT_MAX_SECONDS = _env_int("JAKI_LOGIN_LOCKOUT_MAX_SECONDS", 3600)
+
+    # Phone verification
+    OTP_TTL_SECONDS = _env_int("JAKI_OTP_TTL_SECONDS", 300)
+    OTP_MAX_ATTEMPTS = _env_int("JAKI_OTP_MAX_ATTEMPTS", 5)
+    OTP_RESEND_SECONDS = _env_int("JAKI_OTP_RESEND_SECONDS", 60)
+    SMS_BACKEND = _env("JAKI_SMS_BACKEND", "record")
+    SMS_HTTP_URL = _env("JAKI_SMS_HTTP_URL")
+    SMS_HTTP_TOKEN = _env("JAKI_SMS_HTTP_TOKEN")
+
+    # Population registry (Dukcapil): "local" answers from demo residents in the database.
+    DUKCAPIL_BACKEND = _env("JAKI_DUKCAPIL_BACKEND", "local")
+    DUKCAPIL_URL = _env("JAKI_DUKCAPIL_URL")
+    DUKCAPIL_TOKEN = _env("JAKI_DUKCAPIL_TOKEN")
+
+    # Push notifications
+    PUSH_BACKEND = _env("JAKI_PUSH_BACKEND", "record")
+    FCM_PROJECT_ID = _env("JAKI_FCM_PROJECT_ID")
+    FCM_CREDENTIALS_FILE = _env("JAKI_FCM_CREDENTIALS_FILE")
+    FCM_URL = _env("JAKI_FCM_URL")
+    FCM_IID_URL = _env("JAKI_FCM_IID_URL")
+
+    # Photos: local directory on the embedded default, S3-compatible storage in production.
+    STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")
+    STORAGE_LOCAL_ROOT = _env("JAKI_STORAGE_LOCAL_ROOT", str(INSTANCE_DIR / "media"))
+    S3_BUCKET = _env("JAKI_S3_BUCKET")
+    S3_ENDPOINT_URL = _env("JAKI_S3_ENDPOINT_URL")
+    S3_REGION = _env("JAKI_S3_REGION")
+    S3_ACCESS_KEY_ID = _env("JAKI_S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("JAKI_S3_SECRET_ACCESS_KEY")
+    S3_PUBLIC_BASE_URL = _env("JAKI_S3_PUBLIC_BASE_URL")
+
+    # Demo and areas data
+    SHARED_DATA_DIR = _env("JAKI_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data"))
+
+    # API docs
+    API_TITLE = "jaki API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    OPENAPI_REDOC_PATH = None
+    MAX_CONTENT_LENGTH = _env_int("JAKI_MAX_CONTENT_LENGTH", 45 * 1024 * 1024)
+    JSON_SORT_KEYS = False
+    LOG_LEVEL = _env("JAKI_LOG_LEVEL", "INFO")
+    CORS_ORIGINS = _env("JAKI_CORS_ORIGINS", "")
+
+
+class Development(Config):
+    """The embedded default: SQLite under instance/, jobs in-process, recording senders."""
+
+    ENV_NAME = "development"
+    DEBUG = False  # the Werkzeug debugger is never on, even locally: it executes code
+
+
+class Testing(Config):
+    """The test suite: a throwaway database, fast password hashing, services from TEST_* variables."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+    REDIS_URL = _env("TEST_REDIS_URL")
+    RATELIMIT_STORAGE_URI = _env("TEST_REDIS_URL") or "memory://"
+    JOBS_BACKEND = "rq" if _env("TEST_REDIS_URL") else "inline"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    STORAGE_LOCAL_ROOT = str(INSTANCE_DIR / "test-media")
+
+
+class Production(Config):
+    """PostgreSQL, Redis, rq workers. Refuses to start with a default or missing secret."""
+
+    ENV_NAME = "production"
+    JOBS_BACKEND = _env("JAKI_JOBS_BACKEND", "rq")
+    PUSH_BACKEND = _env("JAKI_PUSH_BACKEND", "fcm")
+    STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "s3")
+
+    @classmethod
+    def check(cls) -> None:
+        problems = []
+        for name, dev_value in (
+            ("SECRET_KEY", DEV_SECRET),
+            ("JWT_SECRET_KEY", DEV_SECRET),
+            ("NIK_ENCRYPTION_KEY", DEV_NIK_KEY),
+            ("NIK_HMAC_KEY", DEV_HMAC_KEY),
+        ):
+            value = getattr(cls, name)
+            if not value or value == dev_value or len(value) < 32:
+                problems.append(f"{name} is missing, a development default or shorter than 32 characters")
+        if not _env("DATABASE_URL") or cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            problems.append("DATABASE_URL must point at PostgreSQL")
+        if not cls.REDIS_URL:
+            problems.append("REDIS_URL is required")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    name = name or _env("JAKI_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"JAKI_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,95 @@
+"""jaki: one NIK account for a Jakarta resident's public services, reports and notifications."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def create_app(config=None) -> Flask:
+    """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
+    from config import INSTANCE_DIR, Production, get_config
+    from jaki import cli, errors, extensions, health
+    from jaki.logging import configure_logging
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    overrides = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = None
+    settings = get_config(config) if config is None or isinstance(config, str) else config
+    if settings is Production or (isinstance(settings, type) and issubclass(settings, Production)):
+        settings.check()
+    app.config.from_object(settings)
+    app.config.update(overrides)
+    app.config["JAKI_ENV"] = settings.ENV_NAME
+    configure_logging(app.config["LOG_LEVEL"])
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+
+    _init_redis(app)
+    extensions.db.init_app(app)
+    with app.app_context():
+        _tune_engine(extensions.db.engine)
+    extensions.migrate.init_app(app, extensions.db, directory=str(_migrations_dir()))
+    extensions.jwt.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    extensions.limiter.init_app(app)
+    extensions.api.init_app(app)
+    errors.register_error_handlers(app)
+    # smorest registered its own HTTPException handler during init_app; ours (same envelope) is set after.
+
+    from jaki.auth.tokens import register_jwt_callbacks
+
+    register_jwt_callbacks(extensions.jwt)
+    _register_blueprints(app)
+    app.register_blueprint(health.blp)
+    cli.register(app)
+    return app
+
+
+def _tune_engine(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    # pysqlite's own transaction handling breaks SAVEPOINTs and SELECT ... FOR UPDATE semantics;
+    # let SQLAlchemy emit BEGIN itself (the documented recipe), and make SQLite behave like a server.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _migrations_dir():
+    from config import BASE_DIR
+
+    return BASE_DIR / "migrations"
+
+
+def _init_redis(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    if url:
+        import redis
+
+        app.extensions["jaki.redis"] = redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        )
+    else:
+        app.extensions["jaki.redis"] = None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from jaki.auth.routes import admin_blp, auth_blp, me_blp
+    from jaki.extensions import api
+
+    for blp in (auth_blp, me_blp, admin_blp):
+        api.register_blueprint(blp)

@@ -1,0 +1,1 @@
+"""The registry of Jakarta agencies (dinas, badan) and their integration health."""

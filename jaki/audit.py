@@ -1,0 +1,43 @@
+"""Audit trail of access to other people's personal data (UU PDP: who, whose, what, when, why)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import has_request_context, request
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jaki.db import Base, utcnow
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    subject_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))  # e.g. "user.read", "user.nik.reveal"
+    fields: Mapped[str | None] = mapped_column(String(300))  # comma-separated names, never values
+    reason: Mapped[str | None] = mapped_column(Text)
+    lawful_basis: Mapped[str] = mapped_column(String(30), default="public_duty")
+    client: Mapped[str | None] = mapped_column(String(60))
+
+
+def record(session, *, actor, subject_id: str | None, action: str, fields=(), reason: str | None = None,
+           lawful_basis: str = "public_duty") -> AuditEntry:
+    """Add an audit row to the caller's transaction (so a read that fails to audit is not served)."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        actor_role=getattr(actor, "role", None),
+        subject_id=subject_id,
+        action=action,
+        fields=",".join(fields) or None,
+        reason=reason,
+        lawful_basis=lawful_basis,
+        client=(request.remote_addr if has_request_context() else None),
+    )
+    session.add(entry)
+    return entry

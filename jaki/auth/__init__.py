@@ -1,0 +1,1 @@
+"""Identity: NIK accounts, tokens, roles, personal-data protection."""

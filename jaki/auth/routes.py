@@ -1,0 +1,206 @@
+"""Identity endpoints: /auth (register, OTP, login, refresh, logout), /me, /admin (staff, audit)."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from sqlalchemy import select
+
+from jaki.api import API_PREFIX, Blueprint, decode_cursor, encode_cursor
+from jaki.audit import AuditEntry
+from jaki.auth import operations
+from jaki.auth.crypto import cipher
+from jaki.auth.permissions import login_required, roles_required
+from jaki.auth.schemas import (
+    AccessTokenSchema,
+    AuditPageSchema,
+    AuditQueryArgsSchema,
+    LoginSchema,
+    LogoutSchema,
+    MePatchSchema,
+    MeSchema,
+    NikRevealSchema,
+    NikSchema,
+    OtpVerifySchema,
+    PasswordChangeSchema,
+    PasswordSchema,
+    PersonSchema,
+    RegisteredSchema,
+    RegisterSchema,
+    StaffCreateSchema,
+    StatusSchema,
+    TokenPairSchema,
+)
+from jaki.extensions import db, limiter
+
+auth_blp = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth", description="Akun dan token")
+me_blp = Blueprint("me", __name__, url_prefix=f"{API_PREFIX}/me", description="Akun saya")
+admin_blp = Blueprint("admin", __name__, url_prefix=f"{API_PREFIX}/admin", description="Administrasi")
+
+
+def _nik_key() -> str:
+    """Rate-limit key per NIK, hashed: limiter storage (Redis) must never hold a NIK."""
+    body = request.get_json(silent=True) or {}
+    nik = str(body.get("nik", ""))[:32]
+    return "nik:" + cipher().blind_index(nik, "ratelimit")
+
+
+def _client_rate() -> str:
+    return current_app.config["LOGIN_RATE_PER_CLIENT"]
+
+
+def _nik_rate() -> str:
+    return current_app.config["LOGIN_RATE_PER_NIK"]
+
+
+@auth_blp.route("/register", methods=["POST"])
+@limiter.limit(_client_rate)
+@auth_blp.arguments(RegisterSchema)
+@auth_blp.response(201, RegisteredSchema)
+def register(data):
+    """Open an account with a NIK; a one-time code is sent to the phone."""
+    user = operations.register(**data)
+    return {"user_id": user.id, "status": user.status, "otp_sent_to": user.phone_masked}
+
+
+@auth_blp.route("/otp/verify", methods=["POST"])
+@limiter.limit(_client_rate)
+@limiter.limit(_nik_rate, key_func=_nik_key)
+@auth_blp.arguments(OtpVerifySchema)
+@auth_blp.response(200, StatusSchema)
+def verify_otp(data):
+    """Verify the phone with the one-time code; the account becomes active."""
+    user = operations.verify_phone(data["nik"], data["code"])
+    return {"status": user.status}
+
+
+@auth_blp.route("/otp/resend", methods=["POST"])
+@limiter.limit(_client_rate)
+@limiter.limit(_nik_rate, key_func=_nik_key)
+@auth_blp.arguments(NikSchema)
+@auth_blp.response(202, StatusSchema)
+def resend_otp(data):
+    """Send a new code if an unverified account exists (the answer never says whether it does)."""
+    operations.resend_otp(data["nik"])
+    return {"status": "accepted"}
+
+
+@auth_blp.route("/login", methods=["POST"])
+@limiter.limit(_client_rate)
+@limiter.limit(_nik_rate, key_func=_nik_key)
+@auth_blp.arguments(LoginSchema)
+@auth_blp.response(200, TokenPairSchema)
+def login(data):
+    """Log in with NIK and password: a short-lived access token and a refresh token."""
+    return operations.login(data["nik"], data["password"])
+
+
+@auth_blp.route("/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@auth_blp.response(200, TokenPairSchema)
+def refresh():
+    """Exchange the refresh token (in the Authorization header) for a new pair; the old one is spent."""
+    from jaki.auth.tokens import rotate
+
+    pair = rotate(get_jwt(), current_user)
+    db.session.commit()
+    return pair
+
+
+@auth_blp.route("/reauthenticate", methods=["POST"])
+@login_required()
+@auth_blp.arguments(PasswordSchema)
+@auth_blp.response(200, AccessTokenSchema)
+def reauthenticate(data):
+    """Re-enter the password for a fresh access token (needed to see the full NIK or change the password)."""
+    return operations.reauthenticate(current_user, data["password"])
+
+
+@auth_blp.route("/logout", methods=["POST"])
+@login_required()
+@auth_blp.arguments(LogoutSchema)
+@auth_blp.response(204)
+def logout(data):
+    """Revoke the access token and this login's refresh tokens."""
+    operations.logout(get_jwt(), data.get("refresh_token"))
+
+
+@me_blp.route("", methods=["GET"])
+@login_required()
+@me_blp.response(200, MeSchema)
+def get_me():
+    """My account (NIK masked)."""
+    return current_user
+
+
+@me_blp.route("", methods=["PATCH"])
+@login_required()
+@me_blp.arguments(MePatchSchema)
+@me_blp.response(200, MeSchema)
+def patch_me(data):
+    """Change my email or home kelurahan (identity fields come from Dukcapil and cannot be edited)."""
+    return operations.update_profile(current_user, data)
+
+
+@me_blp.route("/nik", methods=["GET"])
+@login_required(fresh=True)
+@me_blp.response(200, NikRevealSchema)
+def reveal_nik():
+    """My full NIK: needs a fresh token (log in or re-authenticate within the last minutes)."""
+    return {"nik": current_user.nik}
+
+
+@me_blp.route("/password", methods=["POST"])
+@login_required(fresh=True)
+@me_blp.arguments(PasswordChangeSchema)
+@me_blp.response(200, TokenPairSchema)
+def change_password(data):
+    """Change my password: every other session is logged out; this one gets new tokens."""
+    return operations.change_password(current_user, data["current_password"], data["new_password"])
+
+
+@me_blp.route("/data-export", methods=["GET"])
+@login_required(fresh=True)
+@me_blp.response(200)
+def data_export():
+    """Everything jaki holds about me, as JSON (UU PDP right of access)."""
+    return operations.data_export(current_user)
+
+
+@admin_blp.route("/staff", methods=["POST"])
+@roles_required("admin")
+@admin_blp.arguments(StaffCreateSchema)
+@admin_blp.response(201, PersonSchema)
+def create_staff(data):
+    """Create an officer, agency admin or admin account."""
+    return operations.create_staff(**data)
+
+
+@admin_blp.route("/users/<string:user_id>", methods=["GET"])
+@roles_required("officer", "agency_admin", "admin")
+@admin_blp.doc(parameters=[{"in": "header", "name": "X-Access-Reason", "required": True,
+                            "schema": {"type": "string"}, "description": "Why you need this person's data"}])
+@admin_blp.response(200, PersonSchema)
+def read_person(user_id):
+    """Read a person's account data (audited: who, whose, what, when, why)."""
+    return operations.read_person(current_user, user_id, request.headers.get("X-Access-Reason"))
+
+
+@admin_blp.route("/audit", methods=["GET"])
+@roles_required("admin")
+@admin_blp.arguments(AuditQueryArgsSchema, location="query")
+@admin_blp.response(200, AuditPageSchema)
+def audit_log(args):
+    """The personal-data access log, newest first."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if args["subject_id"]:
+        query = query.where(AuditEntry.subject_id == args["subject_id"])
+    if args["actor_id"]:
+        query = query.where(AuditEntry.actor_id == args["actor_id"])
+    cursor = decode_cursor(args["cursor"])
+    if cursor:
+        query = query.where(AuditEntry.id < int(cursor[0]))
+    rows = db.session.scalars(query.limit(args["limit"] + 1)).all()
+    items = rows[: args["limit"]]
+    next_cursor = encode_cursor([items[-1].id]) if len(rows) > args["limit"] else None
+    return {"items": items, "next_cursor": next_cursor}

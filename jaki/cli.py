@@ -1,0 +1,75 @@
+"""Flask CLI commands: jobs (rq worker), users (staff accounts), demo (seed data)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+jobs_cli = AppGroup("jobs", help="Background jobs (rq).")
+users_cli = AppGroup("users", help="Staff accounts.")
+demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+
+EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking (tests, debugging).")
+@click.option("--queue", "queues", multiple=True, help="Listen on these queues only (default: all).")
+def worker(burst: bool, simple: bool, queues: tuple[str, ...]):
+    """Start an rq worker with the scheduler on every jaki queue."""
+    from rq import SimpleWorker, Worker
+
+    from jaki import jobs
+    from jaki.extensions import db
+
+    redis = current_app.extensions.get("jaki.redis")
+    if redis is None:
+        raise click.ClickException("REDIS_URL is not set: on the embedded default jobs run in-process.")
+    # The forked job processes reuse this app; they must not share its pooled connections.
+    jobs._worker_app = current_app._get_current_object()
+    db.engine.dispose()
+    worker_class = SimpleWorker if simple else Worker
+    names = list(queues) or list(jobs.Queues.ALL)
+    w = worker_class(names, connection=redis)
+    w.work(burst=burst, with_scheduler=True)
+
+
+@users_cli.command("create-staff")
+@click.option("--nik", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--birth-date", required=True, help="YYYY-MM-DD, must agree with the NIK")
+@click.option("--phone", required=True)
+@click.option("--role", type=click.Choice(["officer", "agency_admin", "admin"]), required=True)
+@click.option("--agency", "agency_code", default=None)
+@click.option("--area", "area_codes", multiple=True, help="Area code (kota, kecamatan or kelurahan); repeatable")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_codes, password):
+    """Create an officer, agency admin or admin account."""
+    from datetime import date
+
+    from jaki.auth import operations
+    from jaki.errors import JakiError
+
+    try:
+        user = operations.create_staff(nik=nik, full_name=full_name, birth_date=date.fromisoformat(birth_date),
+                                       phone=phone, password=password, role=role, agency_code=agency_code,
+                                       area_codes=list(area_codes))
+    except JakiError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message} {exc.errors or ''}") from None
+    click.echo(f"created {user.role} {user.id}")
+
+
+@demo_cli.command("seed")
+def seed():
+    """Load demo data (idempotent) and print the demo logins."""
+    from jaki.demo import seed_demo
+
+    for line in seed_demo():
+        click.echo(line)
+
+
+def register(app) -> None:
+    for group in (jobs_cli, users_cli, demo_cli, *EXTRA_COMMANDS):
+        app.cli.add_command(group)

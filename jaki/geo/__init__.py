@@ -1,0 +1,1 @@
+"""Jakarta areas (kota, kecamatan, kelurahan) and locating points in them."""

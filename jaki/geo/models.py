@@ -1,0 +1,25 @@
+"""Area rows: province, kota/kabupaten, kecamatan and kelurahan with Kemendagri codes and boundaries."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jaki.db import Base, TimestampMixin
+
+LEVELS = ("provinsi", "kota", "kabupaten", "kecamatan", "kelurahan")
+
+
+class Area(TimestampMixin, Base):
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)  # dotted Kemendagri: 31.74.05.1001
+    level: Mapped[str] = mapped_column(String(12), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    parent_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    bps_code: Mapped[str | None] = mapped_column(String(20))
+    geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, kelurahan only
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,1 @@
+"""Citizen reports (Qlue-style) and the officers who resolve them."""

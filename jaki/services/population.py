@@ -1,0 +1,54 @@
+"""Population registry (Dukcapil) connector: who a NIK belongs to, their household and current address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select
+
+from jaki.auth.crypto import cipher
+
+
+@dataclass(frozen=True)
+class Person:
+    full_name: str
+    birth_date: date
+    sex: str
+    kk_index: str
+    family_relation: str
+    kelurahan_code: str | None
+    address: str
+
+
+class PopulationRegistry(Protocol):
+    def lookup(self, nik: str) -> Person | None: ...
+
+
+class LocalPopulationRegistry:
+    """The embedded default: demo residents held in jaki's own database."""
+
+    def lookup(self, nik: str) -> Person | None:
+        from jaki.auth.models import Resident
+        from jaki.extensions import db
+
+        row = db.session.scalar(select(Resident).where(Resident.nik_index == cipher().blind_index(nik, "nik")))
+        if row is None:
+            return None
+        return Person(full_name=row.full_name, birth_date=row.birth_date, sex=row.sex, kk_index=row.kk_index,
+                      family_relation=row.family_relation, kelurahan_code=row.kelurahan_code,
+                      address=row.address)
+
+
+def registry() -> PopulationRegistry:
+    backend = current_app.config["DUKCAPIL_BACKEND"]
+    if backend == "local":
+        return LocalPopulationRegistry()
+    raise RuntimeError(f"unknown DUKCAPIL_BACKEND {backend!r}")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names are compared as Dukcapil prints them: case and spacing do not matter."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
