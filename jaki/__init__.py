@@ -87,9 +87,27 @@ def _init_redis(app: Flask) -> None:
         app.extensions["jaki.redis"] = None
 
 
+# Domain packages; each defines init_app(app) that registers its blueprints, CLI commands, demo seeders and
+# data-export sections.
+DOMAINS = ("jaki.reports", "jaki.open311", "jaki.services", "jaki.notifications")
+
+
 def _register_blueprints(app: Flask) -> None:
+    import importlib
+
     from jaki.auth.routes import admin_blp, auth_blp, me_blp
     from jaki.extensions import api
 
     for blp in (auth_blp, me_blp, admin_blp):
         api.register_blueprint(blp)
+    app.extensions.setdefault("jaki.export_sections", {})
+    for name in DOMAINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
