@@ -1,0 +1,1 @@
+"""Push notifications: provider clients (FCM) and the embedded recorder."""

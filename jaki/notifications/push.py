@@ -1,0 +1,506 @@
+"""Push senders: a recorder on the embedded default, Firebase Cloud Messaging (firebase-admin) in production."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+import firebase_admin
+import requests.adapters
+from firebase_admin import credentials as fb_credentials
+from firebase_admin import exceptions as fb_exceptions
+from firebase_admin import messaging
+from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import AnonymousCredentials
+from urllib3.util.retry import Retry
+
+log = logging.getLogger(__name__)
+
+Priority = Literal["high", "normal"]
+
+MAX_TOKENS_PER_SEND = 500  # send_each_for_multicast refuses more
+MAX_TOKENS_PER_TOPIC_CALL = 1000  # subscribe_to_topic refuses more
+MAX_PAYLOAD_BYTES = 4096  # FCM's limit on notification + data
+FCM_ORIGIN = "https://fcm.googleapis.com"
+RESERVED_DATA_KEYS = frozenset({"from", "notification", "message_type"})
+RESERVED_DATA_PREFIXES = ("google", "gcm")
+
+
+class PushOutcome(StrEnum):
+    SENT = "sent"
+    UNREGISTERED = "unregistered"  # the token is dead: delete it
+    RETRYABLE = "retryable"  # try again later, with backoff
+    PERMANENT = "permanent"  # retrying will not help, but the token may still be good
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    token: str
+    outcome: PushOutcome
+    message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_after: float | None = None  # seconds, when the provider said how long to wait
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is PushOutcome.SENT
+
+
+class PushSender(Protocol):
+    def send(
+        self,
+        tokens: list[str],
+        *,
+        title: str,
+        body: str,
+        data: dict[str, str],
+        collapse_key: str | None = None,
+        priority: Priority = "normal",
+    ) -> list[PushResult]:
+        """One result per token, in the tokens' order."""
+        ...
+
+    def send_to_topic(
+        self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
+    ) -> PushResult: ...
+
+    def subscribe(self, tokens: list[str], topic: str) -> list[str]:
+        """Returns the tokens that could not be subscribed."""
+        ...
+
+    def unsubscribe(self, tokens: list[str], topic: str) -> list[str]:
+        """Returns the tokens that could not be unsubscribed."""
+        ...
+
+
+def check_payload(title: str, body: str, data: Mapping[str, str]) -> None:
+    """Raises ValueError for what FCM would reject for every recipient, so the recorder catches it too."""
+    for key, value in data.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError("push data keys and values must be strings")
+        if key in RESERVED_DATA_KEYS or key.startswith(RESERVED_DATA_PREFIXES):
+            raise ValueError(f"push data key {key!r} is reserved by FCM")
+    size = len(json.dumps({"title": title, "body": body, "data": dict(data)}, ensure_ascii=False).encode())
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"push payload is {size} bytes, FCM accepts at most {MAX_PAYLOAD_BYTES}")
+
+
+def _check_priority(priority: str) -> None:
+    if priority not in ("high", "normal"):
+        raise ValueError(f"priority must be 'high' or 'normal', not {priority!r}")
+
+
+def _chunks(items: Sequence[str], size: int):
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _log_summary(action: str, results: list[PushResult]) -> None:
+    # Counts and error codes only: tokens identify devices and bodies may carry personal data.
+    failures = Counter(r.error_code or r.outcome.value for r in results if not r.ok)
+    log.info(
+        "push %s",
+        action,
+        extra={"push_total": len(results), "push_sent": len(results) - failures.total(), "push_errors": dict(failures)},
+    )
+
+
+# Outcome of a failed send
+
+_RETRYABLE_CODES = frozenset(
+    {"QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED"}
+)
+_DEAD_TOKEN_CODES = frozenset({"UNREGISTERED", "SENDER_ID_MISMATCH"})
+# INVALID_ARGUMENT is about the token only when FCM's message says so; otherwise it is the payload,
+# and deleting every recipient's token because of a bad payload would unregister the whole city.
+_TOKEN_COMPLAINT = re.compile(r"token|\bfid\b|installation", re.IGNORECASE)
+_FCM_CODES = {
+    messaging.UnregisteredError: "UNREGISTERED",
+    messaging.SenderIdMismatchError: "SENDER_ID_MISMATCH",
+    messaging.QuotaExceededError: "QUOTA_EXCEEDED",
+    messaging.ThirdPartyAuthError: "THIRD_PARTY_AUTH_ERROR",
+}
+
+
+def _error_code(exc: BaseException) -> str:
+    for exc_type, code in _FCM_CODES.items():
+        if isinstance(exc, exc_type):
+            return code
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) and code else "UNKNOWN"
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "http_response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date; the caller's own backoff applies
+
+
+def _transient_auth_failure(cause: BaseException | None) -> bool:
+    # Fetching the OAuth token fails inside firebase-admin's thread pool and surfaces as UnknownError.
+    return isinstance(cause, auth_exceptions.TransportError) or bool(getattr(cause, "retryable", False))
+
+
+def _failure(token: str, exc: BaseException | None) -> PushResult:
+    if exc is None:
+        # 200 without a message name: nothing to act on, and sending again could duplicate.
+        return PushResult(token, PushOutcome.PERMANENT, error_code="UNKNOWN", error_message="no message id")
+    code = _error_code(exc)
+    message = str(exc)[:300]
+    if code in _DEAD_TOKEN_CODES or (code == "INVALID_ARGUMENT" and _TOKEN_COMPLAINT.search(message)):
+        outcome = PushOutcome.UNREGISTERED
+    elif code in _RETRYABLE_CODES or _transient_auth_failure(getattr(exc, "cause", None)):
+        outcome = PushOutcome.RETRYABLE
+    else:
+        outcome = PushOutcome.PERMANENT
+    return PushResult(token, outcome, error_code=code, error_message=message, retry_after=_retry_after(exc))
+
+
+# Firebase Cloud Messaging
+
+_app_names = itertools.count(1)
+
+
+class FcmPushSender:
+    """Sends through firebase-admin on its own named App, so several senders (and the tests') coexist.
+
+    fcm_url overrides the send endpoint (a "{0}" in it is replaced by the project id, as firebase-admin
+    does with FCM_URL) and iid_url the origin serving topic management (defaults to fcm_url's origin).
+    Overriding means a local stub: the sender then uses anonymous credentials, so no Google access
+    token is ever sent to a non-Google host.
+
+    retries replaces firebase-admin's own retrying (4 retries with exponential backoff on 500/503, and
+    sleeping for any Retry-After on 429): `retries` retries on 500/503 or a refused connection, the
+    first at once and later ones after retry_backoff * 2**n seconds, never sleeping for Retry-After.
+    A job worker must not block for seconds per token; RETRYABLE results go back to the queue.
+    """
+
+    def __init__(
+        self,
+        project_id: str,
+        credentials_file: str | None = None,
+        fcm_url: str | None = None,
+        iid_url: str | None = None,
+        timeout: float = 10,
+        app_name: str | None = None,
+        *,
+        retries: int = 1,
+        retry_backoff: float = 0.5,
+        batch_size: int = MAX_TOKENS_PER_SEND,
+    ):
+        if not project_id:
+            raise ValueError("an FCM project id is required")
+        if not 1 <= batch_size <= MAX_TOKENS_PER_SEND:
+            raise ValueError(f"batch_size must be between 1 and {MAX_TOKENS_PER_SEND}")
+        if iid_url and not fcm_url:
+            raise ValueError("iid_url (FCM_IID_URL) only makes sense with fcm_url (FCM_URL)")
+        self.project_id = project_id
+        self.batch_size = batch_size
+        local = bool(fcm_url)
+        if local:
+            if credentials_file:
+                log.warning("FCM_CREDENTIALS_FILE ignored: credentials are never sent to an overridden FCM URL")
+            credential = AnonymousCredentials()
+        elif credentials_file:
+            credential = fb_credentials.Certificate(credentials_file)
+        else:
+            credential = fb_credentials.ApplicationDefault()
+        self._app = firebase_admin.initialize_app(
+            credential,
+            {"projectId": project_id, "httpTimeout": timeout},
+            name=app_name or f"jaki-push-{next(_app_names)}-{uuid.uuid4().hex[:8]}",
+        )
+        try:
+            self._service = messaging._get_messaging_service(self._app)
+            send_url = fcm_url.format(project_id) if fcm_url else None
+            topic_origin = (iid_url or _origin(fcm_url)).rstrip("/") if local else None
+            self._configure_service(send_url, topic_origin, retries, retry_backoff)
+        except BaseException:
+            firebase_admin.delete_app(self._app)
+            raise
+
+    def _configure_service(
+        self, send_url: str | None, topic_origin: str | None, retries: int, retry_backoff: float
+    ) -> None:
+        # firebase-admin 7.7 reads FCM_URL once, in the service's constructor, and builds the topic
+        # management URL from a hard-coded host; pointing this one service instance at the stub avoids
+        # mutating the class attribute that every other App shares.
+        service = self._service
+        for attribute in ("_fcm_url", "_fcm_topic_url", "_client"):
+            if not hasattr(service, attribute):
+                raise RuntimeError(f"firebase-admin {firebase_admin.__version__} has no {attribute}: re-check push.py")
+        if send_url:
+            service._fcm_url = send_url
+        if topic_origin:
+            service._fcm_topic_url = f"{topic_origin}/v1/projects/{self.project_id}/registrations"
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=False,  # FCM may already have accepted the message: a read retry could notify twice
+            status=retries,
+            other=0,
+            redirect=0,
+            status_forcelist=(500, 503),
+            allowed_methods=None,  # POST included: a 500/503 means the message was not accepted
+            backoff_factor=retry_backoff,
+            backoff_max=5,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=self.batch_size, max_retries=retry)
+        for url in {service._fcm_url, service._fcm_topic_url}:
+            service._client.session.mount(_origin(url), adapter)
+
+    # Lifecycle
+
+    def close(self) -> None:
+        if self._app is None:
+            return
+        client = self._service._client
+        firebase_admin.delete_app(self._app)
+        client.close()  # delete_app closes only the async client
+        self._app = None
+
+    def __enter__(self) -> FcmPushSender:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # Sending
+
+    def _message_options(self, title: str, body: str, data, collapse_key: str | None, priority: Priority) -> dict:
+        high = priority == "high"
+        apns_headers = {"apns-priority": "10" if high else "5"}
+        if collapse_key:
+            apns_headers["apns-collapse-id"] = collapse_key[:64]  # APNs' limit
+        return {
+            "notification": messaging.Notification(title=title, body=body),
+            "data": dict(data) or None,
+            "android": messaging.AndroidConfig(priority=priority, collapse_key=collapse_key),
+            "apns": messaging.APNSConfig(
+                headers=apns_headers,
+                payload=messaging.APNSPayload(aps=messaging.Aps(sound="default" if high else None)),
+            ),
+            "webpush": messaging.WebpushConfig(headers={"Urgency": priority}),
+        }
+
+    def send(
+        self,
+        tokens: list[str],
+        *,
+        title: str,
+        body: str,
+        data: dict[str, str],
+        collapse_key: str | None = None,
+        priority: Priority = "normal",
+    ) -> list[PushResult]:
+        data = data or {}
+        check_payload(title, body, data)
+        _check_priority(priority)
+        options = self._message_options(title, body, data, collapse_key, priority)
+        results: list[PushResult | None] = [None] * len(tokens)
+        sendable: list[int] = []
+        for index, token in enumerate(tokens):
+            if isinstance(token, str) and token:
+                sendable.append(index)
+            else:
+                # firebase-admin would reject the whole batch for one empty token.
+                results[index] = PushResult(
+                    token, PushOutcome.UNREGISTERED, error_code="INVALID_ARGUMENT", error_message="empty token"
+                )
+        for batch in _chunks(sendable, self.batch_size):
+            batch_tokens = [tokens[index] for index in batch]
+            for index, result in zip(batch, self._send_batch(batch_tokens, options), strict=True):
+                results[index] = result
+        _log_summary("send", results)
+        return results
+
+    def _send_batch(self, tokens: list[str], options: dict) -> list[PushResult]:
+        # fids=, not tokens=: in firebase-admin 7.7 MulticastMessage(tokens=...) and Message(token=...)
+        # emit a DeprecationWarning; the FID is the target FCM now wants.
+        message = messaging.MulticastMessage(fids=tokens, **options)
+        try:
+            response = messaging.send_each_for_multicast(message, app=self._app)
+        except fb_exceptions.FirebaseError as exc:
+            return [_failure(token, exc) for token in tokens]
+        return [
+            PushResult(token, PushOutcome.SENT, message_id=r.message_id) if r.success else _failure(token, r.exception)
+            for token, r in zip(tokens, response.responses, strict=True)
+        ]
+
+    def send_to_topic(
+        self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
+    ) -> PushResult:
+        check_payload(title, body, data)
+        _check_priority(priority)
+        target = f"/topics/{topic.removeprefix('/topics/')}"
+        message = messaging.Message(topic=topic, **self._message_options(title, body, data, None, priority))
+        try:
+            message_id = messaging.send(message, app=self._app)
+        except fb_exceptions.FirebaseError as exc:
+            result = _failure(target, exc)
+        else:
+            result = PushResult(target, PushOutcome.SENT, message_id=message_id)
+        _log_summary("topic send", [result])
+        return result
+
+    def subscribe(self, tokens: list[str], topic: str) -> list[str]:
+        return self._manage_topic(tokens, topic, subscribe=True)
+
+    def unsubscribe(self, tokens: list[str], topic: str) -> list[str]:
+        return self._manage_topic(tokens, topic, subscribe=False)
+
+    def _manage_topic(self, tokens: list[str], topic: str, *, subscribe: bool) -> list[str]:
+        # The non-legacy calls: subscribe_to_topic_legacy (Instance ID) emits a DeprecationWarning.
+        call = messaging.subscribe_to_topic if subscribe else messaging.unsubscribe_from_topic
+        failed: list[str] = []
+        errors: Counter = Counter()
+        for chunk in _chunks(tokens, MAX_TOKENS_PER_TOPIC_CALL):
+            try:
+                response = call(chunk, topic, app=self._app)
+            except fb_exceptions.FirebaseError as exc:
+                failed.extend(chunk)
+                errors[_error_code(exc)] += len(chunk)
+                continue
+            for error in response.errors:
+                failed.append(chunk[error.index])
+                errors[error.reason] += 1
+        log.info(
+            "push %s",
+            "subscribe" if subscribe else "unsubscribe",
+            extra={"push_total": len(tokens), "push_failed": len(failed), "push_errors": dict(errors)},
+        )
+        return failed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# The embedded default
+
+
+class RecordingPushSender:
+    """Records what would have been pushed instead of calling Google.
+
+    sink receives one dict per delivered message (per token, or per topic send); by default the dicts
+    are appended to .sent. Tokens starting with "invalid-" come back UNREGISTERED, so token cleanup can
+    be exercised without FCM.
+    """
+
+    INVALID_PREFIX = "invalid-"
+
+    def __init__(self, sink: Callable[[dict], None] | None = None):
+        self.sent: list[dict] = []
+        self.topics: dict[str, set[str]] = {}
+        self._sink = sink or self.sent.append
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _record(self, target: str, kind: str, title, body, data, collapse_key, priority) -> str:
+        with self._lock:
+            message_id = f"projects/local/messages/recorded-{next(self._ids)}"
+        self._sink(
+            {
+                "kind": kind,
+                "target": target,
+                "title": title,
+                "body": body,
+                "data": dict(data),
+                "collapse_key": collapse_key,
+                "priority": priority,
+                "message_id": message_id,
+            }
+        )
+        return message_id
+
+    def send(
+        self,
+        tokens: list[str],
+        *,
+        title: str,
+        body: str,
+        data: dict[str, str],
+        collapse_key: str | None = None,
+        priority: Priority = "normal",
+    ) -> list[PushResult]:
+        check_payload(title, body, data)
+        _check_priority(priority)
+        results = []
+        for token in tokens:
+            if not token or token.startswith(self.INVALID_PREFIX):
+                results.append(
+                    PushResult(
+                        token,
+                        PushOutcome.UNREGISTERED,
+                        error_code="UNREGISTERED",
+                        error_message="Requested entity was not found.",
+                    )
+                )
+            else:
+                message_id = self._record(token, "token", title, body, data, collapse_key, priority)
+                results.append(PushResult(token, PushOutcome.SENT, message_id=message_id))
+        _log_summary("record", results)
+        return results
+
+    def send_to_topic(
+        self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
+    ) -> PushResult:
+        check_payload(title, body, data)
+        _check_priority(priority)
+        target = f"/topics/{topic.removeprefix('/topics/')}"
+        message_id = self._record(target, "topic", title, body, data, None, priority)
+        return PushResult(target, PushOutcome.SENT, message_id=message_id)
+
+    def subscribe(self, tokens: list[str], topic: str) -> list[str]:
+        return self._manage_topic(tokens, topic, subscribe=True)
+
+    def unsubscribe(self, tokens: list[str], topic: str) -> list[str]:
+        return self._manage_topic(tokens, topic, subscribe=False)
+
+    def _manage_topic(self, tokens: list[str], topic: str, *, subscribe: bool) -> list[str]:
+        topic = topic.removeprefix("/topics/")
+        failed = [t for t in tokens if not t or t.startswith(self.INVALID_PREFIX)]
+        good = [t for t in tokens if t and not t.startswith(self.INVALID_PREFIX)]
+        with self._lock:
+            members = self.topics.setdefault(topic, set())
+            if subscribe:
+                members.update(good)
+            else:
+                members.difference_update(good)
+        return failed
+
+
+def push_sender_from_config(mapping: Mapping, *, sink: Callable[[dict], None] | None = None) -> PushSender:
+    """PUSH_BACKEND "record" (sink receives what would be sent) or "fcm" (FCM_* keys)."""
+    backend = mapping.get("PUSH_BACKEND") or "record"
+    if backend == "record":
+        return RecordingPushSender(sink)
+    if backend == "fcm":
+        project_id = mapping.get("FCM_PROJECT_ID")
+        if not project_id:
+            raise RuntimeError("PUSH_BACKEND=fcm needs FCM_PROJECT_ID")
+        return FcmPushSender(
+            project_id,
+            credentials_file=mapping.get("FCM_CREDENTIALS_FILE"),
+            fcm_url=mapping.get("FCM_URL"),
+            iid_url=mapping.get("FCM_IID_URL"),
+            timeout=float(mapping.get("FCM_TIMEOUT") or 10),
+        )
+    raise RuntimeError(f"unknown PUSH_BACKEND {backend!r}")
