@@ -1,0 +1,116 @@
+"""Settings, health and readiness, and the jobs wrapper."""
+
+import pytest
+
+import config as config_module
+from config import Production, get_config
+from jaki import jobs
+
+
+def test_production_refuses_default_secrets(monkeypatch):
+    with pytest.raises(RuntimeError) as caught:
+        Production.check()
+    message = str(caught.value)
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "NIK_ENCRYPTION_KEY", "NIK_HMAC_KEY", "DATABASE_URL", "REDIS_URL"):
+        assert name in message
+
+
+def test_production_accepts_real_settings(monkeypatch):
+    class Real(Production):
+        SECRET_KEY = "s" * 40
+        JWT_SECRET_KEY = "j" * 40
+        NIK_ENCRYPTION_KEY = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE="
+        NIK_HMAC_KEY = "h" * 40
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://jaki@db/jaki"
+        REDIS_URL = "redis://cache:6379/0"
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://jaki@db/jaki")
+    Real.check()
+
+
+def test_unknown_environment_name():
+    with pytest.raises(RuntimeError):
+        get_config("staging-typo")
+    assert get_config("testing") is config_module.Testing
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_reports_database_and_redis(app, client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    checks = response.get_json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["redis"] == ("ok" if app.extensions["jaki.redis"] is not None else "not_configured")
+
+
+def test_readyz_is_503_when_redis_is_unreachable(app, client):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    original = app.extensions["jaki.redis"]
+    app.extensions["jaki.redis"] = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                                               retry=Retry(NoBackoff(), 0))
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.extensions["jaki.redis"] = original
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["redis"] == "unavailable"
+
+
+def test_worker_listens_on_every_queue(app, monkeypatch):
+    """The CLI worker is built with jaki.jobs.Queues.ALL; no queue is forgotten."""
+    seen = {}
+
+    class FakeWorker:
+        def __init__(self, queues, connection):
+            seen["queues"] = list(queues)
+
+        def work(self, burst, with_scheduler):
+            seen["scheduler"] = with_scheduler
+
+    import rq
+
+    monkeypatch.setattr(rq, "Worker", FakeWorker)
+    monkeypatch.setattr(rq, "SimpleWorker", FakeWorker)
+    original = app.extensions["jaki.redis"]
+    app.extensions["jaki.redis"] = original or object()
+    try:
+        result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    finally:
+        app.extensions["jaki.redis"] = original
+    assert result.exit_code == 0, result.output
+    assert seen["queues"] == list(jobs.Queues.ALL) and seen["scheduler"] is True
+    names = [v for k, v in vars(jobs.Queues).items() if k.isupper() and isinstance(v, str)]
+    assert sorted(names) == sorted(jobs.Queues.ALL)
+
+
+_calls = []
+
+
+def _record_call(value):
+    _calls.append(value)
+
+
+def test_inline_enqueue_runs_now(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_BACKEND", "inline")
+    jobs.enqueue(_record_call, 7, queue=jobs.Queues.DEFAULT)
+    assert _calls[-1] == 7
+    with pytest.raises(ValueError):
+        jobs.enqueue(_record_call, 1, queue="no-such-queue")
+
+
+@pytest.mark.redis
+def test_rq_enqueue_goes_to_redis_and_a_worker_runs_it(app, ctx, monkeypatch):
+    from rq import SimpleWorker
+
+    monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
+    job = jobs.enqueue(_record_call, 11, queue=jobs.Queues.MEDIA, retries=0)
+    assert job.origin == jobs.Queues.MEDIA
+    worker = SimpleWorker([jobs.get_queue(jobs.Queues.MEDIA)], connection=app.extensions["jaki.redis"])
+    worker.work(burst=True)
+    assert _calls[-1] == 11
