@@ -115,7 +115,6 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("JAKI_MAX_CONTENT_LENGTH", 45 * 1024 * 1024)
     JSON_SORT_KEYS = False
     LOG_LEVEL = _env("JAKI_LOG_LEVEL", "INFO")
-    CORS_ORIGINS = _env("JAKI_CORS_ORIGINS", "")
 
 
 class Development(Config):

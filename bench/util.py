@@ -1,0 +1,130 @@
+"""Shared bench helpers: start gunicorn on 127.0.0.1, drive bounded concurrent load, summarise latencies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_pg_database(name: str) -> str | None:
+    """Drop and create a PostgreSQL database for a bench run; None if PostgreSQL is not reachable."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - the bench falls back to SQLite and says so
+        print(f"PostgreSQL unavailable for bench ({type(exc).__name__}); using SQLite", flush=True)
+        return None
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def flask(args: list[str], env: dict) -> None:
+    subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None):
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start: " + proc.stderr.read(4000).decode(errors="replace"))
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def load(request: Callable[[httpx.Client, int], bool], *, concurrency: int, seconds: float,
+         max_requests: int = 1_000_000) -> dict:
+    """Run `request(client, i)` from `concurrency` threads for `seconds` (bounded); return throughput and latency."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(max_requests))
+    stop_at = time.perf_counter() + seconds
+
+    def worker():
+        nonlocal errors
+        local, local_errors = [], 0
+        with httpx.Client(timeout=30) as client:
+            while time.perf_counter() < stop_at:
+                try:
+                    i = next(counter)
+                except StopIteration:
+                    break
+                started = time.perf_counter()
+                try:
+                    ok = request(client, i)
+                except httpx.HTTPError:
+                    ok = False
+                local.append(time.perf_counter() - started)
+                local_errors += 0 if ok else 1
+        with lock:
+            latencies.extend(local)
+            errors += local_errors
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    return summarise(latencies, elapsed, errors, concurrency)
+
+
+def summarise(latencies: list[float], elapsed: float, errors: int, concurrency: int) -> dict:
+    ordered = sorted(latencies)
+
+    def pct(p):
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2) if ordered else None
+
+    return {
+        "requests": len(ordered),
+        "errors": errors,
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "throughput_rps": round(len(ordered) / elapsed, 1) if elapsed else None,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else None,
+    }
