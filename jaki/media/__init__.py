@@ -1,0 +1,1 @@
+"""Citizen report photos: validating and sanitising uploads, and the object storage they live in."""
