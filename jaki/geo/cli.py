@@ -1,0 +1,36 @@
+"""`flask areas`: import Jakarta's areas from GeoJSON and try the point routing."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+areas_cli = AppGroup("areas", help="Jakarta areas (kota, kecamatan, kelurahan).")
+
+
+@areas_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_command(path: str) -> None:
+    """Load kota, kecamatan and kelurahan (codes, names, polygons) from a kelurahan GeoJSON file; idempotent."""
+    from jaki.geo.operations import AreaFileInvalid, import_areas
+
+    try:
+        summary = import_areas(path)
+    except AreaFileInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary)
+
+
+@areas_cli.command("locate", context_settings={"ignore_unknown_options": True})
+@click.argument("lat", type=float)
+@click.argument("lon", type=float)
+def locate_command(lat: float, lon: float) -> None:
+    """Print the kelurahan a point routes to (or 'unrouted'), e.g. `flask areas locate -6.1754 106.8272`."""
+    from jaki.geo.operations import locate
+
+    routing = locate(lat, lon)
+    if not routing.routed:
+        click.echo("unrouted")
+        return
+    how = "inside" if routing.exact else f"nearest, {routing.distance_m} m"
+    click.echo(f"{routing.kelurahan_code} ({routing.kecamatan_code}, {routing.kota_code}; {how})")

@@ -1,0 +1,151 @@
+"""Report categories and demo reports around Jakarta in every status (idempotent seeders)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+
+from sqlalchemy import select
+
+from jaki.auth import nik as nik_mod
+from jaki.auth.crypto import cipher
+from jaki.auth.models import User
+from jaki.extensions import db
+from jaki.reports import operations
+from jaki.reports import workflow as wf
+from jaki.reports.models import Report
+
+log = logging.getLogger(__name__)
+
+# code, Indonesian name, English name, agency, SLA hours, duplicate radius (m), order
+CATEGORIES = [
+    ("jalan_rusak", "Jalan rusak", "Damaged road", "DBM", 72, 50, 10),
+    ("banjir", "Banjir/genangan", "Flooding", "DSDA", 6, 150, 20),
+    ("sampah", "Sampah", "Rubbish", "DLH", 24, 50, 30),
+    ("pohon_tumbang", "Pohon tumbang", "Fallen tree", "DPHK", 6, 50, 40),
+    ("lampu_jalan", "Lampu jalan mati", "Street light out", "DBM", 48, 30, 50),
+    ("parkir_liar", "Parkir liar", "Illegal parking", "DISHUB", 6, 50, 60),
+    ("saluran_tersumbat", "Saluran air tersumbat", "Blocked drain", "DSDA", 48, 50, 70),
+    ("fasilitas_umum", "Fasilitas umum rusak", "Damaged public facility", "DCKTRP", 72, 30, 80),
+    ("trotoar_rusak", "Trotoar rusak", "Damaged pavement", "DBM", 72, 50, 90),
+    ("pkl_liar", "Pedagang kaki lima liar", "Unlicensed street vendors", "SATPOLPP", 24, 50, 100),
+]
+
+
+def category_rows() -> list[dict]:
+    return [{"code": code, "name": name, "name_en": name_en, "agency_code": agency, "sla_hours": sla,
+             "duplicate_radius_m": radius, "sort_order": order}
+            for code, name, name_en, agency, sla, radius, order in CATEGORIES]
+
+
+def seed_categories() -> None:
+    operations.upsert_categories(category_rows())
+    db.session.commit()
+
+
+# (place, lat, lon): spread over the five kota; Kebayoran Lama (31.74.05) gets the most, for the demo officer.
+PLACES = [
+    ("Pondok Pinang", -6.2710, 106.7770), ("Cipulir", -6.2380, 106.7700), ("Kebayoran Lama Utara", -6.2390, 106.7830),
+    ("Grogol Selatan", -6.2230, 106.7850), ("Pondok Indah", -6.2650, 106.7840), ("Gandaria Utara", -6.2480, 106.7960),
+    ("Monas", -6.1754, 106.8272), ("Tanah Abang", -6.1865, 106.8130), ("Kemayoran", -6.1600, 106.8450),
+    ("Kota Tua", -6.1352, 106.8133), ("Kelapa Gading", -6.1580, 106.9050), ("Grogol", -6.1670, 106.7900),
+    ("Cengkareng", -6.1500, 106.7350), ("Jatinegara", -6.2150, 106.8700), ("Cawang", -6.2430, 106.8660),
+    ("Pasar Minggu", -6.2830, 106.8440),
+]
+DESCRIPTIONS = {
+    "jalan_rusak": "Jalan berlubang cukup dalam, membahayakan pengendara motor terutama malam hari.",
+    "banjir": "Genangan air setinggi lutut setelah hujan deras, kendaraan kecil tidak bisa lewat.",
+    "sampah": "Tumpukan sampah di pinggir jalan belum diangkut sejak tiga hari.",
+    "pohon_tumbang": "Pohon tumbang menutup sebagian jalan setelah angin kencang.",
+    "lampu_jalan": "Lampu penerangan jalan mati di sepanjang ruas ini, jalan sangat gelap.",
+    "parkir_liar": "Mobil parkir di bahu jalan sehingga menyebabkan kemacetan pada jam sibuk.",
+    "saluran_tersumbat": "Saluran air tersumbat sampah, air meluap ke jalan saat hujan.",
+    "fasilitas_umum": "Bangku dan pagar taman rusak, besi tajam mencuat.",
+    "trotoar_rusak": "Trotoar amblas dan ubinnya lepas, pejalan kaki terpaksa turun ke jalan.",
+    "pkl_liar": "Pedagang menutup trotoar sehingga pejalan kaki harus berjalan di jalan raya.",
+}
+# How far along the workflow each demo report goes (cycled).
+STAGES = [wf.SUBMITTED, wf.VERIFIED, wf.DISPATCHED, wf.IN_PROGRESS, wf.RESOLVED, wf.CLOSED, wf.SUBMITTED,
+          wf.REJECTED, wf.IN_PROGRESS, wf.VERIFIED, wf.RESOLVED, wf.DISPATCHED]
+DEMO_COUNT = 36
+
+
+def _user_by_nik(nik: str) -> User | None:
+    return db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(nik, "nik")))
+
+
+def _demo_people() -> tuple[list[User], User | None]:
+    from jaki.demo import HOUSEHOLDS, STAFF
+
+    citizens = []
+    for index in (0, 1):
+        kec, _kel, _kk, _address, members = HOUSEHOLDS[index]
+        _name, born, sex, _relation, serial = members[0]
+        user = _user_by_nik(nik_mod.build(kec, born, sex, serial))
+        if user is not None:
+            citizens.append(user)
+    admin = None
+    for _name, kec, born, sex, serial, role, *_rest in STAFF:
+        if role == "admin":
+            admin = _user_by_nik(nik_mod.build(kec, born, sex, serial))
+    return citizens, admin
+
+
+def _evidence_png(seed: int) -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), ((seed * 40) % 256, 160, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _advance(report: Report, target: str, citizen: User, admin: User, n: int) -> None:
+    """Walk the report along the workflow to `target` the way staff and the reporter would."""
+    steps = {
+        wf.VERIFIED: [(admin, wf.VERIFIED, {})],
+        wf.REJECTED: [(admin, wf.REJECTED, {"reason": "Lokasi bukan wilayah kewenangan Pemprov DKI."})],
+        wf.DISPATCHED: [(admin, wf.VERIFIED, {}), (admin, wf.DISPATCHED, {})],
+        wf.IN_PROGRESS: [(admin, wf.VERIFIED, {}), (admin, wf.DISPATCHED, {}), (admin, wf.IN_PROGRESS, {})],
+    }
+    steps[wf.RESOLVED] = [*steps[wf.IN_PROGRESS], (admin, wf.RESOLVED, {"note": "Sudah ditangani petugas."})]
+    steps[wf.CLOSED] = [*steps[wf.RESOLVED], (citizen, wf.CLOSED, {})]
+    for actor, to_status, extra in steps.get(target, []):
+        if to_status == wf.RESOLVED:
+            operations.add_evidence(admin, report.id, [_evidence_png(n)])
+        report = operations.transition(actor, report.id, to_status, expected_version=report.version, **extra)
+
+
+def seed_demo_reports() -> int:
+    """A few dozen reports by the demo citizens, in various statuses; reports already there are skipped."""
+    citizens, admin = _demo_people()
+    if not citizens or admin is None:
+        return 0
+    rng = random.Random(2026)  # noqa: S311 - demo coordinates, not security
+    codes = [code for code, *_ in CATEGORIES]
+    made = 0
+    for n in range(DEMO_COUNT):
+        citizen = citizens[n % len(citizens)]
+        key = f"demo-report-{n:03d}"
+        place, lat, lon = PLACES[n % len(PLACES)] if n < len(PLACES) else PLACES[rng.randrange(6)]
+        lat += rng.uniform(-0.004, 0.004)
+        lon += rng.uniform(-0.004, 0.004)
+        code = codes[n % len(codes)]
+        if db.session.scalar(select(Report.id).where(Report.reporter_id == citizen.id,
+                                                     Report.idempotency_key == key)):
+            continue
+        created = operations.create_report(
+            citizen, category_code=code, description=f"{DESCRIPTIONS[code]} ({place})", latitude=lat, longitude=lon,
+            address=f"Sekitar {place}", anonymous=n % 5 == 0, idempotency_key=key, force=True, source="demo",
+            enforce_quota=False)
+        _advance(created.report, STAGES[n % len(STAGES)], citizen, admin, n)
+        made += 1
+    return made
+
+
+def seed() -> None:
+    seed_categories()
+    made = seed_demo_reports()
+    if made:
+        log.info("demo reports seeded", extra={"count": made})

@@ -1,0 +1,96 @@
+"""Citizen-facing messages of the reports domain: code -> (Indonesian, English)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Public status labels (JAKI's); the public code is the part after report_label_
+    "report_label_menunggu": ("Menunggu", "Waiting"),
+    "report_label_koordinasi": ("Koordinasi", "Being coordinated"),
+    "report_label_disposisi": ("Disposisi", "Dispatched"),
+    "report_label_proses": ("Proses", "In progress"),
+    "report_label_selesai": ("Selesai", "Done"),
+    "report_label_ditolak": ("Ditolak", "Rejected"),
+    "report_label_digabung": ("Digabung dengan laporan lain", "Merged with another report"),
+    # Creating
+    "location_outside_jakarta": (
+        "Lokasi berada di luar wilayah DKI Jakarta. Pilih titik lokasi di Jakarta.",
+        "The location is outside Jakarta. Pick a point in Jakarta.",
+    ),
+    "category_unknown": ("Kategori laporan tidak dikenal.", "Unknown report category."),
+    "too_many_photos": ("Maksimal {max} foto per laporan.", "At most {max} photos per report."),
+    "duplicate_nearby": (
+        "Sudah ada laporan serupa di dekat lokasi ini. Dukung laporan tersebut, atau kirim ulang dengan "
+        "force=true jika masalahnya berbeda.",
+        "A similar report exists nearby. Support it instead, or resend with force=true if it is a different "
+        "problem.",
+    ),
+    "idempotency_key_reused": (
+        "Idempotency-Key ini sudah dipakai untuk laporan lain.",
+        "This Idempotency-Key was already used for a different report.",
+    ),
+    "idempotency_key_invalid": (
+        "Idempotency-Key harus 8-100 karakter (huruf, angka, - atau _).",
+        "The Idempotency-Key must be 8-100 characters (letters, digits, - or _).",
+    ),
+    "report_daily_cap": (
+        "Anda telah mencapai batas {cap} laporan per hari. Coba lagi besok.",
+        "You have reached the limit of {cap} reports a day. Try again tomorrow.",
+    ),
+    # Workflow
+    "transition_not_allowed": (
+        "Status laporan tidak dapat diubah dari {from_status} ke {to_status}.",
+        "The report cannot go from {from_status} to {to_status}.",
+    ),
+    "transition_forbidden": (
+        "Anda tidak berwenang mengubah status laporan ini.",
+        "You are not allowed to change this report's status.",
+    ),
+    "report_reason_required": ("Alasan wajib diisi.", "A reason is required."),
+    "resolution_note_required": ("Catatan penyelesaian wajib diisi.", "A resolution note is required."),
+    "evidence_required": (
+        "Unggah foto bukti penyelesaian terlebih dahulu.",
+        "Upload a photo proving the work first.",
+    ),
+    "reopen_window_passed": (
+        "Laporan hanya dapat dibuka kembali dalam {days} hari setelah selesai.",
+        "A report can only be reopened within {days} days of being resolved.",
+    ),
+    "officer_invalid": (
+        "Petugas tidak ditemukan atau bukan petugas dinas yang bertanggung jawab.",
+        "Not an officer of the responsible agency.",
+    ),
+    "duplicate_of_invalid": (
+        "Laporan asal tidak valid (harus laporan lain yang masih aktif).",
+        "The original report is not valid (it must be another open report).",
+    ),
+    "report_already_claimed": (
+        "Laporan sudah ditangani petugas lain.",
+        "Another officer has already claimed this report.",
+    ),
+    "report_not_claimable": ("Laporan ini tidak dapat diambil.", "This report cannot be claimed."),
+    "transfer_not_allowed": (
+        "Laporan tidak dapat dialihkan pada status ini.",
+        "The report cannot be transferred in this status.",
+    ),
+    "transfer_target_required": (
+        "Pilih kelurahan atau dinas tujuan.",
+        "Choose the target kelurahan or agency.",
+    ),
+    "kelurahan_unknown": ("Kelurahan tidak dikenal.", "Unknown kelurahan."),
+    # Citizens' interactions
+    "cannot_support_own": ("Anda tidak dapat mendukung laporan sendiri.", "You cannot support your own report."),
+    "report_not_open": ("Laporan ini sudah tidak aktif.", "This report is no longer open."),
+    "rating_not_allowed": (
+        "Penilaian hanya dapat diberikan pelapor setelah laporan selesai.",
+        "Only the reporter can rate, once the report is resolved.",
+    ),
+    "already_rated": ("Anda sudah memberi penilaian.", "You have already rated this report."),
+    "evidence_not_allowed": (
+        "Foto bukti hanya dapat diunggah saat laporan sedang diproses.",
+        "Evidence can only be uploaded while the report is in progress.",
+    ),
+    "category_exists": ("Kode kategori sudah dipakai.", "The category code is already in use."),
+    "bbox_invalid": (
+        "bbox harus berisi min_lon,min_lat,max_lon,max_lat dengan nilai yang valid.",
+        "bbox must be min_lon,min_lat,max_lon,max_lat with valid values.",
+    ),
+    "area_filter_invalid": ("Kode wilayah tidak valid.", "Not a valid area code."),
+}

@@ -1,0 +1,208 @@
+"""Citizen reports: categories, reports, photos, immutable history, comments, support (+1), ratings, quotas."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jaki.db import Base, TimestampMixin, new_uuid, utcnow
+
+
+class Category(TimestampMixin, Base):
+    """What a citizen reports about; names the responsible agency, the SLA and the duplicate radius."""
+
+    __tablename__ = "report_categories"
+    __table_args__ = (
+        CheckConstraint("sla_hours > 0", name="sla_hours_positive"),
+        CheckConstraint("duplicate_radius_m >= 0 AND duplicate_radius_m <= 1000", name="duplicate_radius_range"),
+    )
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. jalan_rusak
+    name: Mapped[str] = mapped_column(String(120))  # Indonesian, as citizens read it
+    name_en: Mapped[str] = mapped_column(String(120))
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    sla_hours: Mapped[int] = mapped_column(Integer)
+    duplicate_radius_m: Mapped[int] = mapped_column(Integer, default=50)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class Report(TimestampMixin, Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        # A retried upload (same reporter, same Idempotency-Key) finds the first report instead of making another.
+        UniqueConstraint("reporter_id", "idempotency_key", name="uq_reports_reporter_idempotency_key"),
+        # Feed keyset order; duplicate search (category + Morton cell ranges); officers' queue by urgency.
+        Index("ix_reports_created_at_id", "created_at", "id"),
+        Index("ix_reports_category_code_cell", "category_code", "cell"),
+        Index("ix_reports_status_sla_due_at", "status", "sla_due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    # Null for reports from channels without a jaki account (Open311 clients).
+    reporter_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="app")
+    category_code: Mapped[str] = mapped_column(ForeignKey("report_categories.code"))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    cell: Mapped[int] = mapped_column(Integer, index=True)  # jaki.geo.cells.cell_of(latitude, longitude)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)  # hidden from the public, not from staff
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+
+    # Routing: null kelurahan means outside every area (the admins' unrouted triage queue).
+    kelurahan_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    kota_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    routing_distance_m: Mapped[float | None] = mapped_column(Float)  # > 0: in a gap, nearest kelurahan taken
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    assigned_officer_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_at: Mapped[datetime | None]
+
+    # Optimistic locking: every ORM UPDATE is "... WHERE version = <the version read>" (ETag / If-Match).
+    version: Mapped[int] = mapped_column(Integer)
+
+    sla_due_at: Mapped[datetime]
+    sla_breached_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    photos: Mapped[list[ReportPhoto]] = relationship(
+        lazy="selectin", order_by="ReportPhoto.position", cascade="all, delete-orphan",
+        passive_deletes=True, back_populates="report",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        """A short reference people can read out (display only; the id is the key)."""
+        return "LAP-" + self.id[:8].upper()
+
+    def __repr__(self) -> str:
+        return f"<Report {self.id} {self.status}>"
+
+
+class ReportPhoto(Base):
+    """A sanitised photo (no EXIF) in object storage: the reporter's, or an officer's evidence of the work."""
+
+    __tablename__ = "report_photos"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="report")  # report | evidence
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Evidence counts for the round it was uploaded in: a reopened report needs new evidence.
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str] = mapped_column(String(300))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(300))  # set by the MEDIA job
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class ReportHistory(Base):
+    """One row per transition, transfer, assignment or merge. Never updated (ORM guard and DB trigger)."""
+
+    __tablename__ = "report_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # null: the system
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))  # create, transition, claim, transfer, duplicate, escalate
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)  # codes and ids only
+
+
+class ReportComment(Base):
+    """A public comment, or an officer's internal note (internal=True: never shown to the public)."""
+
+    __tablename__ = "report_comments"
+    __table_args__ = (Index("ix_report_comments_report_id_id", "report_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    author_role: Mapped[str] = mapped_column(String(20))
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportSupport(Base):
+    """A citizen's +1: they have the same problem and hear about its progress."""
+
+    __tablename__ = "report_supports"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportRating(Base):
+    """The reporter's rating of the outcome (1-5), once, after resolution."""
+
+    __tablename__ = "report_ratings"
+    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportQuota(Base):
+    """Reports a user filed per Jakarta day: the daily cap, incremented by a conditional UPDATE."""
+
+    __tablename__ = "report_quotas"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HistoryImmutable(RuntimeError):
+    pass
+
+
+@event.listens_for(ReportHistory, "before_update")
+def _history_is_immutable(_mapper, _connection, target) -> None:
+    raise HistoryImmutable(f"report history row {target.id} is immutable")

@@ -1,0 +1,323 @@
+"""Report endpoints: public feed/map/nearby, filing and following reports, officers' queue and workflow, categories.
+
+Duplicates: POST /reports answers 409 `duplicate_nearby` with the nearby open reports of the same category in
+`errors.duplicates` (support one of them with POST /reports/{id}/support) unless the form says force=true.
+Edits of a report need `If-Match: <the ETag from GET>`: 428 without it, 412 when someone changed it first.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_jwt_extended import current_user, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
+
+from jaki.api import API_PREFIX, Blueprint
+from jaki.auth.permissions import login_required, roles_required
+from jaki.extensions import client_address, limiter
+from jaki.reports import operations
+from jaki.reports import schemas as s
+
+reports_blp = Blueprint("reports", __name__, url_prefix=f"{API_PREFIX}/reports", description="Laporan warga")
+officer_blp = Blueprint("officer_reports", __name__, url_prefix=f"{API_PREFIX}/officer/reports",
+                        description="Laporan: antrean dan tindak lanjut petugas")
+my_blp = Blueprint("my_reports", __name__, url_prefix=f"{API_PREFIX}/me/reports", description="Laporan saya")
+categories_blp = Blueprint("report_categories", __name__, url_prefix=f"{API_PREFIX}/report-categories",
+                           description="Kategori laporan")
+
+IF_MATCH_DOC = {"parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                                "description": "The ETag of the report as last read"}]}
+
+
+def _viewer():
+    """The logged-in user on a public endpoint, or None."""
+    verify_jwt_in_request(optional=True)
+    return current_user if get_jwt_identity() else None
+
+
+def _user_key() -> str:
+    """Rate-limit key: the user id when a valid token is sent, else the client address."""
+    try:
+        verify_jwt_in_request(optional=True)
+    except (JWTExtendedException, PyJWTError):
+        return "ip:" + client_address()
+    identity = get_jwt_identity()
+    return f"user:{identity}" if identity else "ip:" + client_address()
+
+
+def _create_rate() -> str:
+    return current_app.config["REPORTS_CREATE_RATE"]
+
+
+def _if_match() -> int | None:
+    return operations.parse_if_match(request.headers.get("If-Match"))
+
+
+def _etag(report) -> dict:
+    return {"ETag": operations.etag(report)}
+
+
+def _read_uploads(files) -> list[bytes]:
+    # One byte past the cap is enough to know a photo is too large, whatever the client claims.
+    limit = current_app.config["REPORTS_PHOTO_MAX_BYTES"] + 1
+    return [upload.stream.read(limit) for upload in files]
+
+
+# ---- public -------------------------------------------------------------------------------------------
+
+@reports_blp.route("", methods=["GET"])
+@reports_blp.arguments(s.FeedArgsSchema, location="query")
+@reports_blp.response(200, s.PublicReportPageSchema)
+def feed(args):
+    """Public feed, newest first: filter by category, status, area and time; keyset pages (next_cursor)."""
+    return operations.list_reports(categories=args["category"], statuses=args["status"], area=args["area"],
+                                   since=args["since"], until=args["until"], limit=args["limit"],
+                                   cursor=args["cursor"])
+
+
+@reports_blp.route("/map", methods=["GET"])
+@reports_blp.arguments(s.MapArgsSchema, location="query")
+@reports_blp.response(200)
+def map_viewport(args):
+    """Reports in a map viewport as GeoJSON (newest first, at most 500; `truncated` says more exist)."""
+    reports, truncated = operations.reports_in_bbox(*args["box"], categories=args["category"],
+                                                    statuses=args["status"], limit=args["limit"])
+    return s.feature_collection(reports, truncated)
+
+
+@reports_blp.route("/nearby", methods=["GET"])
+@reports_blp.arguments(s.NearbyArgsSchema, location="query")
+@reports_blp.response(200, s.NearbyPageSchema)
+def nearby(args):
+    """Reports within `radius` metres (max 5000) of a point, nearest first."""
+    found = operations.nearby(args["lat"], args["lon"], args["radius"], categories=args["category"],
+                              statuses=args["status"], limit=args["limit"])
+    return {"items": [{"distance_m": round(d, 1), "report": r} for r, d in found]}
+
+
+@reports_blp.route("/<string:report_id>", methods=["GET"])
+@reports_blp.response(200, s.PublicReportSchema)
+def detail(report_id):
+    """One report as the public sees it (ETag header: send it back as If-Match when acting on it)."""
+    report = operations.get_public_report(report_id, _viewer())
+    return report, _etag(report)
+
+
+@reports_blp.route("/<string:report_id>/comments", methods=["GET"])
+@reports_blp.arguments(s.CursorPageArgsSchema, location="query")
+@reports_blp.response(200, s.CommentPageSchema)
+def comments(args, report_id):
+    """Public comments, oldest first (internal officer notes are never here)."""
+    return operations.public_comments(report_id, limit=args["limit"], cursor=args["cursor"], viewer=_viewer())
+
+
+@reports_blp.route("/<string:report_id>/photos/<string:photo_id>", methods=["GET"])
+@reports_blp.arguments(s.PhotoArgsSchema, location="query")
+def photo(args, report_id, photo_id):
+    """A photo (sanitised on upload: no EXIF, no GPS), or its thumbnail."""
+    data, content_type, public = operations.read_photo(report_id, photo_id, args["thumbnail"], viewer=_viewer())
+    return Response(data, mimetype=content_type, headers={
+        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+# ---- citizens -----------------------------------------------------------------------------------------
+
+@reports_blp.route("", methods=["POST"])
+@limiter.limit(_create_rate, key_func=_user_key, methods=["POST"])
+@login_required()
+@reports_blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                              "schema": {"type": "string"},
+                              "description": "Retrying with the same key returns the same report (201)"}])
+@reports_blp.arguments(s.ReportCreateSchema, location="form", content_type="multipart/form-data")
+@reports_blp.arguments(s.PhotoFilesSchema, location="files")
+@reports_blp.response(201, s.MyReportSchema)
+def create(data, files):
+    """File a report (multipart: fields and up to 5 `photos`); 409 duplicate_nearby offers similar reports."""
+    result = operations.create_report(
+        current_user, category_code=data["category"], description=data["description"], latitude=data["latitude"],
+        longitude=data["longitude"], address=data["address"], anonymous=data["anonymous"],
+        photos=_read_uploads(files["photos"]), idempotency_key=request.headers.get("Idempotency-Key"),
+        force=data["force"],
+    )
+    return result.report, _etag(result.report)
+
+
+@reports_blp.route("/<string:report_id>/transitions", methods=["POST"])
+@login_required()
+@reports_blp.doc(**IF_MATCH_DOC)
+@reports_blp.arguments(s.TransitionSchema)
+@reports_blp.response(200, s.ReportStateSchema)
+def transition(data, report_id):
+    """Change the status (staff: verify, reject, dispatch, start, resolve, duplicate; reporter: close, reopen)."""
+    report = operations.transition(current_user, report_id, data["to"], expected_version=_if_match(),
+                                   reason=data["reason"], note=data["note"], officer_id=data["officer_id"],
+                                   duplicate_of_id=data["duplicate_of"])
+    return report, _etag(report)
+
+
+@reports_blp.route("/<string:report_id>/support", methods=["POST"])
+@roles_required("citizen")
+@reports_blp.response(200, s.SupportResultSchema)
+def support(report_id):
+    """+1: I have this problem too (and want to hear about it). Idempotent."""
+    report = operations.support(current_user, report_id)
+    return {"id": report.id, "support_count": report.support_count, "supported": True}
+
+
+@reports_blp.route("/<string:report_id>/comments", methods=["POST"])
+@login_required()
+@reports_blp.arguments(s.CommentCreateSchema)
+@reports_blp.response(201, s.CommentSchema)
+def add_comment(data, report_id):
+    """Comment publicly on a report."""
+    return operations.add_comment(current_user, report_id, data["body"])
+
+
+@reports_blp.route("/<string:report_id>/rating", methods=["POST"])
+@login_required()
+@reports_blp.arguments(s.RatingCreateSchema)
+@reports_blp.response(201, s.RatingSchema)
+def rate(data, report_id):
+    """The reporter rates the outcome (1-5) once the report is resolved."""
+    return operations.rate(current_user, report_id, data["score"], data["comment"])
+
+
+@my_blp.route("", methods=["GET"])
+@login_required()
+@my_blp.arguments(s.MyReportsArgsSchema, location="query")
+@my_blp.response(200, s.MyReportPageSchema)
+def my_reports(args):
+    """My reports, anonymous and rejected ones included, newest first."""
+    return operations.my_reports(current_user, statuses=args["status"], limit=args["limit"], cursor=args["cursor"])
+
+
+@my_blp.route("/<string:report_id>", methods=["GET"])
+@login_required()
+@my_blp.response(200, s.MyReportSchema)
+def my_report(report_id):
+    """One of my reports with its history."""
+    report = operations.my_report(current_user, report_id)
+    return report, _etag(report)
+
+
+# ---- officers -----------------------------------------------------------------------------------------
+
+@officer_blp.route("", methods=["GET"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.arguments(s.QueueArgsSchema, location="query")
+@officer_blp.response(200, s.StaffReportPageSchema)
+def queue(args):
+    """My queue, most urgent first: my areas' reports to verify and my agency's work (agency admins: all of it)."""
+    return operations.officer_queue(current_user, statuses=args["status"], mine=args["mine"],
+                                    unrouted=args["unrouted"], categories=args["category"], limit=args["limit"],
+                                    cursor=args["cursor"])
+
+
+@officer_blp.route("/<string:report_id>", methods=["GET"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.response(200, s.StaffReportDetailSchema)
+def staff_detail(report_id):
+    """A report with its history and internal notes (the reporter only by id)."""
+    report = operations.get_for_staff(current_user, report_id)
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/reporter", methods=["GET"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.doc(parameters=[{"in": "header", "name": "X-Access-Reason", "required": True,
+                              "schema": {"type": "string"}, "description": "Why you need to contact the reporter"}])
+@officer_blp.response(200, s.ReporterContactSchema)
+def reporter(report_id):
+    """The reporter's name and phone (audited: who, whose, when, why)."""
+    return operations.reporter_contact(current_user, report_id, request.headers.get("X-Access-Reason"))
+
+
+@officer_blp.route("/<string:report_id>/claim", methods=["POST"])
+@roles_required("officer", "agency_admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.response(200, s.ReportStateSchema)
+def claim(report_id):
+    """Take the report: it is assigned to me (a verified report becomes dispatched)."""
+    report = operations.claim(current_user, report_id, expected_version=_if_match())
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/assign", methods=["POST"])
+@roles_required("agency_admin", "admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.arguments(s.AssignSchema)
+@officer_blp.response(200, s.ReportStateSchema)
+def assign(data, report_id):
+    """Give a dispatched report to one of the agency's officers."""
+    report = operations.assign(current_user, report_id, data["officer_id"], expected_version=_if_match())
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/transfer", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.arguments(s.TransferSchema)
+@officer_blp.response(200, s.ReportStateSchema)
+def transfer(data, report_id):
+    """Pass the report to another kelurahan (verified again there) or agency (dispatched again)."""
+    report = operations.transfer(current_user, report_id, expected_version=_if_match(), reason=data["reason"],
+                                 kelurahan_code=data["kelurahan_code"], agency_code=data["agency_code"])
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/duplicate", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.arguments(s.DuplicateSchema)
+@officer_blp.response(200, s.ReportStateSchema)
+def duplicate(data, report_id):
+    """Mark the report a duplicate of another open report; its reporter and supporters follow the original."""
+    report = operations.mark_duplicate(current_user, report_id, data["duplicate_of"], expected_version=_if_match())
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/notes", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.arguments(s.CommentCreateSchema)
+@officer_blp.response(201, s.StaffCommentSchema)
+def add_note(data, report_id):
+    """An internal note: staff only, never public."""
+    return operations.add_comment(current_user, report_id, data["body"], internal=True)
+
+
+@officer_blp.route("/<string:report_id>/evidence", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.arguments(s.EvidenceFilesSchema, location="files")
+@officer_blp.response(201, s.PhotoSchema(many=True))
+def add_evidence(files, report_id):
+    """Upload photos proving the work (multipart `photos`); resolving needs at least one."""
+    return operations.add_evidence(current_user, report_id, _read_uploads(files["photos"]))
+
+
+# ---- categories ---------------------------------------------------------------------------------------
+
+@categories_blp.route("", methods=["GET"])
+@categories_blp.response(200, s.CategorySchema(many=True))
+def list_categories():
+    """Active report categories, with the responsible agency and the SLA."""
+    return operations.list_categories()
+
+
+@categories_blp.route("", methods=["POST"])
+@roles_required("admin")
+@categories_blp.arguments(s.CategoryCreateSchema)
+@categories_blp.response(201, s.CategorySchema)
+def create_category(data):
+    """Add a category (admins)."""
+    return operations.create_category(**data)
+
+
+@categories_blp.route("/<string:code>", methods=["PATCH"])
+@roles_required("admin")
+@categories_blp.arguments(s.CategoryPatchSchema)
+@categories_blp.response(200, s.CategorySchema)
+def update_category(data, code):
+    """Change a category's names, agency, SLA, duplicate radius or activity (admins)."""
+    return operations.update_category(code, data)

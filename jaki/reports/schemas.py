@@ -1,0 +1,410 @@
+"""Report request and response schemas. Public payloads never carry the reporter's id, NIK, phone or anonymous name."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from jaki.api import CursorPageArgsSchema, Schema
+from jaki.i18n import current_language, translate
+from jaki.reports import operations
+from jaki.reports import workflow as wf
+
+V = ma.validate
+
+
+class CommaList(ma.fields.Field):
+    """A comma-separated query parameter ("a,b") as a list of strings."""
+
+    def __init__(self, item_max: int = 40, max_items: int = 20, **kwargs):
+        self.item_max = item_max
+        self.max_items = max_items
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Not a valid list.")
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if len(items) > self.max_items or any(len(v) > self.item_max for v in items):
+            raise ma.ValidationError("Too many or too long values.")
+        return items or None
+
+
+# ---- categories ---------------------------------------------------------------------------------------
+
+class CategorySchema(Schema):
+    code = ma.fields.String()
+    name = ma.fields.Method("_name")
+    name_id = ma.fields.String(attribute="name")
+    name_en = ma.fields.String()
+    agency_code = ma.fields.String()
+    sla_hours = ma.fields.Integer()
+    duplicate_radius_m = ma.fields.Integer()
+    active = ma.fields.Boolean()
+    sort_order = ma.fields.Integer()
+
+    def _name(self, category):
+        return category.name_en if current_language() == "en" else category.name
+
+
+class CategoryCreateSchema(Schema):
+    code = ma.fields.String(required=True, validate=V.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    name = ma.fields.String(required=True, validate=V.Length(min=2, max=120))
+    name_en = ma.fields.String(required=True, validate=V.Length(min=2, max=120))
+    agency_code = ma.fields.String(required=True, validate=V.Length(max=40))
+    sla_hours = ma.fields.Integer(required=True, validate=V.Range(min=1, max=24 * 90))
+    duplicate_radius_m = ma.fields.Integer(load_default=50, validate=V.Range(min=0, max=1000))
+    active = ma.fields.Boolean(load_default=True)
+    sort_order = ma.fields.Integer(load_default=100, validate=V.Range(min=0, max=10000))
+
+
+class CategoryPatchSchema(Schema):
+    name = ma.fields.String(validate=V.Length(min=2, max=120))
+    name_en = ma.fields.String(validate=V.Length(min=2, max=120))
+    agency_code = ma.fields.String(validate=V.Length(max=40))
+    sla_hours = ma.fields.Integer(validate=V.Range(min=1, max=24 * 90))
+    duplicate_radius_m = ma.fields.Integer(validate=V.Range(min=0, max=1000))
+    active = ma.fields.Boolean()
+    sort_order = ma.fields.Integer(validate=V.Range(min=0, max=10000))
+
+
+# ---- reports: shared pieces ----------------------------------------------------------------------------
+
+class PublicStatusSchema(Schema):
+    code = ma.fields.String()
+    label = ma.fields.String()
+
+
+def public_status(status: str) -> dict:
+    return {"code": wf.PUBLIC_LABELS[status], "label": translate(wf.label_message(status))}
+
+
+class PhotoSchema(Schema):
+    id = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": "report (the citizen's) or evidence (the officer's proof)"})
+    url = ma.fields.Function(lambda p: operations.photo_url(p))
+    thumbnail_url = ma.fields.Function(lambda p: operations.photo_url(p, thumbnail=True))
+    width = ma.fields.Integer()
+    height = ma.fields.Integer()
+    content_type = ma.fields.String()
+
+
+class PublicReportSchema(Schema):
+    """What anyone sees. No reporter id (it would link anonymous reports), NIK, phone or internal notes."""
+
+    id = ma.fields.String()
+    reference = ma.fields.String(metadata={"description": "Short reference to read out, e.g. LAP-3F2A9C1B"})
+    category_code = ma.fields.String()
+    category_name = ma.fields.Method("_category_name")
+    description = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    latitude = ma.fields.Float()
+    longitude = ma.fields.Float()
+    status = ma.fields.String()
+    public_status = ma.fields.Function(lambda r: public_status(r.status))
+    reporter_name = ma.fields.Method("_reporter_name", allow_none=True,
+                                     metadata={"description": "First name and initial; null when anonymous"})
+    kelurahan_code = ma.fields.String(allow_none=True)
+    kecamatan_code = ma.fields.String(allow_none=True)
+    kota_code = ma.fields.String(allow_none=True)
+    agency_code = ma.fields.String()
+    support_count = ma.fields.Integer()
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    resolution_note = ma.fields.String(allow_none=True)
+    duplicate_of_id = ma.fields.String(allow_none=True)
+    sla_due_at = ma.fields.DateTime()
+    sla_breached = ma.fields.Function(lambda r: r.sla_breached_at is not None)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    resolved_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+
+    def _category_name(self, report):
+        return report.category.name_en if current_language() == "en" else report.category.name
+
+    def _reporter_name(self, report):
+        if report.anonymous or report.reporter_id is None:
+            return None
+        from jaki.auth.models import User
+        from jaki.extensions import db
+
+        reporter = db.session.get(User, report.reporter_id)
+        return operations.display_name(reporter.full_name if reporter else None)
+
+
+class PublicReportPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(PublicReportSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class NearbyItemSchema(Schema):
+    distance_m = ma.fields.Float()
+    report = ma.fields.Nested(PublicReportSchema)
+
+
+class NearbyPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(NearbyItemSchema))
+
+
+def feature_collection(reports, truncated: bool) -> dict:
+    """A GeoJSON FeatureCollection of report points with the properties a map pin needs."""
+    features = []
+    for report in reports:
+        photo = next((p for p in report.photos if p.kind == "report"), None)
+        features.append({
+            "type": "Feature",
+            "id": report.id,
+            "geometry": {"type": "Point", "coordinates": [report.longitude, report.latitude]},
+            "properties": {
+                "id": report.id,
+                "category_code": report.category_code,
+                "status": report.status,
+                "public_status": public_status(report.status),
+                "support_count": report.support_count,
+                "created_at": report.created_at.isoformat(),
+                "thumbnail_url": operations.photo_url(photo, thumbnail=True) if photo else None,
+            },
+        })
+    return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+
+
+class HistoryEntrySchema(Schema):
+    """A history row as the reporter sees it: who acted is a role, never a name."""
+
+    at = ma.fields.DateTime()
+    action = ma.fields.String()
+    actor_role = ma.fields.String()
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    public_status = ma.fields.Function(lambda h: public_status(h.to_status))
+    reason = ma.fields.String(allow_none=True)
+
+
+class StaffHistoryEntrySchema(HistoryEntrySchema):
+    id = ma.fields.Integer()
+    actor_id = ma.fields.String(allow_none=True)
+    details = ma.fields.Dict(allow_none=True)
+
+
+class RatingSchema(Schema):
+    score = ma.fields.Integer()
+    comment = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class MyReportSummarySchema(PublicReportSchema):
+    """The reporter's own view in lists: adds the anonymity choice and the rejection reason."""
+
+    anonymous = ma.fields.Boolean()
+    rejection_reason = ma.fields.String(allow_none=True)
+    reopen_count = ma.fields.Integer()
+    version = ma.fields.Integer()
+
+
+class MyReportSchema(MyReportSummarySchema):
+    """One of my reports: with its history (roles, never names) and my rating."""
+
+    history = ma.fields.Method("_history")
+    rating = ma.fields.Method("_rating", allow_none=True)
+
+    def _history(self, report):
+        rows = [h for h in operations.history(report.id) if h.action != "sla_breached"]
+        return HistoryEntrySchema(many=True).dump(rows)
+
+    def _rating(self, report):
+        rating = operations.rating_of(report.id)
+        return RatingSchema().dump(rating) if rating else None
+
+
+class MyReportPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MyReportSummarySchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class CommentSchema(Schema):
+    """A public comment: the author shown by role ("Warga", "Petugas", "Pelapor"), never by name."""
+
+    id = ma.fields.Integer()
+    author = ma.fields.Method("_author")
+    body = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+    def _author(self, comment):
+        if comment.author_role == "citizen":
+            return "warga"
+        return "petugas"
+
+
+class CommentPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(CommentSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class StaffCommentSchema(Schema):
+    id = ma.fields.Integer()
+    author_id = ma.fields.String(allow_none=True)
+    author_role = ma.fields.String()
+    internal = ma.fields.Boolean()
+    body = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class StaffReportSchema(PublicReportSchema):
+    """What staff in scope see: workflow fields, history and internal notes; the reporter only by id.
+
+    The reporter's name and phone come from GET /officer/reports/{id}/reporter, which is audited.
+    """
+
+    reporter_id = ma.fields.String(allow_none=True)
+    anonymous = ma.fields.Boolean()
+    source = ma.fields.String()
+    routing_distance_m = ma.fields.Float(allow_none=True)
+    assigned_officer_id = ma.fields.String(allow_none=True)
+    assigned_at = ma.fields.DateTime(allow_none=True)
+    verified_at = ma.fields.DateTime(allow_none=True)
+    dispatched_at = ma.fields.DateTime(allow_none=True)
+    sla_breached_at = ma.fields.DateTime(allow_none=True)
+    rejection_reason = ma.fields.String(allow_none=True)
+    reopen_count = ma.fields.Integer()
+    version = ma.fields.Integer()
+
+
+class StaffReportDetailSchema(StaffReportSchema):
+    history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(operations.history(r.id)))
+    comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(operations.comments_for_staff(r.id)))
+    rating = ma.fields.Function(lambda r: RatingSchema().dump(operations.rating_of(r.id))
+                                if operations.rating_of(r.id) else None)
+
+
+class StaffReportPageSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(StaffReportSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ReporterContactSchema(Schema):
+    report_id = ma.fields.String()
+    user_id = ma.fields.String()
+    full_name = ma.fields.String()
+    phone = ma.fields.String()
+    nik_masked = ma.fields.String()
+
+
+# ---- requests -----------------------------------------------------------------------------------------
+
+class ReportCreateSchema(Schema):
+    category = ma.fields.String(required=True, validate=V.Length(max=40))
+    description = ma.fields.String(required=True, validate=V.Length(min=5, max=2000))
+    latitude = ma.fields.Float(required=True, allow_nan=False)
+    longitude = ma.fields.Float(required=True, allow_nan=False)
+    address = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=300))
+    anonymous = ma.fields.Boolean(load_default=False)
+    force = ma.fields.Boolean(load_default=False, metadata={
+        "description": "File even when similar open reports are near (otherwise 409 duplicate_nearby lists them)"})
+
+
+class PhotoFilesSchema(Schema):
+    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP photos"})
+
+
+class EvidenceFilesSchema(Schema):
+    photos = ma.fields.List(Upload(), required=True, validate=V.Length(min=1))
+
+
+class FeedArgsSchema(CursorPageArgsSchema):
+    category = CommaList(load_default=None)
+    status = CommaList(load_default=None, metadata={"description": "Internal statuses, comma-separated"})
+    area = ma.fields.String(load_default=None, validate=V.Length(max=20),
+                            metadata={"description": "Kota, kecamatan or kelurahan code (31.74.05)"})
+    since = ma.fields.AwareDateTime(load_default=None)
+    until = ma.fields.AwareDateTime(load_default=None)
+
+
+class MapArgsSchema(Schema):
+    bbox = ma.fields.String(required=True, metadata={"description": "min_lon,min_lat,max_lon,max_lat"})
+    category = CommaList(load_default=None)
+    status = CommaList(load_default=None)
+    limit = ma.fields.Integer(load_default=None, validate=V.Range(min=1, max=500))
+
+    @ma.post_load
+    def _bbox(self, data, **kwargs):
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(v) for v in data["bbox"].split(","))
+        except ValueError:
+            raise ma.ValidationError(translate("bbox_invalid"), "bbox") from None
+        data["box"] = (min_lat, min_lon, max_lat, max_lon)
+        return data
+
+
+class NearbyArgsSchema(Schema):
+    lat = ma.fields.Float(required=True, allow_nan=False)
+    lon = ma.fields.Float(required=True, allow_nan=False)
+    radius = ma.fields.Float(load_default=500, validate=V.Range(min=1, max=5000), allow_nan=False)
+    category = CommaList(load_default=None)
+    status = CommaList(load_default=None)
+    limit = ma.fields.Integer(load_default=20, validate=V.Range(min=1, max=100))
+
+
+class QueueArgsSchema(CursorPageArgsSchema):
+    status = CommaList(load_default=None)
+    category = CommaList(load_default=None)
+    mine = ma.fields.Boolean(load_default=False)
+    unrouted = ma.fields.Boolean(load_default=False, metadata={"description": "Admins: the triage queue"})
+
+
+class MyReportsArgsSchema(CursorPageArgsSchema):
+    status = CommaList(load_default=None)
+
+
+class TransitionSchema(Schema):
+    to = ma.fields.String(required=True, validate=V.OneOf(wf.STATUSES))
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=1000))
+    note = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=2000),
+                            metadata={"description": "Resolution note (to=resolved)"})
+    officer_id = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=36),
+                                  metadata={"description": "Dispatch to this officer (to=dispatched)"})
+    duplicate_of = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=36))
+
+
+class ReportStateSchema(Schema):
+    """A report's workflow state after a change (the new ETag is in the header)."""
+
+    id = ma.fields.String()
+    status = ma.fields.String()
+    public_status = ma.fields.Function(lambda r: public_status(r.status))
+    assigned_officer_id = ma.fields.String(allow_none=True)
+    kelurahan_code = ma.fields.String(allow_none=True)
+    agency_code = ma.fields.String()
+    version = ma.fields.Integer()
+
+
+class AssignSchema(Schema):
+    officer_id = ma.fields.String(required=True, validate=V.Length(max=36))
+
+
+class TransferSchema(Schema):
+    kelurahan_code = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=20))
+    agency_code = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=40))
+    reason = ma.fields.String(required=True, validate=V.Length(min=1, max=1000))
+
+
+class DuplicateSchema(Schema):
+    duplicate_of = ma.fields.String(required=True, validate=V.Length(max=36))
+
+
+class CommentCreateSchema(Schema):
+    body = ma.fields.String(required=True, validate=V.Length(min=1, max=2000))
+
+
+class SupportResultSchema(Schema):
+    id = ma.fields.String()
+    support_count = ma.fields.Integer()
+    supported = ma.fields.Boolean()
+
+
+class RatingCreateSchema(Schema):
+    score = ma.fields.Integer(required=True, validate=V.Range(min=1, max=5))
+    comment = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=1000))
+
+
+class PhotoArgsSchema(Schema):
+    thumbnail = ma.fields.Boolean(load_default=False)

@@ -1,0 +1,220 @@
+"""Two officers editing at once: ETag / If-Match, a version-conditional UPDATE, and a real two-connection race."""
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import delete, event, select
+
+from jaki.agencies.models import Agency
+from jaki.auth.models import User
+from jaki.errors import PreconditionFailed
+from jaki.events import OutboxEvent
+from jaki.extensions import db
+from jaki.reports import operations
+from jaki.reports.models import Category, Report
+from tests.factories import auth_header, ensure_agency, make_user
+from tests.reports.factories import agency_admin, citizen, make_report, officer
+
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def test_if_match_is_required_and_must_be_current(client, ctx):
+    report = make_report()
+    first, second = officer(), officer()
+    url = f"/api/v1/reports/{report.id}/transitions"
+    etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
+    assert etag == f'"{report.version}"'
+
+    missing = client.post(url, json={"to": "verified"}, headers=auth_header(first))
+    assert missing.status_code == 428 and missing.json["code"] == "precondition_required"
+    for odd in ("*", '"²"', '"99999999999999999999"', "garbage"):
+        response = client.post(url, json={"to": "verified"}, headers={**auth_header(first), "If-Match": odd})
+        assert response.status_code == 412, odd
+
+    ok = client.post(url, json={"to": "verified"}, headers={**auth_header(first), "If-Match": etag})
+    assert ok.status_code == 200 and ok.headers["ETag"] != etag
+    # The second officer still holds the old ETag: refused, told the current one, nothing overwritten.
+    stale = client.post(url, json={"to": "rejected", "reason": "Bukan jalan kota"},
+                        headers={**auth_header(second), "If-Match": etag})
+    assert stale.status_code == 412 and stale.json["code"] == "precondition_failed"
+    assert stale.headers["ETag"] == ok.headers["ETag"]
+    assert db.session.get(Report, report.id).status == "verified"
+    weak = client.post(url, json={"to": "rejected", "reason": "Bukan jalan kota"},
+                       headers={**auth_header(second), "If-Match": "W/" + ok.headers["ETag"]})
+    assert weak.status_code == 200
+
+
+def test_supporting_or_commenting_does_not_invalidate_an_officers_etag(client, ctx):
+    report = make_report()
+    etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
+    client.post(f"/api/v1/reports/{report.id}/support", headers=auth_header(citizen()))
+    client.post(f"/api/v1/reports/{report.id}/comments", json={"body": "Mohon segera"}, headers=auth_header(citizen()))
+    response = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": "verified"},
+                           headers={**auth_header(officer()), "If-Match": etag})
+    assert response.status_code == 200
+
+
+def test_the_update_itself_is_conditional_on_the_version(app, ctx):
+    report = make_report()
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE REPORTS"):
+            statements.append(statement)
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        operations.transition(officer(), report.id, "verified", expected_version=report.version)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(statements) == 1
+    assert "reports.version = " in statements[0].split("WHERE", 1)[1]
+
+
+@pytest.mark.parametrize("change", ["transition", "claim", "transfer", "assign"])
+def test_a_lost_race_inside_one_process_is_412_not_an_overwrite(ctx, change):
+    """The version read is stale by the time of the UPDATE (another writer committed in between)."""
+    status = "dispatched" if change == "assign" else "verified"
+    report = make_report(status=status)
+    version = report.version
+    worker = officer()
+    boss = agency_admin()
+    calls = {
+        "transition": lambda: operations.transition(worker, report.id, "dispatched", expected_version=version),
+        "claim": lambda: operations.claim(worker, report.id, expected_version=version),
+        "transfer": lambda: operations.transfer(worker, report.id, expected_version=version, reason="Salah dinas",
+                                                agency_code="DSDA"),
+        "assign": lambda: operations.assign(boss, report.id, worker.id, expected_version=version),
+    }
+    ensure_agency("DSDA")
+    # Behind the ORM's back, as another process would: the loaded object still says `version`.
+    db.session.execute(Report.__table__.update().where(Report.id == report.id).values(version=version + 1))
+    with pytest.raises(PreconditionFailed):
+        calls[change]()
+    db.session.expire_all()
+    stored = db.session.get(Report, report.id)
+    assert (stored.status, stored.assigned_officer_id) == (status, None)
+
+
+@pytest.fixture
+def committed(app):
+    """Data committed for real (two connections must see it), deleted afterwards."""
+    made = {"users": [], "reports": [], "agency": None, "category": None}
+    with app.app_context():
+        if db.session.get(Agency, "DBM") is None:
+            ensure_agency("DBM")
+            made["agency"] = "DBM"
+        db.session.add(Category(code="race_test", name="Uji balapan", name_en="Race test", agency_code="DBM",
+                                sla_hours=24, duplicate_radius_m=0))
+        made["category"] = "race_test"
+        db.session.commit()
+    yield made
+    with app.app_context():
+        ids = made["reports"]
+        db.session.execute(delete(OutboxEvent).where(OutboxEvent.aggregate_id.in_(ids)))
+        db.session.execute(delete(Report).where(Report.id.in_(ids)))
+        db.session.execute(delete(User).where(User.id.in_(made["users"])))
+        db.session.execute(delete(Category).where(Category.code == "race_test"))
+        if made["agency"]:
+            db.session.execute(delete(Agency).where(Agency.code == made["agency"]))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a real two-connection race runs on PostgreSQL (SQLite serialises writers)")
+def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
+    with app.app_context():
+        reporter = make_user()
+        officers = [make_user(role="officer", agency_code="DBM", areas=["31.74.05"]) for _ in range(2)]
+        created = operations.create_report(reporter, category_code="race_test", description="Uji dua petugas",
+                                           latitude=-6.2710, longitude=106.7770, enforce_quota=False)
+        report_id, version = created.report.id, created.report.version
+        headers = [auth_header(o) for o in officers]
+        committed["users"] += [reporter.id] + [o.id for o in officers]
+        committed["reports"].append(report_id)
+        db.session.commit()
+        db.session.remove()
+
+    # Both requests read the report before either writes: each passes its If-Match check, and only the
+    # database's conditional UPDATE can tell them apart.
+    barrier = threading.Barrier(2, timeout=20)
+    original_load = operations._load_report
+
+    def load_then_wait(rid):
+        report = original_load(rid)
+        barrier.wait()
+        return report
+
+    monkeypatch.setattr(operations, "_load_report", load_then_wait)
+    results = {}
+
+    def act(n, to_status, body):
+        client = app.test_client()
+        response = client.post(f"/api/v1/reports/{report_id}/transitions", json={"to": to_status, **body},
+                               headers={**headers[n], "If-Match": f'"{version}"'})
+        results[n] = response.status_code
+
+    threads = [threading.Thread(target=act, args=(0, "verified", {})),
+               threading.Thread(target=act, args=(1, "rejected", {"reason": "Bukan jalan kota"}))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results.values()) == [200, 412]
+    with app.app_context():
+        stored = db.session.get(Report, report_id)
+        winner = 0 if results[0] == 200 else 1
+        assert stored.status == ("verified", "rejected")[winner] and stored.version == version + 1
+        changes = db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id,
+                                                               OutboxEvent.type == "report.status_changed")).all()
+        assert len(changes) == 1  # the loser's event was rolled back with its change
+        db.session.remove()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a real two-connection race runs on PostgreSQL (SQLite serialises writers)")
+def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, committed, monkeypatch):
+    with app.app_context():
+        reporter = make_user()
+        header = auth_header(reporter)
+        committed["users"].append(reporter.id)
+        db.session.commit()
+        reporter_id = reporter.id
+        db.session.remove()
+
+    # Both requests look the key up before either inserts: the unique constraint has to decide.
+    barrier = threading.Barrier(2, timeout=20)
+    original_lookup = operations._by_idempotency_key
+    calls = {"n": 0}
+    lock = threading.Lock()
+
+    def lookup_then_wait(rid, key):
+        found = original_lookup(rid, key)
+        with lock:
+            calls["n"] += 1
+            first_two = calls["n"] <= 2
+        if first_two:
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(operations, "_by_idempotency_key", lookup_then_wait)
+    results = {}
+
+    def upload(n):
+        response = app.test_client().post("/api/v1/reports", headers={**header, "Idempotency-Key": "race-key-0001"},
+                                          data={"category": "race_test", "description": "Jalan berlubang",
+                                                "latitude": "-6.2710", "longitude": "106.7770"})
+        results[n] = (response.status_code, response.get_json().get("id"))
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    with app.app_context():
+        ids = db.session.scalars(select(Report.id).where(Report.reporter_id == reporter_id)).all()
+        committed["reports"] += list(ids)
+        db.session.remove()
+    assert [status for status, _ in results.values()] == [201, 201]
+    assert len({rid for _, rid in results.values()}) == 1 and len(ids) == 1
