@@ -1,0 +1,172 @@
+"""Open311 parameters (lenient: unknown ones ignored, empty ones missing) and the admin/staff JSON schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import marshmallow as ma
+
+from jaki.api import Schema
+from jaki.errors import JakiError
+from jaki.i18n import translate
+from jaki.open311.render import WIB
+
+V = ma.validate
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,40})\](\[\])?$")
+_UNENCODED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
+MAX_ATTRIBUTES = 30
+
+
+class W3CDateTime(ma.fields.Field):
+    """A W3C datetime (2026-11-23T08:00:00+07:00, ...Z, or a date); without an offset it is Jakarta time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise ma.ValidationError("Not a W3C datetime.")
+        # Clients that forget to URL-encode "+07:00" send " 07:00".
+        text = _UNENCODED_OFFSET.sub(r"+\1", value.strip())
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ma.ValidationError("Not a W3C datetime (e.g. 2026-11-23T08:00:00+07:00).") from None
+        if not 1970 <= parsed.year <= 2200:  # also keeps +/- 90 days away from datetime's limits
+            raise ma.ValidationError("Year out of range.")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=WIB)
+        return parsed.astimezone(UTC)
+
+
+class CommaList(ma.fields.Field):
+    """"a,b" as a list of non-empty strings."""
+
+    def __init__(self, item_max: int, max_items: int, choices: tuple[str, ...] | None = None, **kwargs):
+        self.item_max = item_max
+        self.max_items = max_items
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Not a valid list.")
+        items = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+        if any(len(v) > self.item_max for v in items):
+            raise ma.ValidationError("A value is too long.")
+        if len(items) > self.max_items:
+            raise ma.ValidationError(f"At most {self.max_items} values.")
+        if self.choices is not None and any(v not in self.choices for v in items):
+            raise ma.ValidationError(f"Must be one of: {', '.join(self.choices)}.")
+        return items or None
+
+
+class Open311Schema(ma.Schema):
+    """Open311 clients send vendor extensions we do not know: ignore them. An empty value counts as missing."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+        ordered = True
+
+    @ma.pre_load
+    def _drop_empty(self, data, **kwargs):
+        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+        with_nul = {key: ["Contains a NUL character."] for key, value in data.items()
+                    if isinstance(value, str) and "\x00" in value and key in self.fields}
+        if with_nul:
+            raise ma.ValidationError(with_nul)
+        return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
+
+
+class RequestsQuerySchema(Open311Schema):
+    service_request_id = CommaList(item_max=36, max_items=1000, load_default=None)
+    service_code = CommaList(item_max=40, max_items=50, load_default=None)
+    start_date = W3CDateTime(load_default=None)
+    end_date = W3CDateTime(load_default=None)
+    status = CommaList(item_max=10, max_items=2, choices=("open", "closed"), load_default=None)
+    page = ma.fields.Integer(load_default=1, validate=V.Range(min=1, max=100_000))
+    page_size = ma.fields.Integer(load_default=None, validate=V.Range(min=1))
+
+
+class PostRequestSchema(Open311Schema):
+    """The form of POST requests; api_key is checked before this (403 first), attribute[...] apart."""
+
+    service_code = ma.fields.String(load_default=None, validate=V.Length(max=40))
+    lat = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-90, max=90))
+    long = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-180, max=180))
+    address_string = ma.fields.String(load_default=None)  # length: the reports schema's rule for address
+    address_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
+    email = ma.fields.Email(load_default=None, validate=V.Length(max=254))
+    device_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
+    account_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
+    first_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
+    last_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
+    phone = ma.fields.String(load_default=None, validate=V.Length(max=30))
+    description = ma.fields.String(load_default=None)  # length: the reports schema's rule for description
+    media_url = ma.fields.Url(load_default=None, schemes={"http", "https"}, require_tld=True,
+                              validate=V.Length(max=500))
+
+
+def parameter_error(messages) -> JakiError:
+    """Field errors as one 400 in Open311's format (each field becomes one <error>)."""
+    invalid = translate("open311_parameter_invalid")
+    if not isinstance(messages, dict):
+        messages = {"_": messages}
+    # marshmallow's details are English: they follow the catalogue's (Indonesian by default) sentence.
+    flat = {field: [f"{invalid} ({m})" for m in (msgs if isinstance(msgs, list) else [msgs])]
+            for field, msgs in messages.items()}
+    return JakiError("open311_parameter_invalid", status=400, errors=flat)
+
+
+def load(schema: ma.Schema, values: dict) -> dict:
+    try:
+        return schema.load(values)
+    except ma.ValidationError as exc:
+        raise parameter_error(exc.messages) from None
+
+
+def attributes_of(form) -> dict[str, str | list[str]]:
+    """attribute[CODE]=value (and attribute[CODE][]=a&attribute[CODE][]=b for multi-value lists)."""
+    found: dict[str, str | list[str]] = {}
+    for key in form:
+        match = _ATTRIBUTE.match(key)
+        if match is None:
+            continue
+        values = [v for v in form.getlist(key) if v.strip()]
+        if not values:
+            continue
+        if any(len(v) > 500 or "\x00" in v for v in values) or len(values) > 20 or "\x00" in key:
+            raise parameter_error({key: ["Too long or too many values."]})
+        found[match.group(1)] = values if match.group(2) else values[0]
+    if len(found) > MAX_ATTRIBUTES:
+        raise parameter_error({"attribute": [f"At most {MAX_ATTRIBUTES} attributes."]})
+    return found
+
+
+# ---- jaki JSON endpoints (admins and staff) ---------------------------------------------------------------
+
+class ApiKeyCreateSchema(Schema):
+    name = ma.fields.String(required=True, validate=[V.Length(min=2, max=100), V.Regexp(r"^[^\x00-\x1f]*$")])
+
+
+class ApiKeySchema(Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    key_prefix = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    last_used_at = ma.fields.DateTime(allow_none=True)
+    revoked_at = ma.fields.DateTime(allow_none=True)
+
+
+class ApiKeyIssuedSchema(ApiKeySchema):
+    key = ma.fields.String(metadata={"description": "Shown once: only its hash is stored"})
+
+
+class SubmitterContactSchema(Schema):
+    report_id = ma.fields.String()
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    first_name = ma.fields.String(allow_none=True)
+    last_name = ma.fields.String(allow_none=True)
+    account_id = ma.fields.String(allow_none=True)
+    device_id = ma.fields.String(allow_none=True)
+    media_url = ma.fields.String(allow_none=True, metadata={"description": "As the client sent it: never fetched"})
+    attributes = ma.fields.Dict(allow_none=True)
