@@ -90,6 +90,12 @@ class Config:
     FCM_URL = _env("JAKI_FCM_URL")
     FCM_IID_URL = _env("JAKI_FCM_IID_URL")
 
+    # Notifications
+    NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)
+    NOTIFY_MAX_ATTEMPTS = _env_int("JAKI_NOTIFY_MAX_ATTEMPTS", 5)
+    NOTIFY_SENDING_LEASE_SECONDS = _env_int("JAKI_NOTIFY_SENDING_LEASE_SECONDS", 300)
+    NOTIFY_SWEEP_GRACE_SECONDS = _env_int("JAKI_NOTIFY_SWEEP_GRACE_SECONDS", 120)
+
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")
     STORAGE_LOCAL_ROOT = _env("JAKI_STORAGE_LOCAL_ROOT", str(INSTANCE_DIR / "media"))

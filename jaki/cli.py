@@ -17,7 +17,9 @@ EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking (tests, debugging).")
 @click.option("--queue", "queues", multiple=True, help="Listen on these queues only (default: all).")
-def worker(burst: bool, simple: bool, queues: tuple[str, ...]):
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run jaki.schedule's periodic tasks (once per slot across all machines).")
+def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     """Start an rq worker with the scheduler on every jaki queue."""
     from rq import SimpleWorker, Worker
 
@@ -30,10 +32,23 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...]):
     # The forked job processes reuse this app; they must not share its pooled connections.
     jobs._worker_app = current_app._get_current_object()
     db.engine.dispose()
+    # Expensive per-process clients (the FCM sender and its HTTP pool) are built once here, before forking,
+    # so each job process inherits them instead of rebuilding them per job.
+    for warm_up in current_app.extensions.get("jaki.worker_warmups", []):
+        warm_up()
     worker_class = SimpleWorker if simple else Worker
     names = list(queues) or list(jobs.Queues.ALL)
     w = worker_class(names, connection=redis)
-    w.work(burst=burst, with_scheduler=True)
+    stop = None
+    if periodic and not burst:
+        from jaki.schedule import start_in_thread
+
+        stop = start_in_thread(current_app._get_current_object())
+    try:
+        w.work(burst=burst, with_scheduler=True)
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 @users_cli.command("create-staff")

@@ -1,0 +1,310 @@
+"""Targeted notifications per second through rq workers to the local FCM stub, beside the stub's own ceiling;
+broadcast latency for an area followed by 10 devices and by 1,000,000 (it should not differ)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+
+from bench.util import ROOT, flask, free_port, fresh_pg_database, gunicorn
+
+TARGETED = int(os.environ.get("BENCH_NOTIFY_TARGETED", "2000"))
+FORKING_TARGETED = int(os.environ.get("BENCH_NOTIFY_FORKING", "100"))
+BIG_AREA_DEVICES = int(os.environ.get("BENCH_NOTIFY_BIG_AREA", "1000000"))
+BROADCASTS = int(os.environ.get("BENCH_NOTIFY_BROADCASTS", "15"))
+CEILING_SECONDS = float(os.environ.get("BENCH_NOTIFY_CEILING_SECONDS", "5"))
+WORKERS = max(2, os.cpu_count() or 1)
+SMALL_AREA, BIG_AREA, TARGETED_AREA = "31.74.05.1002", "31.75.06.1001", "31.74.05.1003"
+INSTANCE_DIR = "/tmp/jaki-bench-notify"  # noqa: S108 - a scratch instance dir for this bench only
+
+
+@contextmanager
+def redis_server():
+    """A redis-server of our own on a spare port: the bench never touches the machine's shared Redis."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import redis
+
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def workers(env: dict, count: int, *, simple: bool):
+    args = [sys.executable, "-m", "flask", "jobs", "worker", *(["--simple"] if simple else [])]
+    procs = [subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(count)]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        # rq forks a job process per job (in its own process group) and a scheduler process per worker.
+        time.sleep(0.5)
+
+
+def _child(code: str, env: dict) -> dict:
+    """Run `code` (which prints one JSON line last) in a child process: settings come from its environment."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child failed: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def seed(small_devices: int, big_devices: int) -> dict:
+    """Areas, an admin (with an access token), and devices: one per targeted user, `small_devices` following
+    the small kelurahan's topics and `big_devices` following the big one's (rows only: FCM does the fan-out)."""
+    from sqlalchemy import text
+
+    from config import get_config
+    from jaki import create_app
+    from jaki.auth.tokens import issue_pair
+    from jaki.extensions import db
+    from jaki.geo.models import Area
+    from tests.factories import make_user
+
+    app = create_app(get_config("development"))
+    with app.app_context():
+        for code, level, parent in (("31", "provinsi", None), ("31.74", "kota", "31"),
+                                    ("31.74.05", "kecamatan", "31.74"), (SMALL_AREA, "kelurahan", "31.74.05"),
+                                    (TARGETED_AREA, "kelurahan", "31.74.05"),
+                                    ("31.75", "kota", "31"), ("31.75.06", "kecamatan", "31.75"),
+                                    (BIG_AREA, "kelurahan", "31.75.06")):
+            db.session.add(Area(code=code, level=level, name=code, parent_code=parent))
+        db.session.commit()
+        admin = make_user(role="admin")
+        token = issue_pair(admin, fresh=False)["access_token"]
+        db.session.commit()
+        # Users and devices in bulk, in SQL: the ORM would take minutes for a million rows.
+        template = make_user(home_kelurahan_code=SMALL_AREA)
+        db.session.commit()
+        users_sql = text("""
+            INSERT INTO users (id, role, status, nik_index, nik_encrypted, full_name, birth_date, sex, phone_encrypted,
+                               password_hash, password_changed_at, home_kelurahan_code, created_at, updated_at)
+            SELECT :prefix || g, 'citizen', 'active', :prefix || 'nik' || g, u.nik_encrypted, 'Bench', u.birth_date,
+                   u.sex, u.phone_encrypted, u.password_hash, now(), :area, now() - interval '1 day', now()
+            FROM generate_series(1, CAST(:n AS integer)) g, users u WHERE u.id = :template""")
+        devices_sql = text("""
+            INSERT INTO push_devices (id, user_id, token, platform, locale, created_at, last_seen_at, topics,
+                                      topics_area_code, topics_synced_at, topic_sync_failures)
+            SELECT :prefix || g, :user_prefix || (1 + (g - 1) / :per_user), :prefix || 'token-' || g, 'android', 'id',
+                   now(), now(), CAST(:topics AS json), :area, now(), 0
+            FROM generate_series(1, CAST(:n AS integer)) g""")
+
+        def add(prefix: str, area: str, topics: list[str], users: int, devices: int) -> None:
+            db.session.execute(users_sql, {"prefix": f"{prefix}-u-", "n": users, "area": area,
+                                           "template": template.id})
+            db.session.execute(devices_sql, {"prefix": f"{prefix}-d-", "user_prefix": f"{prefix}-u-",
+                                             "per_user": max(1, devices // users), "n": devices, "area": area,
+                                             "topics": json.dumps(topics)})
+            db.session.commit()
+
+        small_topics = ["area-3174051002", "area-317405", "area-3174", "area-31"]
+        big_topics = ["area-3175061001", "area-317506", "area-3175", "area-31"]
+        targeted_topics = ["area-3174051003", "area-317405", "area-3174", "area-31"]
+        add("t", TARGETED_AREA, targeted_topics, TARGETED + FORKING_TARGETED, TARGETED + FORKING_TARGETED)
+        add("s", SMALL_AREA, small_topics, small_devices, small_devices)
+        started = time.perf_counter()
+        add("b", BIG_AREA, big_topics, max(1, big_devices // 100), big_devices)
+        big_seconds = time.perf_counter() - started
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        counts = dict(db.session.execute(text(
+            "SELECT topics_area_code, count(*) FROM push_devices GROUP BY topics_area_code")).all())
+    return {"token": token, "devices_per_area": counts, "big_area_insert_seconds": round(big_seconds, 1)}
+
+
+def queue_events(count: int, first: int) -> dict:
+    """Outbox events for `count` targeted users (as domains write them), then one relay job."""
+    from sqlalchemy import text
+
+    from config import get_config
+    from jaki import create_app, jobs
+    from jaki.extensions import db
+    from jaki.notifications import tasks
+
+    app = create_app(get_config("development"))
+    with app.app_context():
+        db.session.execute(text("""
+            INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
+            SELECT 'report.status_changed', 'report', 'bench-' || g,
+                   json_build_object('recipients', json_build_array('t-u-' || g),
+                                     'data', json_build_object('public_status', 'proses')), now(), 0
+            FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g"""),
+            {"first": first, "last": first + count - 1})
+        db.session.commit()
+        jobs.enqueue(tasks.relay_outbox, queue=jobs.Queues.DEFAULT, retries=0)
+    return {"queued": count}
+
+
+def stub_ceiling(stub, seconds: float, threads: int) -> dict:
+    """What the stub itself answers when firebase-admin sends to it as fast as it can (same machine, same run)."""
+    from jaki.notifications.push import FcmPushSender
+
+    sent = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def blast(n: int):
+        nonlocal sent
+        with FcmPushSender("bench", fcm_url=stub.send_url) as sender:
+            tokens = [f"ceiling-{n}-{i}" for i in range(500)]
+            while time.perf_counter() < stop_at:
+                results = sender.send(tokens, title="Bench", body="Ceiling", data={"k": "v"})
+                with lock:
+                    sent += sum(r.ok for r in results)
+
+    began = time.perf_counter()
+    pool = [threading.Thread(target=blast, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - began
+    return {"messages": sent, "seconds": round(elapsed, 2), "messages_per_s": round(sent / elapsed, 1),
+            "threads": threads, "batch": 500}
+
+
+def _sent_count(url: str, first: int, count: int) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(
+            "SELECT count(*) FROM notifications n JOIN outbox_events e ON e.id = n.event_id "
+            "WHERE n.status = 'sent' AND e.aggregate_id = ANY(:ids)"),
+            {"ids": [f"bench-{g}" for g in range(first, first + count)]}).scalar()
+    engine.dispose()
+    return value
+
+
+def targeted(env: dict, url: str, stub, count: int, first: int, *, simple: bool, worker_count: int) -> dict:
+    sent_before = stub.sent_count
+    with workers(env, worker_count, simple=simple):
+        time.sleep(2)  # workers connected and listening
+        began = time.perf_counter()
+        _child(f"import json, bench.scenario_notifications as s; print(json.dumps(s.queue_events({count}, {first})))",
+               env)
+        deadline = began + 600
+        done = 0
+        while time.perf_counter() < deadline:
+            done = _sent_count(url, first, count)
+            if done >= count:
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - began
+    return {"notifications": count, "sent": done, "workers": worker_count,
+            "worker": "SimpleWorker (--simple)" if simple else "forking Worker (default)",
+            "seconds": round(elapsed, 2), "notifications_per_s": round(done / elapsed, 1),
+            "stub_messages": stub.sent_count - sent_before,
+            "includes": "relay of committed outbox events, one rq job per notification (claim by UPDATE ... RETURNING, "
+                        "devices, commit, firebase-admin send, result commit)"}
+
+
+def broadcast_latency(base: str, token: str, stub, area_code: str, repeats: int) -> dict:
+    latencies, accepted = [], []
+    with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+        for n in range(repeats):
+            before = stub.sent_count
+            began = time.perf_counter()
+            response = client.post(f"{base}/api/v1/admin/broadcasts",
+                                   json={"area_code": area_code, "title": "Siaga banjir",
+                                         "body": f"Uji siaran ke-{n}: tinggi muka air naik."})
+            accepted.append(time.perf_counter() - began)
+            if response.status_code != 202:
+                raise RuntimeError(f"broadcast refused: {response.status_code} {response.text[:200]}")
+            while stub.sent_count == before and time.perf_counter() - began < 30:
+                time.sleep(0.001)
+            latencies.append(time.perf_counter() - began)
+    ordered = sorted(latencies)
+    return {"area_code": area_code, "broadcasts": repeats,
+            "accepted_p50_ms": round(statistics.median(accepted) * 1000, 1),
+            "delivered_to_fcm_p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+            "fcm_requests_per_broadcast": 1}
+
+
+def run() -> dict:
+    from tests.support.fcm_stub import FcmStub
+
+    url = fresh_pg_database("bench_notify")
+    if url is None:
+        raise RuntimeError("the notifications bench needs PostgreSQL (a million device rows)")
+    with redis_server() as redis_url, FcmStub(record_messages=False) as stub:
+        env = {**os.environ, "JAKI_ENV": "development", "FLASK_APP": "wsgi.py", "DATABASE_URL": url,
+               "REDIS_URL": redis_url, "JAKI_JOBS_BACKEND": "rq", "JAKI_PUSH_BACKEND": "fcm",
+               "JAKI_FCM_PROJECT_ID": "bench", "JAKI_FCM_URL": stub.send_url, "JAKI_LOG_LEVEL": "WARNING",
+               "JAKI_RATELIMIT_ENABLED": "0", "JAKI_INSTANCE_DIR": INSTANCE_DIR, "PYTHONPATH": str(ROOT)}
+        flask(["db", "upgrade", "heads"], env)
+        seeded = _child(f"import json, bench.scenario_notifications as s; print(json.dumps(s.seed(10, "
+                        f"{BIG_AREA_DEVICES})))", env)
+        token = seeded.pop("token")
+
+        ceiling = stub_ceiling(stub, CEILING_SECONDS, threads=2)
+        simple = targeted(env, url, stub, TARGETED, 1, simple=True, worker_count=WORKERS)
+        forking = targeted(env, url, stub, FORKING_TARGETED, TARGETED + 1, simple=False, worker_count=WORKERS)
+
+        with workers(env, 1, simple=True), gunicorn(env, workers=2) as base:
+            time.sleep(1)
+            broadcast_latency(base, token, stub, SMALL_AREA, 3)  # warm-up
+            small, big = [], []
+            for _ in range(BROADCASTS):  # interleaved, so drift affects both areas alike
+                small.append(broadcast_latency(base, token, stub, SMALL_AREA, 1)["delivered_to_fcm_p50_ms"])
+                big.append(broadcast_latency(base, token, stub, BIG_AREA, 1)["delivered_to_fcm_p50_ms"])
+
+    def summary(area: str, values: list[float], devices: int) -> dict:
+        ordered = sorted(values)
+        return {"area_code": area, "subscribed_devices": devices, "broadcasts": len(values),
+                "delivered_to_fcm_p50_ms": round(statistics.median(ordered), 1),
+                "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+                "fcm_requests_per_broadcast": 1}
+
+    return {
+        "database": "postgresql",
+        "cpus": os.cpu_count(),
+        "stub_ceiling": ceiling,
+        "targeted_simple_workers": simple,
+        "targeted_forking_workers": forking,
+        "targeted_vs_stub_ceiling": round(simple["notifications_per_s"] / ceiling["messages_per_s"], 3),
+        "broadcast_small_area": summary(SMALL_AREA, small, seeded["devices_per_area"].get(SMALL_AREA, 0)),
+        "broadcast_big_area": summary(BIG_AREA, big, seeded["devices_per_area"].get(BIG_AREA, 0)),
+        "seed": seeded,
+        "notes": [
+            "Everything (PostgreSQL, Redis, gunicorn, rq workers, the Python FCM stub and this driver) shares the "
+            "same cores; other engineers' processes may run on the machine at the same time.",
+            "The stub ceiling is firebase-admin multicasts of 500 straight to the stub, without the database.",
+            "Targeted: one notification per user, one device each; through the relay and one job per notification.",
+            "Broadcast latency is from the admin's POST to the stub receiving the topic message; the topic send "
+            "never reads device rows, so the million subscribed devices cost nothing here (FCM fans out).",
+        ],
+    }

@@ -1,0 +1,49 @@
+"""Area codes to FCM topics: every device follows its owner's kelurahan, kecamatan, kota and all of Jakarta."""
+
+from __future__ import annotations
+
+import re
+
+from jaki.extensions import db
+
+JAKARTA = "31"  # the province: "all of Jakarta"
+AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+TOPIC_PREFIX = "area-"
+
+
+def topic_for(area_code: str) -> str:
+    """`31.74.05` -> `area-317405`. Segments have fixed widths (2.2.2.4), so dropping the dots is unambiguous,
+    and the result is within FCM's topic alphabet ([a-zA-Z0-9-_.~%]) on every client SDK."""
+    if not AREA_CODE.match(area_code or ""):
+        raise ValueError(f"not an area code: {area_code!r}")
+    return TOPIC_PREFIX + area_code.replace(".", "")
+
+
+def _prefix_parent(code: str) -> str | None:
+    return code.rsplit(".", 1)[0] if "." in code else None
+
+
+def area_chain(kelurahan_code: str | None) -> list[str]:
+    """The code and its ancestors up to Jakarta, most specific first. Parents come from Area.parent_code;
+    a code the areas table does not know yet falls back to its dotted prefix."""
+    from jaki.geo.models import Area
+
+    chain: list[str] = []
+    code = kelurahan_code
+    while code and AREA_CODE.match(code) and code not in chain and len(chain) < 6:
+        chain.append(code)
+        parent = db.session.scalar(db.select(Area.parent_code).where(Area.code == code))
+        code = parent or _prefix_parent(code)
+    if JAKARTA not in chain:
+        chain.append(JAKARTA)
+    return chain
+
+
+def topics_for_home(kelurahan_code: str | None) -> list[str]:
+    return [topic_for(code) for code in area_chain(kelurahan_code)]
+
+
+def area_known(code: str) -> bool:
+    from jaki.geo.models import Area
+
+    return code == JAKARTA or db.session.get(Area, code) is not None

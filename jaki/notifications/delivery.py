@@ -1,0 +1,427 @@
+"""Pushing rows out: one claim-checked send per notification, area broadcasts by topic, topic sync, the sweeper.
+
+Every send follows the same steps, so a job that runs twice (rq delivers at least once) sends once: claim the
+row with one conditional UPDATE (created -> sending) and commit; call FCM; record the outcome and commit. A
+worker killed before its claim commits leaves the row "created" and a retry sends it. A row left in "sending"
+by a dead worker may or may not have reached FCM: after a lease it is marked sent, "unconfirmed", and NOT
+pushed again (the inbox row is the record; a second push to every device would be the more visible fault).
+Emergency broadcasts are the opposite: one topic send that must arrive, so an unknown outcome is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import and_, delete, or_, select, update
+
+from jaki import jobs
+from jaki.auth.models import RecordedMessage, User
+from jaki.db import utcnow
+from jaki.extensions import db
+from jaki.jobs import Queues
+from jaki.notifications.areas import topic_for, topics_for_home
+from jaki.notifications.models import Broadcast, Device, Notification
+from jaki.notifications.push import PushOutcome, push_sender_from_config
+from jaki.notifications.settings import jobs_inline, setting
+from jaki.notifications.templates import EMERGENCY, TEMPLATES
+
+log = logging.getLogger(__name__)
+
+_sender_lock = threading.Lock()
+EARLY = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: str  # sent | failed | retry | waiting | skipped | busy | unconfirmed
+    retry_in: float | None = None
+
+
+# Sender
+
+
+def _record_push(message: dict) -> None:
+    """Sink of the embedded default's recording sender: pushes land in recorded_messages, in the job's transaction."""
+    body = json.dumps({key: message.get(key) for key in ("kind", "title", "body", "data", "priority", "collapse_key",
+                                                          "message_id")}, ensure_ascii=False)
+    db.session.add(RecordedMessage(channel="push", recipient=str(message.get("target"))[:200], body=body[:4000]))
+
+
+def push_sender():
+    """One sender per app and process (firebase-admin App, HTTP pools and OAuth token live across jobs)."""
+    app = current_app._get_current_object()
+    sender = app.extensions.get("jaki.push_sender")
+    if sender is None:
+        with _sender_lock:
+            sender = app.extensions.get("jaki.push_sender")
+            if sender is None:
+                sender = push_sender_from_config(app.config, sink=_record_push)
+                app.extensions["jaki.push_sender"] = sender
+    return sender
+
+
+# Enqueueing
+
+
+def enqueue_safely(func, *args, **options) -> bool:
+    """Enqueue after the commit; when Redis is down the row stays as it is and the sweeper enqueues it later."""
+    try:
+        jobs.enqueue(func, *args, **options)
+    except RedisError as exc:
+        log.warning("enqueue failed, left for the sweeper", extra={"job": jobs.function_path(func),
+                                                                   "error": type(exc).__name__})
+        return False
+    return True
+
+
+_PENDING = {"queued", "scheduled", "deferred"}
+
+
+def enqueue_unless_pending(func, *args, job_id: str, **options) -> bool:
+    """Re-enqueue (sweeper) unless rq already holds a job for it that has yet to run."""
+    if not jobs_inline():
+        try:
+            from rq.job import Job
+
+            status = current_app.extensions["jaki.redis"].hget(Job.key_for(job_id), "status")
+        except RedisError as exc:
+            log.warning("sweeper cannot reach Redis", extra={"error": type(exc).__name__})
+            return False
+        if status is not None and status.decode() in _PENDING:
+            return False
+    return enqueue_safely(func, *args, job_id=job_id, **options)
+
+
+def _delivery_options() -> dict:
+    max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
+    return {"queue": Queues.NOTIFY, "retries": max(max_attempts - 1, 0),
+            "retry_intervals": tuple(setting("NOTIFY_RETRY_INTERVALS")), "timeout": 60}
+
+
+def enqueue_delivery(notification_id: str) -> bool:
+    from jaki.notifications import tasks
+
+    return enqueue_safely(tasks.deliver_notification, notification_id, job_id=f"notify-{notification_id}",
+                          **_delivery_options())
+
+
+def enqueue_broadcast(broadcast_id: str) -> bool:
+    from jaki.notifications import tasks
+
+    return enqueue_safely(tasks.deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}",
+                          **_delivery_options())
+
+
+def enqueue_topic_sync(device_id: str) -> bool:
+    from jaki.notifications import tasks
+
+    return enqueue_safely(tasks.sync_device_topics, device_id, queue=Queues.DEFAULT, job_id=f"topics-{device_id}",
+                          retries=0)
+
+
+# Targeted notifications
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=setting("NOTIFY_SENDING_LEASE_SECONDS"))
+
+
+def _backoff(attempts: int, retry_after: float | None) -> float:
+    intervals = tuple(setting("NOTIFY_RETRY_INTERVALS")) or (0,)
+    base = intervals[min(max(attempts - 1, 0), len(intervals) - 1)]
+    return max(float(base), float(retry_after or 0))
+
+
+def _summary(errors: Counter) -> str:
+    return ", ".join(f"{code} x{count}" for code, count in errors.most_common())[:300]
+
+
+def deliver_notification(notification_id: str) -> DeliveryResult:
+    """Claim the row (one conditional UPDATE ... RETURNING), push to the owner's devices, record the outcome."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "created",
+               # rq schedules retries to the whole second, so a retry may come a little early.
+               or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY))
+        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
+        .returning(Notification.recipient_id, Notification.type, Notification.title, Notification.body,
+                   Notification.data, Notification.priority, Notification.collapse_key, Notification.attempts,
+                   Notification.push_sent, Notification.push_done)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
+        db.session.rollback()
+        return _not_claimed(notification_id, now)
+    done = set(claimed.push_done or [])
+    devices = [d for d in db.session.execute(
+        select(Device.id, Device.token, Device.locale)
+        .where(Device.user_id == claimed.recipient_id, Device.removed_at.is_(None)).order_by(Device.created_at)
+    ) if d.id not in done]
+    if not devices:
+        return _record(notification_id, claimed, done, sent=0, errors=Counter())
+    # From this commit on the row says "FCM may have it": a worker dying now is not followed by a second push.
+    db.session.commit()
+
+    try:
+        results = _send_to_devices(notification_id, claimed, devices)
+    except ValueError as exc:  # a payload FCM refuses for every device: retrying cannot help
+        _update(notification_id, status="failed", last_error=f"payload: {exc}"[:300])
+        db.session.commit()
+        return DeliveryResult("failed")
+
+    errors: Counter = Counter()
+    dead, retry_after, retryable, sent = [], None, 0, 0
+    for device, result in results:
+        if result.outcome is PushOutcome.SENT:
+            sent += 1
+            done.add(device.id)
+            continue
+        errors[result.error_code or result.outcome.value] += 1
+        if result.outcome is PushOutcome.RETRYABLE:
+            retryable += 1
+            retry_after = max(retry_after or 0, result.retry_after or 0)
+        else:
+            done.add(device.id)
+            if result.outcome is PushOutcome.UNREGISTERED:
+                dead.append(device.id)
+    if dead:
+        # The token is gone for good (app removed, token rotated): delete it, and it leaves its topics with it.
+        db.session.execute(delete(Device).where(Device.id.in_(dead)).execution_options(synchronize_session=False))
+    if retryable and claimed.attempts < setting("NOTIFY_MAX_ATTEMPTS"):
+        delay = _backoff(claimed.attempts, retry_after)
+        _update(notification_id, status="created", last_error=_summary(errors), push_sent=claimed.push_sent + sent,
+                push_done=sorted(done), next_attempt_at=utcnow() + timedelta(seconds=delay))
+        db.session.commit()
+        return DeliveryResult("retry", delay)
+    if retryable:
+        errors["gave_up_after_attempts"] = claimed.attempts
+    return _record(notification_id, claimed, done, sent=sent, errors=errors)
+
+
+def _update(notification_id: str, **values) -> None:
+    db.session.execute(update(Notification).where(Notification.id == notification_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+def _record(notification_id: str, claimed, done: set, *, sent: int, errors: Counter) -> DeliveryResult:
+    """The final state: sent if any device got it (or there was none to try), failed if every device refused."""
+    total = (claimed.push_sent or 0) + sent
+    status = "sent" if total or not errors else "failed"
+    values = {"status": status, "push_sent": total, "push_done": sorted(done), "next_attempt_at": None,
+              "sent_at": utcnow() if status == "sent" else None}
+    if errors:
+        values["last_error"] = _summary(errors)  # permanent and per-device failures stay on the row
+    elif total:
+        values["last_error"] = None
+    _update(notification_id, **values)
+    db.session.commit()
+    return DeliveryResult(status)
+
+
+def _send_to_devices(notification_id: str, row, devices):
+    """One multicast per language (the sender batches by 500); English where the device asked for it."""
+    sender = push_sender()
+    data = {**(row.data or {}), "type": row.type, "notification_id": notification_id}
+    template = TEMPLATES.get(row.type)
+    groups: dict[str, list] = defaultdict(list)
+    for device in devices:
+        groups["en" if device.locale == "en" and template else "id"].append(device)
+    results = []
+    for language, group in groups.items():
+        title, body = template.render(row.data or {}, "en") if language == "en" else (row.title, row.body)
+        answers = sender.send([d.token for d in group], title=title, body=body, data=data,
+                              collapse_key=row.collapse_key, priority=row.priority)
+        results.extend(zip(group, answers, strict=True))
+    return results
+
+
+def _not_claimed(notification_id: str, now) -> DeliveryResult:
+    """Why the claim did not match: finished, backing off, held by a live worker, or left by a dead one."""
+    row = db.session.execute(select(Notification.status, Notification.claimed_at, Notification.next_attempt_at)
+                             .where(Notification.id == notification_id)).first()
+    if row is None or row.status not in ("created", "sending"):
+        return DeliveryResult("skipped")
+    if row.status == "created":
+        # FCM asked for a longer wait (Retry-After) than rq's interval: the sweeper enqueues it when due.
+        return DeliveryResult("waiting")
+    lease_start = now - _lease()
+    if row.claimed_at and row.claimed_at > lease_start:
+        return DeliveryResult("busy")  # another worker holds it
+    resolved = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "sending",
+               Notification.claimed_at < lease_start)
+        .values(status="sent", sent_at=now,
+                last_error="unconfirmed: worker stopped during the FCM call; not resent to avoid a duplicate")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not resolved:
+        return DeliveryResult("busy")
+    log.warning("notification outcome unconfirmed after a worker died", extra={"notification_id": notification_id})
+    return DeliveryResult("unconfirmed")
+
+
+# Area broadcasts
+
+
+def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
+    now = utcnow()
+    lease_start = now - _lease()
+    row = db.session.get(Broadcast, broadcast_id)
+    if row is None or row.status not in ("created", "sending"):
+        return DeliveryResult("skipped")
+    claimed = db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id,
+               or_(Broadcast.status == "created",
+                   and_(Broadcast.status == "sending", Broadcast.claimed_at < lease_start)))
+        .values(status="sending", claimed_at=now, attempts=Broadcast.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return DeliveryResult("busy")
+    row = db.session.get(Broadcast, broadcast_id)
+    data = {"type": EMERGENCY, "broadcast_id": row.id, "area_code": row.area_code}
+    try:
+        result = push_sender().send_to_topic(topic_for(row.area_code), title=row.title, body=row.body, data=data,
+                                             priority="high")
+    except ValueError as exc:
+        row.status, row.last_error = "failed", f"payload: {exc}"[:300]
+        db.session.commit()
+        return DeliveryResult("failed")
+    if result.outcome is PushOutcome.SENT:
+        row.status, row.message_id, row.sent_at, row.last_error = "sent", result.message_id, utcnow(), None
+        row.next_attempt_at = None
+        db.session.commit()
+        return DeliveryResult("sent")
+    row.last_error = f"{result.error_code}: {result.error_message or ''}"[:300]
+    if result.outcome is PushOutcome.RETRYABLE and row.attempts < setting("NOTIFY_MAX_ATTEMPTS"):
+        delay = _backoff(row.attempts, result.retry_after)
+        row.status, row.next_attempt_at = "created", utcnow() + timedelta(seconds=delay)
+        db.session.commit()
+        return DeliveryResult("retry", delay)
+    row.status = "failed"
+    db.session.commit()
+    return DeliveryResult("failed")
+
+
+# Topic subscriptions
+
+
+def sync_device_topics(device_id: str) -> str:
+    """Make FCM's topic subscriptions for one device match its owner's home area (none once removed)."""
+    device = db.session.get(Device, device_id)
+    if device is None:
+        return "gone"
+    user = db.session.get(User, device.user_id)
+    removing = device.removed_at is not None or user is None or user.status != "active"
+    home = None if removing else user.home_kelurahan_code
+    wanted = [] if removing else topics_for_home(home)
+    owner, token, was_removed = device.user_id, device.token, device.removed_at is not None
+    current = list(device.topics or [])
+    db.session.commit()  # no transaction held open across the HTTP calls below
+
+    sender = push_sender()
+    failed = False
+    for topic in [t for t in wanted if t not in current]:
+        if sender.subscribe([token], topic):
+            failed = True
+        else:
+            current.append(topic)
+    for topic in [t for t in current if t not in wanted]:
+        if sender.unsubscribe([token], topic):
+            failed = True
+        else:
+            current.remove(topic)
+
+    current = [t for t in wanted if t in current] + [t for t in current if t not in wanted]
+    device = db.session.get(Device, device_id)
+    if device is None:
+        return "gone"
+    device.topics = current
+    # Re-registered by someone else or removed meanwhile: their own sync job follows; do not mark this one done.
+    still_same = device.user_id == owner and (device.removed_at is not None) == was_removed
+    if device.removed_at is not None and not current:
+        db.session.delete(device)
+        db.session.commit()
+        return "deleted"
+    if failed:
+        device.topic_sync_failures = (device.topic_sync_failures or 0) + 1
+        device.topics_synced_at = None
+    elif still_same and not removing:
+        latest_home = db.session.scalar(select(User.home_kelurahan_code).where(User.id == owner))
+        if latest_home == home:
+            device.topics_area_code, device.topics_synced_at, device.topic_sync_failures = home, utcnow(), 0
+    db.session.commit()
+    return "failed" if failed else "synced"
+
+
+# Sweeper
+
+
+def sweep() -> dict:
+    """Re-enqueue what a crash or an outage left behind; bounded per run. Safe to run on many machines."""
+    from jaki.notifications import tasks
+
+    now = utcnow()
+    lease_start = now - _lease()
+    grace_start = now - timedelta(seconds=setting("NOTIFY_SWEEP_GRACE_SECONDS"))
+    batch = setting("NOTIFY_SWEEP_BATCH")
+    max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
+    counts: Counter = Counter()
+
+    for model, prefix in ((Notification, "notify"), (Broadcast, "broadcast")):
+        exhausted = [and_(model.status == "created", model.created_at < grace_start)]
+        if model is Broadcast:
+            # A dead worker's targeted send may have reached FCM: its job marks it unconfirmed, not this.
+            exhausted.append(and_(model.status == "sending", model.claimed_at < lease_start))
+        gave_up = db.session.execute(
+            update(model)
+            .where(model.attempts >= max_attempts, or_(*exhausted))
+            .values(status="failed", last_error=f"gave up after {max_attempts} attempts")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        counts[f"{prefix}_gave_up"] += gave_up
+        ids = db.session.scalars(
+            select(model.id)
+            .where(or_(and_(model.status == "sending", model.claimed_at < lease_start),
+                       and_(model.status == "created", model.created_at < grace_start,
+                            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now))))
+            .order_by(model.created_at)
+            .limit(batch)
+        ).all()
+        db.session.commit()
+        func = tasks.deliver_notification if model is Notification else tasks.deliver_broadcast
+        for row_id in ids:
+            if enqueue_unless_pending(func, row_id, job_id=f"{prefix}-{row_id}", **_delivery_options()):
+                counts[f"{prefix}_requeued"] += 1
+
+    # Removed a day ago and still not unsubscribed: the token is most likely dead; stop trying.
+    stale_removed = db.session.execute(
+        delete(Device).where(Device.removed_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    counts["devices_deleted"] += stale_removed
+    device_ids = db.session.scalars(
+        select(Device.id)
+        .where(Device.topics_synced_at.is_(None),
+               Device.topic_sync_failures < setting("NOTIFY_TOPIC_SYNC_MAX_FAILURES"))
+        .order_by(Device.last_seen_at)
+        .limit(batch)
+    ).all()
+    db.session.commit()
+    for device_id in device_ids:
+        if enqueue_unless_pending(tasks.sync_device_topics, device_id, job_id=f"topics-{device_id}",
+                                  queue=Queues.DEFAULT, retries=0):
+            counts["topic_syncs_requeued"] += 1
+    return dict(counts)

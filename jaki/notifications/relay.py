@@ -1,0 +1,205 @@
+"""Outbox relay: committed domain events become notification rows, exactly once per (event, recipient).
+
+Many relays may run at once: on PostgreSQL each takes its batch with SELECT ... FOR UPDATE SKIP LOCKED, so they
+share the backlog; the unique (event_id, recipient_id) constraint with ON CONFLICT DO NOTHING is the backstop on
+every database (SQLite, which has no row locks, serialises writers anyway). Deliveries are enqueued only after
+the commit; if Redis is down the rows wait in "created" for the sweeper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from jaki.auth.models import User
+from jaki.db import new_uuid, utcnow
+from jaki.events import OutboxEvent
+from jaki.extensions import db
+from jaki.notifications.delivery import enqueue_delivery, enqueue_safely
+from jaki.notifications.models import Notification, NotificationPreference
+from jaki.notifications.settings import jobs_inline, setting
+from jaki.notifications.templates import TEMPLATES, clean_data
+
+log = logging.getLogger(__name__)
+
+KICK_KEY = "jaki:notify:relay-kick"
+MAX_EVENT_ATTEMPTS = 5  # a database error on one event is retried this often, then the event is set aside
+
+
+def _insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _set_aside(event: OutboxEvent, now, reason: str) -> None:
+    event.relayed_at, event.last_error = now, reason
+    log.warning("outbox event not relayed", extra={"event_id": event.id, "event_type": event.type,
+                                                   "reason": reason})
+
+
+def _plan(event: OutboxEvent, now) -> tuple[list[str], dict] | None:
+    """The event's recipients and cleaned data, or None (and the event set aside) when it cannot be relayed."""
+    if event.type not in TEMPLATES:
+        _set_aside(event, now, "no notification template for this event type")
+        return None
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    recipients = payload.get("recipients")
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        _set_aside(event, now, "payload.recipients must be a list of user ids")
+        return None
+    recipients = list(dict.fromkeys(r for r in recipients if r))
+    if len(recipients) > setting("NOTIFY_MAX_RECIPIENTS"):
+        _set_aside(event, now, "too many recipients for one event: use an area broadcast")
+        return None
+    return recipients, clean_data(payload.get("data"))
+
+
+def _rows(event: OutboxEvent, recipients: list[str], data: dict, active: set, muted: set, now) -> list[dict]:
+    template = TEMPLATES[event.type]
+    title, body = template.render(data, "id")
+    collapse_key = f"{event.aggregate_type}-{event.aggregate_id}"[:100]
+    return [
+        {"id": new_uuid(), "recipient_id": user_id, "event_id": event.id, "type": event.type, "title": title,
+         "body": body, "data": data, "priority": template.priority, "collapse_key": collapse_key,
+         "created_at": now, "status": "muted" if (user_id, event.type) in muted else "created", "attempts": 0,
+         "push_sent": 0, "push_done": []}
+        for user_id in recipients if user_id in active
+    ]
+
+
+def _insert_rows(rows: list[dict], insert) -> list[str]:
+    """Insert, skipping (event, recipient) pairs that exist already; returns the ids to push."""
+    to_push: list[str] = []
+    for chunk in _chunks(rows):
+        statement = (insert(Notification).on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
+                     .returning(Notification.id, Notification.status))
+        to_push += [r.id for r in db.session.execute(statement, chunk) if r.status == "created"]
+    return to_push
+
+
+# SQLite has no row locks and refuses a reader's upgrade to writer under contention: one relay per process.
+_sqlite_relay = threading.RLock()
+
+
+def relay_batch(limit: int) -> tuple[int, list[str]]:
+    """Relay up to `limit` pending events in one transaction (committed here). Returns (events, ids to push)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        with _sqlite_relay:
+            return _relay_batch(limit)
+    return _relay_batch(limit)
+
+
+def _relay_batch(limit: int) -> tuple[int, list[str]]:
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not events:
+        db.session.rollback()
+        return 0, []
+    insert = _insert(db.session.get_bind().dialect.name)
+    now = utcnow()
+    plans = {}
+    for event in events:
+        event.attempts = (event.attempts or 0) + 1
+        plan = _plan(event, now)
+        if plan is not None:
+            plans[event.id] = (event, *plan)
+
+    # Who may receive, and who muted which type: two queries for the whole batch, not two per event.
+    everyone = list(dict.fromkeys(r for _, recipients, _ in plans.values() for r in recipients))
+    types = list({event.type for event, _, _ in plans.values()})
+    active: set[str] = set()
+    muted: set[tuple[str, str]] = set()
+    for chunk in _chunks(everyone):
+        active.update(db.session.scalars(select(User.id).where(User.id.in_(chunk), User.status == "active")))
+        muted.update((user_id, type_) for user_id, type_ in db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.type).where(
+                NotificationPreference.user_id.in_(chunk), NotificationPreference.type.in_(types),
+                NotificationPreference.push.is_(False))))
+    rows = {event_id: _rows(event, recipients, data, active, muted, now)
+            for event_id, (event, recipients, data) in plans.items()}
+
+    to_push: list[str] = []
+    try:
+        with db.session.begin_nested():
+            to_push = _insert_rows([row for event_rows in rows.values() for row in event_rows], insert)
+        relayed = list(plans)
+    except SQLAlchemyError:
+        # One event's rows broke the batch (a recipient deleted meanwhile, say): event by event, so the
+        # others still go out and only the culprit waits for the next relay.
+        to_push, relayed = [], []
+        for event_id, (event, _, _) in plans.items():
+            try:
+                with db.session.begin_nested():
+                    to_push += _insert_rows(rows[event_id], insert)
+                relayed.append(event_id)
+            except SQLAlchemyError as exc:
+                event.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                log.warning("relaying an event failed", extra={"event_id": event.id, "error": type(exc).__name__})
+                if event.attempts >= MAX_EVENT_ATTEMPTS:
+                    event.relayed_at = now
+    for event_id in relayed:
+        event = plans[event_id][0]
+        event.relayed_at, event.last_error = now, None
+    db.session.commit()
+    return len(events), to_push
+
+
+def relay_outbox(max_batches: int = 20) -> int:
+    """Relay pending events in bounded batches, enqueueing one delivery job per new row after each commit."""
+    from jaki.jobs import Queues
+    from jaki.notifications import tasks
+
+    if not jobs_inline():
+        # Cleared before reading: an event committed from now on kicks a new relay.
+        with contextlib.suppress(RedisError):
+            current_app.extensions["jaki.redis"].delete(KICK_KEY)
+    size = setting("NOTIFY_RELAY_BATCH")
+    total = 0
+    for _ in range(max_batches):
+        count, to_push = relay_batch(size)
+        total += count
+        for notification_id in to_push:
+            if not enqueue_delivery(notification_id):
+                break  # Redis is down: the rows wait in "created" for the sweeper
+        if count < size:
+            return total
+    enqueue_safely(tasks.relay_outbox, queue=Queues.DEFAULT, retries=0)  # more waiting: continue in a new job
+    return total
+
+
+def kick_relay() -> None:
+    """After a commit that wrote outbox events: relay now instead of at the next periodic run."""
+    from jaki.jobs import Queues
+    from jaki.notifications import tasks
+
+    if not setting("NOTIFY_RELAY_ON_COMMIT"):
+        return
+    if jobs_inline():
+        from jaki import jobs
+
+        jobs.enqueue(tasks.relay_outbox, queue=Queues.DEFAULT)
+        return
+    redis = current_app.extensions.get("jaki.redis")
+    try:
+        # One relay job pending at a time, however many commits kick it.
+        if redis is not None and redis.set(KICK_KEY, "1", nx=True, ex=30):
+            enqueue_safely(tasks.relay_outbox, queue=Queues.DEFAULT, retries=0)
+    except RedisError as exc:
+        log.warning("relay kick failed; the periodic relay will pick the events up",
+                    extra={"error": type(exc).__name__})
