@@ -23,6 +23,7 @@ def create_app(config=None) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
     app.config["JAKI_ENV"] = settings.ENV_NAME
+    app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)

@@ -161,8 +161,9 @@ def seed_demo() -> list[str]:
     _account_for(ahmad_nik, members2[0], kel2, kk2)
     staff = seed_staff()
     db.session.commit()
+    extra_lines = []
     for seeder in SEEDERS:
-        seeder()
+        extra_lines += seeder() or []  # a seeder may return lines to print (e.g. its staff logins)
         db.session.commit()
     budi_nik = nik_mod.build(kec, members[1][1], members[1][2], members[1][4])
     lines += [
@@ -171,5 +172,5 @@ def seed_demo() -> list[str]:
         f"  citizen  Ahmad Fauzi (another household)  NIK {ahmad_nik}",
         f"  registry only (try registering): Budi Santoso, born 1988-03-12, NIK {budi_nik}",
     ]
-    lines += [f"  {role:<12} NIK {nik}" for role, nik in staff]
-    return lines
+    lines += [f"  {role:<12} NIK {nik}" + ("  (DBM)" if role != "admin" else "") for role, nik in staff]
+    return lines + extra_lines

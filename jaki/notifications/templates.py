@@ -182,6 +182,11 @@ def _permit_sla(d, lang):
             "Permit application{what}{ref} is past its service deadline.")[lang].format(what=what, ref=_ref(d))
 
 
+def _letter_sla(d, lang):
+    return ("Permohonan surat{ref} melewati batas waktu layanan.",
+            "Letter request{ref} is past its service deadline.")[lang].format(ref=_ref(d))
+
+
 _BODIES = {
     "report.created": _report_created,
     "report.status_changed": _report_status,
@@ -194,6 +199,7 @@ _BODIES = {
     "bansos.disbursed": _bansos,
     "tax.bill_due": _tax_due,
     "permit.sla_breached": _permit_sla,
+    "letter.sla_breached": _letter_sla,
 }
 
 TEMPLATES: dict[str, Template] = {
@@ -233,6 +239,10 @@ TEMPLATES: dict[str, Template] = {
                  ("Batas waktu izin terlewati", "Permit deadline passed"),
                  ("Sebuah permohonan izin melewati batas waktu layanan.",
                   "A permit application is past its service deadline."), priority="high"),
+        Template("letter.sla_breached", ("Surat melewati batas waktu", "Overdue letters"),
+                 ("Batas waktu surat terlewati", "Letter deadline passed"),
+                 ("Sebuah permohonan surat melewati batas waktu layanan.",
+                  "A letter request is past its service deadline."), priority="high"),
     )
 }
 

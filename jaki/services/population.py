@@ -46,6 +46,10 @@ def registry() -> PopulationRegistry:
     backend = current_app.config["DUKCAPIL_BACKEND"]
     if backend == "local":
         return LocalPopulationRegistry()
+    if backend == "http":
+        from jaki.services.population_http import HttpPopulationRegistry
+
+        return HttpPopulationRegistry.from_config()
     raise RuntimeError(f"unknown DUKCAPIL_BACKEND {backend!r}")
 
 

@@ -14,7 +14,7 @@ from tests.factories import auth_header, make_user
 
 EVENT_TYPES = ("report.created", "report.status_changed", "report.assigned", "report.comment_added",
                "report.supported", "report.sla_breached", "permit.status_changed", "letter.status_changed",
-               "bansos.disbursed", "tax.bill_due", "permit.sla_breached")
+               "bansos.disbursed", "tax.bill_due", "permit.sla_breached", "letter.sla_breached")
 
 
 @pytest.fixture
@@ -55,6 +55,8 @@ def test_producers_payloads_read_well():
                              "Bantuan KJP Plus periode 2026-11 telah disalurkan ke rekening Bank DKI Anda."),
         "tax.bill_due": ({"kind": "pbb", "tax_year": 2026, "due_on": "2026-08-31", "days_before": 1},
                          "Tagihan pajak PBB-P2 2026 jatuh tempo besok."),
+        "letter.sla_breached": ({"reference": "SKD-20261123-A1B2C3"},
+                                "Permohonan surat SKD-20261123-A1B2C3 melewati batas waktu layanan."),
     }
     for type_, (data, body) in cases.items():
         assert TEMPLATES[type_].render(clean_data(data))[1] == body

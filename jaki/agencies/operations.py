@@ -1,0 +1,88 @@
+"""The agency registry's views: public integration counts, and per-agency integration health for admins."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from jaki.agencies.models import Agency
+from jaki.errors import NotFound
+from jaki.extensions import db
+
+
+def _ordered() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).order_by(Agency.kind, Agency.code)))
+
+
+def public_list() -> list[Agency]:
+    return _ordered()
+
+
+def integration_summary() -> dict:
+    """How many of the Pemprov's offices are integrated (the kelurahan/kecamatan offices are not counted)."""
+    rows = [a for a in _ordered() if a.kind != "wilayah"]
+    totals, integrated = Counter(a.kind for a in rows), Counter(a.kind for a in rows if a.integrated)
+    return {
+        "total": len(rows),
+        "integrated": sum(integrated.values()),
+        "not_integrated": len(rows) - sum(integrated.values()),
+        "by_kind": {kind: {"total": totals[kind], "integrated": integrated[kind]} for kind in sorted(totals)},
+    }
+
+
+def _connector(agency: Agency) -> dict:
+    """Which connector serves the agency's domains, and its health. Never the URL's credentials or token."""
+    import httpx
+
+    from jaki.services import connectors
+
+    served = [d for d, spec in connectors.SPECS.items() if spec.agency_code == agency.code]
+    if agency.code == "DUKCAPIL":
+        served.append("population")
+    url = connectors.agency_url(agency.code)
+    if not served:
+        return {"connector": None, "domains_served": [], "health": None}
+    if url is None:
+        return {"connector": "local", "domains_served": served, "host": None,
+                "health": {"state": "local", "detail": "answered from jaki's own tables"}}
+    snapshot = connectors.breaker_for(agency.code).snapshot()
+
+    def when(key: str) -> datetime | None:
+        value = snapshot.get(key)
+        return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+    return {"connector": "http", "domains_served": served, "host": httpx.URL(url).host,
+            "health": {"state": snapshot["state"], "last_success_at": when("last_success_at"),
+                       "last_failure_at": when("last_failure_at"), "error_rate": snapshot.get("error_rate"),
+                       "calls_in_window": snapshot.get("calls_in_window"), "window_s": snapshot.get("window_s"),
+                       "opened_at": when("opened_at"), "half_open_at": when("half_open_at"),
+                       "store_available": snapshot.get("store_available")}}
+
+
+def detail(agency: Agency) -> dict:
+    return {"code": agency.code, "name": agency.name, "short_name": agency.short_name, "kind": agency.kind,
+            "domains": agency.domains or [], "integrated": agency.integrated,
+            "integrated_since": agency.integrated_since, **_connector(agency)}
+
+
+def admin_list() -> list[dict]:
+    return [detail(a) for a in _ordered()]
+
+
+def admin_get(code: str) -> dict:
+    agency = db.session.get(Agency, code)
+    if agency is None:
+        raise NotFound()
+    return detail(agency)
+
+
+def reset_breaker(code: str) -> dict:
+    from jaki.services import connectors
+
+    agency = db.session.get(Agency, code)
+    if agency is None:
+        raise NotFound()
+    connectors.breaker_for(code).reset()
+    return detail(agency)

@@ -1,0 +1,98 @@
+"""The perangkat daerah of the Pemprov DKI Jakarta: names, kinds, public-service domains, Satu Data integration."""
+
+from __future__ import annotations
+
+from datetime import date
+
+# (code, name, short name, kind, domains, integrated)
+# Names follow the organisation of Perda 5/2016 as amended and Pergub 57/2022; Jakarta reorganises its offices
+# every few years, so check this list against the current Pergub before publishing it. The 15 codes the demo
+# seed created first (DBM, DSDA, ..., BPBD) are kept as they are: reports and staff accounts point at them.
+# About 40 of the 52 are integrated with Satu Data (DOMAIN.md); the flags below say which, for the demo.
+AGENCIES: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
+    # Dinas
+    ("DISDIK", "Dinas Pendidikan", "Pendidikan", "dinas", ("education",), True),
+    ("DINKES", "Dinas Kesehatan", "Kesehatan", "dinas", ("health",), True),
+    ("DINSOS", "Dinas Sosial", "Sosial", "dinas", ("social_aid",), True),
+    ("DISNAKERTRANSGI", "Dinas Tenaga Kerja, Transmigrasi dan Energi", "Nakertransgi", "dinas", (), True),
+    ("DPPAPP", "Dinas Pemberdayaan, Perlindungan Anak dan Pengendalian Penduduk", "PPAPP", "dinas", (), True),
+    ("DKPKP", "Dinas Ketahanan Pangan, Kelautan dan Pertanian", "KPKP", "dinas", (), True),
+    ("DLH", "Dinas Lingkungan Hidup", "Lingkungan Hidup", "dinas", (), True),
+    ("DUKCAPIL", "Dinas Kependudukan dan Pencatatan Sipil", "Dukcapil", "dinas", ("population",), True),
+    ("DISHUB", "Dinas Perhubungan", "Perhubungan", "dinas", (), True),
+    ("DISKOMINFOTIK", "Dinas Komunikasi, Informatika dan Statistik", "Kominfotik", "dinas", (), True),
+    ("DPE", "Dinas Perindustrian, Perdagangan, Koperasi, Usaha Kecil dan Menengah", "PPKUKM", "dinas", (), True),
+    ("DPMPTSP", "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "DPMPTSP", "dinas", ("permits",), True),
+    ("DISPORA", "Dinas Pemuda dan Olahraga", "Dispora", "dinas", (), True),
+    ("DISPAREKRAF", "Dinas Pariwisata dan Ekonomi Kreatif", "Parekraf", "dinas", (), True),
+    ("DISBUD", "Dinas Kebudayaan", "Kebudayaan", "dinas", (), False),
+    ("DISPUSIP", "Dinas Perpustakaan dan Kearsipan", "Pusip", "dinas", (), False),
+    ("DBM", "Dinas Bina Marga", "Bina Marga", "dinas", (), True),
+    ("DSDA", "Dinas Sumber Daya Air", "SDA", "dinas", (), True),
+    ("DCKTRP", "Dinas Cipta Karya, Tata Ruang dan Pertanahan", "Citata", "dinas", ("permits",), True),
+    ("DPRKP", "Dinas Perumahan Rakyat dan Kawasan Permukiman", "DPRKP", "dinas", (), True),
+    ("DPHK", "Dinas Pertamanan dan Hutan Kota", "Pertamanan", "dinas", (), True),
+    ("GULKARMAT", "Dinas Penanggulangan Kebakaran dan Penyelamatan", "Gulkarmat", "dinas", (), True),
+    # Badan
+    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah", "Bappeda", "badan", (), True),
+    ("BPKD", "Badan Pengelola Keuangan Daerah", "BPKD", "badan", (), True),
+    ("BAPENDA", "Badan Pendapatan Daerah", "Bapenda", "badan", ("tax",), True),
+    ("BKD", "Badan Kepegawaian Daerah", "BKD", "badan", (), True),
+    ("BPSDM", "Badan Pengembangan Sumber Daya Manusia", "BPSDM", "badan", (), True),
+    ("BPBUMD", "Badan Pembinaan Badan Usaha Milik Daerah", "BP BUMD", "badan", (), False),
+    ("BPBD", "Badan Penanggulangan Bencana Daerah", "BPBD", "badan", (), True),
+    ("KESBANGPOL", "Badan Kesatuan Bangsa dan Politik", "Kesbangpol", "badan", (), False),
+    ("BPAD", "Badan Pengelola Aset Daerah", "BPAD", "badan", (), True),
+    ("BRIDA", "Badan Riset dan Inovasi Daerah", "BRIDA", "badan", (), False),
+    # Satpol PP, Inspektorat, Sekretariat
+    ("SATPOLPP", "Satuan Polisi Pamong Praja", "Satpol PP", "satpol", (), True),
+    ("INSPEKTORAT", "Inspektorat", "Inspektorat", "inspektorat", (), False),
+    ("SETDA", "Sekretariat Daerah", "Setda", "sekretariat", (), True),
+    ("SETWAN", "Sekretariat Dewan Perwakilan Rakyat Daerah", "Setwan", "sekretariat", (), False),
+    # Biro of the Sekretariat Daerah
+    ("BIROPEM", "Biro Pemerintahan", "Biro Pemerintahan", "biro", (), True),
+    ("BIROHUKUM", "Biro Hukum", "Biro Hukum", "biro", (), False),
+    ("BIROKESOS", "Biro Kesejahteraan Sosial", "Biro Kesos", "biro", (), True),
+    ("BIROEKKU", "Biro Perekonomian dan Keuangan", "Biro Ekku", "biro", (), True),
+    ("BIROPLH", "Biro Pembangunan dan Lingkungan Hidup", "Biro PLH", "biro", (), True),
+    ("BIROORB", "Biro Organisasi dan Reformasi Birokrasi", "Biro ORB", "biro", (), False),
+    ("BIROUMUM", "Biro Umum dan Administrasi Pimpinan", "Biro Umum", "biro", (), False),
+    ("BIROPBJ", "Biro Pengadaan Barang dan Jasa", "Biro PBJ", "biro", (), False),
+    ("BIROKSD", "Biro Kerja Sama Daerah", "Biro KSD", "biro", (), False),
+    # The administrative cities and regency (not autonomous in DKI: part of the provincial government)
+    ("KOTA-JP", "Pemerintah Kota Administrasi Jakarta Pusat", "Jakarta Pusat", "kota", (), True),
+    ("KOTA-JU", "Pemerintah Kota Administrasi Jakarta Utara", "Jakarta Utara", "kota", (), True),
+    ("KOTA-JB", "Pemerintah Kota Administrasi Jakarta Barat", "Jakarta Barat", "kota", (), True),
+    ("KOTA-JS", "Pemerintah Kota Administrasi Jakarta Selatan", "Jakarta Selatan", "kota", (), True),
+    ("KOTA-JT", "Pemerintah Kota Administrasi Jakarta Timur", "Jakarta Timur", "kota", (), True),
+    ("KAB-KS", "Pemerintah Kabupaten Administrasi Kepulauan Seribu", "Kepulauan Seribu", "kota", (), True),
+    ("UPJSC", "Unit Pengelola Jakarta Smart City", "Jakarta Smart City", "dinas", (), True),
+]
+
+# Kelurahan and kecamatan offices issue the administrative letters; they are not among the 52.
+WILAYAH: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
+    ("KELURAHAN", "Kantor Kelurahan (seluruh DKI Jakarta)", "Kelurahan", "wilayah", ("letters",), True),
+    ("KECAMATAN", "Kantor Kecamatan (seluruh DKI Jakarta)", "Kecamatan", "wilayah", ("letters",), True),
+]
+
+INTEGRATED_SINCE = date(2024, 1, 2)
+
+
+def upsert_registry(session) -> int:
+    """Create or update every registry row (idempotent); returns how many rows were created."""
+    from jaki.agencies.models import Agency
+
+    created = 0
+    for code, name, short, kind, domains, integrated in AGENCIES + WILAYAH:
+        agency = session.get(Agency, code)
+        if agency is None:
+            agency = Agency(code=code, name=name, short_name=short)
+            session.add(agency)
+            created += 1
+        agency.kind = kind
+        agency.domains = list(domains)
+        if agency.integrated != integrated:
+            agency.integrated = integrated
+            agency.integrated_since = INTEGRATED_SINCE if integrated else None
+    session.flush()
+    return created

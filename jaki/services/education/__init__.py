@@ -1,0 +1,1 @@
+"""Education: enrolment per child, KJP Plus / KJMU status and disbursements (Dinas Pendidikan)."""

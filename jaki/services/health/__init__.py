@@ -1,0 +1,1 @@
+"""Health: JKN membership, immunisations, upcoming visits (Dinas Kesehatan)."""

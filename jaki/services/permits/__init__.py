@@ -1,0 +1,1 @@
+"""Permits (DPMPTSP) and kelurahan/kecamatan letters: applications, documents, statuses, SLA."""

@@ -1,0 +1,1 @@
+"""Social aid (bansos): programmes, eligibility check, enrolment, disbursements (Dinas Sosial)."""

@@ -1,0 +1,1 @@
+"""Regional tax: PBB-P2 and PKB bills and their due-date reminders (Bapenda)."""
