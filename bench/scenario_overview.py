@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.util import ROOT, flask, free_port, fresh_pg_database, load
+from bench.util import ROOT, flask, fresh_pg_database, gunicorn, load
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 HOUSEHOLDS = 100  # each: a head of family with an account and two children in the registry
@@ -116,31 +115,8 @@ def fake_agencies(people: list[dict]):
         os.unlink(handle.name)
 
 
-@contextmanager
 def gunicorn_app(env: dict):
-    port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "bench.scenario_overview:make_app()", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
-           "--log-level", "warning", "--graceful-timeout", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start: " + proc.stderr.read(4000).decode(errors="replace"))
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return gunicorn(env, WORKERS, THREADS, app="bench.scenario_overview:make_app()", worker_class="gthread")
 
 
 # ---- data ------------------------------------------------------------------------------------------------

@@ -48,10 +48,13 @@ def flask(args: list[str], env: dict) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None):
+def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None, app: str = "wsgi:app",
+             worker_class: str | None = None):
     port = port or free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+    cmd = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "2"]
+    if worker_class:
+        cmd += ["--worker-class", worker_class]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

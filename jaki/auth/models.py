@@ -15,7 +15,23 @@ ROLES = ("citizen", "officer", "agency_admin", "admin")
 STAFF_ROLES = ("officer", "agency_admin", "admin")
 
 
-class User(TimestampMixin, Base):
+class EncryptedNik:
+    """A NIK held as AES-GCM ciphertext (nik_encrypted) and found by its HMAC blind index (nik_index)."""
+
+    nik_encrypted: Mapped[str]
+    nik_index: Mapped[str]
+
+    @property
+    def nik(self) -> str:
+        return cipher().decrypt(self.nik_encrypted, "nik")
+
+    @nik.setter
+    def nik(self, value: str) -> None:
+        self.nik_encrypted = cipher().encrypt(value, "nik")
+        self.nik_index = cipher().blind_index(value, "nik")
+
+
+class User(EncryptedNik, TimestampMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -38,15 +54,6 @@ class User(TimestampMixin, Base):
     agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), index=True)
 
     areas: Mapped[list[StaffArea]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-
-    @property
-    def nik(self) -> str:
-        return cipher().decrypt(self.nik_encrypted, "nik")
-
-    @nik.setter
-    def nik(self, value: str) -> None:
-        self.nik_encrypted = cipher().encrypt(value, "nik")
-        self.nik_index = cipher().blind_index(value, "nik")
 
     @property
     def nik_masked(self) -> str:
@@ -86,7 +93,7 @@ class StaffArea(Base):
     area_code: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class Resident(TimestampMixin, Base):
+class Resident(EncryptedNik, TimestampMixin, Base):
     """The population registry as the embedded default knows it (demo stand-in for Dukcapil)."""
 
     __tablename__ = "residents"
@@ -102,15 +109,6 @@ class Resident(TimestampMixin, Base):
     family_relation: Mapped[str] = mapped_column(String(30))  # kepala_keluarga | istri | suami | anak | ...
     address: Mapped[str] = mapped_column(String(300))
     kelurahan_code: Mapped[str | None] = mapped_column(String(20))
-
-    @property
-    def nik(self) -> str:
-        return cipher().decrypt(self.nik_encrypted, "nik")
-
-    @nik.setter
-    def nik(self, value: str) -> None:
-        self.nik_encrypted = cipher().encrypt(value, "nik")
-        self.nik_index = cipher().blind_index(value, "nik")
 
     @property
     def kk_number(self) -> str:
