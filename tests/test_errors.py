@@ -93,3 +93,17 @@ def test_docs_page(client):
 def test_me_requires_login_even_for_real_users(client, ctx):
     make_user()
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_field_errors_are_indonesian_by_default_and_english_on_request(client):
+    body = {"nik": "3174054107900003", "full_name": "A", "birth_date": "bukan-tanggal", "phone": "0812",
+            "password": "x" * 12, "email": "bukan-email", "role": "admin"}
+    errors = client.post("/api/v1/auth/register", json=body).get_json()["errors"]
+    assert errors["role"] == ["Kolom tidak dikenal."]
+    assert errors["birth_date"] == ["Tanggal tidak valid (format YYYY-MM-DD)."]
+    assert errors["email"] == ["Alamat email tidak valid."]
+    assert errors["full_name"] == ["Panjang harus antara 2 dan 150."]
+    missing = client.post("/api/v1/auth/login", json={}).get_json()["errors"]
+    assert missing == {"nik": ["Wajib diisi."], "password": ["Wajib diisi."]}
+    english = client.post("/api/v1/auth/login", json={}, headers={"Accept-Language": "en"}).get_json()["errors"]
+    assert english["nik"] == ["Missing data for required field."]
