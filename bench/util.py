@@ -131,3 +131,95 @@ def summarise(latencies: list[float], elapsed: float, errors: int, concurrency: 
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else None,
     }
+
+
+def snapshot_pg_database(source_url: str, name: str, attempts: int = 10) -> str:
+    """A copy of a bench database as it is now (CREATE DATABASE ... TEMPLATE); returns its URL.
+
+    The copy needs the source to have no sessions: a retry waits out one that is just closing (autovacuum).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    source = source_url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for attempt in range(attempts):
+                try:
+                    conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+                    break
+                except OperationalError:
+                    if attempt == attempts - 1:
+                        raise
+                    time.sleep(1)
+    finally:
+        admin.dispose()
+    return source_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _drive(request: Callable[[httpx.Client, int], bool], counter, concurrency: int,
+           seconds: float) -> tuple[list[float], int, float]:
+    """One bounded burst of `request` from `concurrency` threads: (latencies, errors, elapsed)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker():
+        nonlocal errors
+        local, local_errors = [], 0
+        with httpx.Client(timeout=30) as client:
+            while time.perf_counter() < stop_at:
+                try:
+                    i = next(counter)
+                except StopIteration:
+                    break
+                started = time.perf_counter()
+                try:
+                    ok = request(client, i)
+                except httpx.HTTPError:
+                    ok = False
+                local.append(time.perf_counter() - started)
+                local_errors += 0 if ok else 1
+        with lock:
+            latencies.extend(local)
+            errors += local_errors
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.perf_counter() - began
+
+
+def load_interleaved(requests: dict[str, Callable[[httpx.Client, int], bool]], *, concurrency: int,
+                     seconds: float, rounds: int = 4, max_requests: int = 1_000_000) -> dict[str, dict]:
+    """load() for several targets taking turns: `rounds` slices of seconds/rounds each, in rotating order, so that
+    a shared machine's changing background load falls on every target alike. One summary per target."""
+    names = list(requests)
+    counters = {name: iter(range(max_requests)) for name in names}
+    totals = {name: ([], [0], [0.0]) for name in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            latencies, errors, elapsed = _drive(requests[name], counters[name], concurrency, seconds / rounds)
+            all_latencies, all_errors, all_elapsed = totals[name]
+            all_latencies.extend(latencies)
+            all_errors[0] += errors
+            all_elapsed[0] += elapsed
+    return {name: summarise(lat, elapsed[0], errors[0], concurrency) for name, (lat, errors, elapsed) in totals.items()}

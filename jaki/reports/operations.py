@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from flask import current_app, url_for
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -75,6 +75,9 @@ _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 _AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 _VERSION_TAG = re.compile(r"[0-9]{1,9}")
 _SCAN_CAP = 2000  # rows a spatial scan reads at most before exact filtering
+# Cell ranges a map or nearby query covers its area with. Each is one UNION ALL branch, planned and built apart;
+# 8 read about 1.5x the area asked for and answered fastest at 10k to 1M reports (bench/scenario_reports.py).
+_MAP_RANGES = 8
 
 
 def setting(name: str):
@@ -875,6 +878,22 @@ def _cells(ranges: list[tuple[int, int]]):
     return or_(*[Report.cell.between(lo, hi) for lo, hi in ranges])
 
 
+def _in_cells(ranges: list[tuple[int, int]]):
+    """The map columns of reports in the cell ranges, one index-only range scan of ix_reports_cell per range.
+
+    That index covers these columns, so filtering thousands of candidates by their exact position never visits
+    the table (whose rows lie in filing order, one page each); only the rows finally shown are read. UNION ALL
+    rather than OR: PostgreSQL answers an OR of ranges with a bitmap scan, which always reads the table.
+    MATERIALIZED on SQLite only: pushed down into the branches, the caller's status filter makes SQLite without
+    ANALYZE statistics prefer the status index (every public report read); PostgreSQL inlines the CTE and
+    filters inside the index scans.
+    """
+    columns = (Report.id, Report.latitude, Report.longitude, Report.status, Report.category_code,
+               Report.created_at)
+    branches = [select(*columns).where(Report.cell.between(lo, hi)) for lo, hi in ranges]
+    return union_all(*branches).cte("cells").prefix_with("MATERIALIZED", dialect="sqlite")
+
+
 def _area_condition(code: str):
     if not _AREA_CODE.match(code or ""):
         raise field_error("area", "area_filter_invalid")
@@ -968,23 +987,30 @@ def check_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -
         raise field_error("bbox", "bbox_invalid")
 
 
-def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
-               categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None):
-    """Reports in a box, newest first: cell ranges (index) narrowed by the exact coordinates.
+def _in_order(ids: Sequence[str]) -> list[Report]:
+    """The reports with these ids, in this order (one primary-key lookup each; a report gone since is skipped)."""
+    if not ids:
+        return []
+    found = {r.id: r for r in db.session.scalars(select(Report).where(Report.id.in_(list(ids))))}
+    return [found[i] for i in ids if i in found]
 
-    The candidates are a MATERIALIZED CTE: otherwise SQLite prefers walking the whole created_at index backwards
-    to satisfy ORDER BY ... LIMIT, which reads every report for a small viewport.
+
+def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *, limit: int,
+               categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None):
+    """Ids of the newest `limit` reports in a box: cell ranges (covering index) narrowed by the exact coordinates.
+
+    Only ids: the rows are then read by primary key, so neither planner can trade the cell ranges for a worse
+    plan of the whole (SQLite walking the created_at index backwards to satisfy ORDER BY ... LIMIT, which reads
+    every report for a small viewport; PostgreSQL hash-joining a table read whole).
     """
     default = [s for s in wf.PUBLIC_STATUSES if s != wf.DUPLICATE]
-    candidates = (select(Report.id, Report.created_at)
-                  .where(_cells(ranges_for_bbox(min_lat, min_lon, max_lat, max_lon)),
-                         Report.latitude.between(min_lat, max_lat), Report.longitude.between(min_lon, max_lon),
-                         Report.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES) if statuses else default)))
+    cells = _in_cells(ranges_for_bbox(min_lat, min_lon, max_lat, max_lon, max_ranges=_MAP_RANGES))
+    query = (select(cells.c.id)
+             .where(cells.c.latitude.between(min_lat, max_lat), cells.c.longitude.between(min_lon, max_lon),
+                    cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES) if statuses else default)))
     if categories:
-        candidates = candidates.where(Report.category_code.in_(list(categories)))
-    viewport = candidates.cte("viewport").prefix_with("MATERIALIZED")
-    return (select(Report).join(viewport, Report.id == viewport.c.id)
-            .order_by(viewport.c.created_at.desc(), viewport.c.id.desc()))
+        query = query.where(cells.c.category_code.in_(list(categories)))
+    return query.order_by(cells.c.created_at.desc(), cells.c.id.desc()).limit(limit)
 
 
 def reports_in_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
@@ -994,30 +1020,30 @@ def reports_in_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: flo
     check_bbox(min_lat, min_lon, max_lat, max_lon)
     cap = setting("REPORTS_MAP_MAX_RESULTS")
     limit = min(limit or cap, cap)
-    query = bbox_query(min_lat, min_lon, max_lat, max_lon, categories=categories, statuses=statuses)
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    ids = list(db.session.scalars(bbox_query(min_lat, min_lon, max_lat, max_lon, limit=limit + 1,
+                                             categories=categories, statuses=statuses)))
+    return _in_order(ids[:limit]), len(ids) > limit
 
 
-def _approx_distance2(lat: float, lon: float):
+def _approx_distance2(lat: float, lon: float, latitude=Report.latitude, longitude=Report.longitude):
     """Squared equirectangular distance in m^2 as SQL: within a few km it orders like the great circle does."""
     kx = M_PER_DEG * math.cos(math.radians(lat))
-    dy = (Report.latitude - lat) * M_PER_DEG
-    dx = (Report.longitude - lon) * kx
+    dy = (latitude - lat) * M_PER_DEG
+    dx = (longitude - lon) * kx
     return dy * dy + dx * dx
 
 
-def nearby_query(lat: float, lon: float, radius_m: float, *, categories: Sequence[str] | None = None,
+def nearby_query(lat: float, lon: float, radius_m: float, *, limit: int, categories: Sequence[str] | None = None,
                  statuses: Sequence[str] | None = None):
-    """Reports whose cell may lie within radius_m (index), filtered and ordered by approximate distance."""
-    distance2 = _approx_distance2(lat, lon)
+    """Ids of the `limit` reports nearest by approximate distance among those whose cell may lie within radius_m
+    (covering index; the rows are read afterwards by primary key, as for the viewport)."""
+    cells = _in_cells(ranges_for_radius(lat, lon, radius_m, max_ranges=_MAP_RANGES))
+    distance2 = _approx_distance2(lat, lon, cells.c.latitude, cells.c.longitude)
     slack = (radius_m * 1.01 + 1) ** 2
-    query = (select(Report)
-             .where(_cells(ranges_for_radius(lat, lon, radius_m)), distance2 <= slack,
-                    Report.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES))))
+    query = select(cells.c.id).where(distance2 <= slack, cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES)))
     if categories:
-        query = query.where(Report.category_code.in_(list(categories)))
-    return query.order_by(distance2, Report.id)
+        query = query.where(cells.c.category_code.in_(list(categories)))
+    return query.order_by(distance2, cells.c.id).limit(limit)
 
 
 def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str] | None = None,
@@ -1025,9 +1051,9 @@ def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str]
     """Public reports within radius_m of a point, nearest first, with their distance in metres."""
     check_location(lat, lon)
     radius_m = min(max(radius_m, 1.0), setting("REPORTS_NEARBY_MAX_RADIUS_M"))
-    query = nearby_query(lat, lon, radius_m, categories=categories, statuses=statuses)
     # A margin over `limit`: the exact great-circle order may swap near-ties of the SQL approximation.
-    rows = db.session.scalars(query.limit(limit * 2 + 10))
+    query = nearby_query(lat, lon, radius_m, limit=limit * 2 + 10, categories=categories, statuses=statuses)
+    rows = _in_order(list(db.session.scalars(query)))
     found = [(r, haversine_m(lat, lon, r.latitude, r.longitude)) for r in rows]
     found = [(r, d) for r, d in found if d <= radius_m]
     found.sort(key=lambda pair: (pair[1], pair[0].id))
