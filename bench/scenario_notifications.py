@@ -25,7 +25,7 @@ BROADCASTS = int(os.environ.get("BENCH_NOTIFY_BROADCASTS", "15"))
 CEILING_SECONDS = float(os.environ.get("BENCH_NOTIFY_CEILING_SECONDS", "5"))
 WORKERS = max(2, os.cpu_count() or 1)
 SMALL_AREA, BIG_AREA, TARGETED_AREA = "31.74.05.1002", "31.75.06.1001", "31.74.05.1003"
-INSTANCE_DIR = "/tmp/jaki-bench-notify"  # noqa: S108 - a scratch instance dir for this bench only
+INSTANCE_DIR = "/tmp/jaki-bench-notify"
 
 
 @contextmanager
