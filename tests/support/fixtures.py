@@ -1,0 +1,45 @@
+"""Fixtures shared by the report and Open311 suites: real kelurahan polygons and per-test photo storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from jaki.extensions import db
+from jaki.geo.models import Area
+from jaki.geo.operations import import_areas
+from jaki.media.storage import LocalStorage
+
+
+@pytest.fixture(scope="module", autouse=True)
+def areas(app):
+    """Routing needs the polygons, committed once per module; other suites must not find them, so they go after."""
+    path = Path(app.config["SHARED_DATA_DIR"]) / "jakarta_kelurahan.geojson"
+    with app.app_context():
+        before = set(db.session.scalars(select(Area.code)))
+        import_areas(path)
+        added = set(db.session.scalars(select(Area.code))) - before
+        db.session.remove()
+    app.extensions.pop("jaki.area_index", None)  # an index cached from an earlier module may be empty
+    yield
+    with app.app_context():
+        if added:
+            db.session.execute(delete(Area).where(Area.code.in_(sorted(added))))
+            db.session.commit()
+        db.session.remove()
+    app.extensions.pop("jaki.area_index", None)
+
+
+@pytest.fixture(autouse=True)
+def photo_storage(app, tmp_path):
+    """Photos go to a per-test directory, not the shared instance directory."""
+    original = app.extensions.get("jaki.storage")
+    store = LocalStorage(tmp_path / "media")
+    app.extensions["jaki.storage"] = store
+    yield store
+    if original is None:
+        app.extensions.pop("jaki.storage", None)
+    else:
+        app.extensions["jaki.storage"] = original
