@@ -79,39 +79,7 @@ def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None,
 def load(request: Callable[[httpx.Client, int], bool], *, concurrency: int, seconds: float,
          max_requests: int = 1_000_000) -> dict:
     """Run `request(client, i)` from `concurrency` threads for `seconds` (bounded); return throughput and latency."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    counter = iter(range(max_requests))
-    stop_at = time.perf_counter() + seconds
-
-    def worker():
-        nonlocal errors
-        local, local_errors = [], 0
-        with httpx.Client(timeout=30) as client:
-            while time.perf_counter() < stop_at:
-                try:
-                    i = next(counter)
-                except StopIteration:
-                    break
-                started = time.perf_counter()
-                try:
-                    ok = request(client, i)
-                except httpx.HTTPError:
-                    ok = False
-                local.append(time.perf_counter() - started)
-                local_errors += 0 if ok else 1
-        with lock:
-            latencies.extend(local)
-            errors += local_errors
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
+    latencies, errors, elapsed = _drive(request, iter(range(max_requests)), concurrency, seconds)
     return summarise(latencies, elapsed, errors, concurrency)
 
 
