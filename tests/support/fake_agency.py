@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.servers import ConnectionTrackingServer
 
 MODES = frozenset(
     {"ok", "slow", "hang", "trickle", "fail", "flapping", "malformed", "wrong_schema", "oversized", "html", "not_found"}
@@ -182,39 +182,10 @@ class FakeAgency:
         return route(request) if callable(route) else route
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Benchmarks open many connections at once; the default backlog of 5 makes the kernel drop SYNs.
-    request_queue_size = 1024
-
+class _Server(ConnectionTrackingServer):
     def __init__(self, address, handler, agency: FakeAgency):
         self.agency = agency
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Condition()
         super().__init__(address, handler)
-
-    def process_request(self, request, client_address):
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        super().shutdown_request(request)
-        with self._connections_lock:
-            self._connections.discard(request)
-            self._connections_lock.notify_all()
-
-    def close_connections(self) -> None:
-        # Idle keep-alive connections would otherwise hold their handler threads in readline().
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def wait_for_handlers(self, timeout: float) -> None:
-        with self._connections_lock:
-            self._connections_lock.wait_for(lambda: not self._connections, timeout=timeout)
 
     def handle_error(self, request, client_address):
         pass  # clients hanging up mid-answer is the point of several modes

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.servers import ConnectionTrackingServer
 
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 
@@ -284,35 +284,10 @@ class FcmStub:
                 members.difference_update(tokens)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # A 500-token multicast opens up to 500 connections at once; the default backlog of 5 would
-    # make the kernel drop SYNs and the client wait a second for each retransmission.
-    request_queue_size = 1024
-
+class _Server(ConnectionTrackingServer):
     def __init__(self, address, handler, stub: FcmStub):
         self.stub = stub
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, handler)
-
-    def process_request(self, request, client_address):
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        # Keep-alive connections would otherwise hold their handler threads in readline() forever.
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request, client_address):
         pass  # clients hanging up mid-request are expected; the test sees the outcome client-side
