@@ -107,12 +107,4 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp)
     app.extensions.setdefault("jaki.export_sections", {})
     for name in DOMAINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)
+        importlib.import_module(name).init_app(app)
