@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jaki.agencies.models import Agency
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher, hash_password
+from jaki.auth.crypto import cipher, hash_password, nik_index
 from jaki.auth.models import Resident, StaffArea, User
 from jaki.db import utcnow
 from jaki.extensions import db
@@ -75,7 +75,7 @@ def _upsert_agencies() -> None:
 def _resident(kec: str, kel: str, kk: str, address: str, member) -> tuple[str, Resident | None]:
     name, born, sex, relation, serial = member
     nik = nik_mod.build(kec, born, sex, serial)
-    existing = db.session.scalar(select(Resident).where(Resident.nik_index == cipher().blind_index(nik, "nik")))
+    existing = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(nik)))
     if existing is not None:
         return nik, None
     resident = Resident(full_name=name, birth_date=born, sex=sex, family_relation=relation, address=address,
@@ -105,7 +105,7 @@ def seed_residents() -> list[str]:
 
 def _account_for(nik: str, resident_member, kel: str, kk: str) -> None:
     name, born, sex, _relation, _serial = resident_member
-    if db.session.scalar(select(User.id).where(User.nik_index == cipher().blind_index(nik, "nik"))):
+    if db.session.scalar(select(User.id).where(User.nik_index == nik_index(nik))):
         return
     user = User(role="citizen", status="active", full_name=name, birth_date=born, sex=sex,
                 password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow(),
@@ -121,7 +121,7 @@ def seed_staff() -> list[tuple[str, str]]:
     for name, kec, born, sex, serial, role, agency, areas, phone in STAFF:
         nik = nik_mod.build(kec, born, sex, serial)
         logins.append((role, nik))
-        if db.session.scalar(select(User.id).where(User.nik_index == cipher().blind_index(nik, "nik"))):
+        if db.session.scalar(select(User.id).where(User.nik_index == nik_index(nik))):
             continue
         user = User(role=role, status="active", full_name=name, birth_date=born, sex=sex,
                     password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow(), agency_code=agency)

@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import cipher, nik_index
 from jaki.db import Base, TimestampMixin, new_uuid, utcnow
 
 ROLES = ("citizen", "officer", "agency_admin", "admin")
@@ -28,7 +28,7 @@ class EncryptedNik:
     @nik.setter
     def nik(self, value: str) -> None:
         self.nik_encrypted = cipher().encrypt(value, "nik")
-        self.nik_index = cipher().blind_index(value, "nik")
+        self.nik_index = nik_index(value)
 
 
 class User(EncryptedNik, TimestampMixin, Base):

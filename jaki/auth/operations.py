@@ -15,7 +15,7 @@ from jaki import audit
 from jaki.agencies.models import Agency
 from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
-from jaki.auth.crypto import cipher, hash_password, hash_secret, needs_rehash, verify_password
+from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
 from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, User
 from jaki.auth.sms import sms_sender
 from jaki.db import utcnow
@@ -73,7 +73,7 @@ def register(*, nik: str, full_name: str, birth_date: date, phone: str, password
     if person is None or not same_name(person.full_name, full_name) or person.birth_date != birth_date:
         # One answer for "not in the registry" and "details differ": the registry is not an oracle.
         raise JakiError("nik_not_in_registry", status=422)
-    index = cipher().blind_index(parsed.value, "nik")
+    index = nik_index(parsed.value)
     if db.session.scalar(select(exists().where(User.nik_index == index))):
         raise Conflict("account_exists")
     user = User(role="citizen", status="pending", full_name=person.full_name, birth_date=person.birth_date,
@@ -119,7 +119,7 @@ def send_otp(user: User, purpose: str, *, enforce_cooldown: bool = True) -> None
 def resend_otp(nik: str) -> None:
     """Always answers the same way, whether or not the NIK has a pending account (no enumeration)."""
     parsed = parse_nik(nik)
-    user = db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(parsed.value, "nik")))
+    user = db.session.scalar(select(User).where(User.nik_index == nik_index(parsed.value)))
     if user is not None and user.phone_verified_at is None:
         send_otp(user, OTP_PURPOSE_PHONE)
         db.session.commit()
@@ -127,7 +127,7 @@ def resend_otp(nik: str) -> None:
 
 def verify_phone(nik: str, code: str) -> User:
     parsed = parse_nik(nik)
-    user = db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(parsed.value, "nik")))
+    user = db.session.scalar(select(User).where(User.nik_index == nik_index(parsed.value)))
     if user is None:
         raise JakiError("otp_invalid", status=422)
     challenge = db.session.scalar(
@@ -178,7 +178,7 @@ def login(nik: str, password: str) -> dict:
     if value is None:
         verify_password(None, password)  # same work as a real check
         raise Unauthorized("login_failed")
-    index = cipher().blind_index(value, "nik")
+    index = nik_index(value)
     now = utcnow()
     throttle = db.session.get(LoginThrottle, index)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
@@ -316,7 +316,7 @@ def create_staff(*, nik: str, full_name: str, birth_date: date, phone: str, pass
     unknown = [c for c in area_codes if db.session.get(Area, c) is None]
     if unknown:
         raise field_error("area_codes", "area_unknown")
-    if db.session.scalar(select(exists().where(User.nik_index == cipher().blind_index(parsed.value, "nik")))):
+    if db.session.scalar(select(exists().where(User.nik_index == nik_index(parsed.value)))):
         raise Conflict("account_exists")
     user = User(role=role, status="active", full_name=full_name, birth_date=birth_date, sex=parsed.sex,
                 email=email, password_hash=hash_password(password), agency_code=agency_code,

@@ -9,7 +9,7 @@ import random
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.extensions import db
 from jaki.reports import operations
@@ -72,7 +72,7 @@ DEMO_COUNT = 36
 
 
 def _user_by_nik(nik: str) -> User | None:
-    return db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(nik, "nik")))
+    return db.session.scalar(select(User).where(User.nik_index == nik_index(nik)))
 
 
 def _demo_people() -> tuple[list[User], User | None]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher, hash_password
+from jaki.auth.crypto import hash_password, nik_index
 from jaki.auth.models import StaffArea, User
 from jaki.db import utcnow
 from jaki.extensions import db
@@ -45,7 +45,7 @@ def _nik(kec: str, born: date, sex: str, serial: int) -> str:
 
 
 def _index(nik: str) -> str:
-    return cipher().blind_index(nik, "nik")
+    return nik_index(nik)
 
 
 def _demo_people() -> dict[str, str]:

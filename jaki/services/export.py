@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from jaki.auth.crypto import nik_index
 from jaki.extensions import db
 from jaki.services.cache import section_cache
 from jaki.services.connectors import iso
@@ -11,11 +12,10 @@ from jaki.services.household import member_id
 
 
 def _self_subject(user):
-    from jaki.auth.crypto import cipher
     from jaki.services.connectors import Subject
 
     nik = user.nik
-    return Subject(member_id(nik), nik, cipher().blind_index(nik, "nik"))
+    return Subject(member_id(nik), nik, nik_index(nik))
 
 
 def _local(cls, user) -> dict:

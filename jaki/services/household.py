@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import cipher, nik_index
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.services.connectors import Subject
@@ -42,7 +42,7 @@ class Member:
 
     @property
     def subject(self) -> Subject:
-        return Subject(self.member_id, self.nik, cipher().blind_index(self.nik, "nik"))
+        return Subject(self.member_id, self.nik, nik_index(self.nik))
 
     def header(self) -> dict:
         return {"member_id": self.member_id, "full_name": self.full_name, "relation": self.relation,
@@ -83,11 +83,11 @@ def household_for(user) -> Household:
         return _from_http(user, nik, today)
     from jaki.auth.models import Resident
 
-    nik_index = cipher().blind_index(nik, "nik")
+    own_index = nik_index(nik)
     # One query: the account's household (set from Dukcapil at registration) with the person's own row in it.
-    household = Resident.kk_index == user.kk_index if user.kk_index else Resident.nik_index == nik_index
+    household = Resident.kk_index == user.kk_index if user.kk_index else Resident.nik_index == own_index
     rows = db.session.scalars(select(Resident).where(household).order_by(Resident.birth_date)).all()
-    own = next((row for row in rows if row.nik_index == nik_index), None)
+    own = next((row for row in rows if row.nik_index == own_index), None)
     relation = own.family_relation if own is not None else "lainnya"
     me = Member(member_id(nik), nik, user.full_name, user.birth_date, user.sex, relation, True)
     # Both must agree: the registry row is in the account's household, and says head of family.

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from jaki import audit
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.db import utcnow
 from jaki.errors import Forbidden, NotFound, Unavailable, field_error
 from jaki.extensions import db
@@ -198,8 +198,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
     if not reason or len(reason.strip()) < 5:
         raise field_error("reason", "reason_required")
     parse_nik(nik)
-    nik_index = cipher().blind_index(nik, "nik")
-    subject = Subject(member_id(nik), nik, nik_index)
+    subject = Subject(member_id(nik), nik, nik_index(nik))
     connector = connectors.connector_for(name)
     if isinstance(connector, HttpConnector):
         try:
@@ -208,7 +207,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
             raise Unavailable("agency_unavailable", agency=agency_name(spec.agency_code), reason=exc.reason) from None
     else:
         data = connector.fetch([subject])[subject.member_id]
-    person = db.session.scalar(db.select(User.id).where(User.nik_index == nik_index))
+    person = db.session.scalar(db.select(User.id).where(User.nik_index == subject.nik_index))
     # Recorded before it is served: a read that cannot be audited is not served.
     audit.record(db.session, actor=officer, subject_id=person, action=f"services.{name}.read",
                  fields=(name, "nik_masked"), reason=reason.strip())

@@ -9,7 +9,7 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LocalPopulationRegistry:
         from jaki.auth.models import Resident
         from jaki.extensions import db
 
-        row = db.session.scalar(select(Resident).where(Resident.nik_index == cipher().blind_index(nik, "nik")))
+        row = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(nik)))
         if row is None:
             return None
         return Person(full_name=row.full_name, birth_date=row.birth_date, sex=row.sex, kk_index=row.kk_index,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.auth.models import LoginThrottle
 from jaki.db import utcnow
 from jaki.extensions import db
@@ -39,7 +39,7 @@ def test_lockout_after_repeated_failures_with_growing_backoff(client, ctx, app):
     assert 0 < first_wait <= app.config["LOGIN_LOCKOUT_BASE_SECONDS"] + 1
 
     throttle = db.session.scalar(select(LoginThrottle).where(
-        LoginThrottle.nik_index == cipher().blind_index(user.nik, "nik")))
+        LoginThrottle.nik_index == nik_index(user.nik)))
     throttle.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
     db.session.flush()
     assert _login(client, user.nik, "salah-salah-salah").status_code == 401

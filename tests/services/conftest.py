@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.extensions import db
 from jaki.services import connectors
@@ -41,7 +41,7 @@ class Demo:
     ahmad: User
 
     def user(self, name: str) -> User:
-        return db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(self.niks[name], "nik")))
+        return db.session.scalar(select(User).where(User.nik_index == nik_index(self.niks[name])))
 
 
 def demo_niks() -> dict[str, str]:
@@ -66,7 +66,7 @@ def demo(ctx):
     db.session.flush()
     seed_services()
     niks = demo_niks()
-    found = {name: db.session.scalar(select(User).where(User.nik_index == cipher().blind_index(niks[name], "nik")))
+    found = {name: db.session.scalar(select(User).where(User.nik_index == nik_index(niks[name])))
              for name in ("Siti", "Ahmad")}
     return Demo(niks, found["Siti"], found["Ahmad"])
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from jaki.auth.crypto import nik_index
 from jaki.extensions import db
 from jaki.services.models import SectionCache
 from tests.factories import auth_header, make_user
@@ -127,11 +128,10 @@ def test_a_changed_household_is_not_served_someone_elses_cache(client, demo, age
     agencies["DINKES"].set_mode("fail")
     settings(SERVICES_CACHE_FRESH_SECONDS=0)
     # Rizky is no longer in Siti's household (moved to another KK): the cached answer covered him.
-    from jaki.auth.crypto import cipher
     from jaki.auth.models import Resident
 
-    rizky = db.session.scalar(select(Resident).where(Resident.nik_index == cipher().blind_index(
-        demo.niks["Rizky"], "nik")))
+    rizky = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(
+        demo.niks["Rizky"])))
     rizky.kk_number = "3174050102109876"
     db.session.commit()
     health = _overview(client, demo.siti)["health"]

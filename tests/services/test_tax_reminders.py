@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.db import utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
@@ -18,7 +18,7 @@ def _events() -> list[OutboxEvent]:
 
 
 def _bill(demo, name: str, kind: str) -> TaxBill:
-    return db.session.scalar(select(TaxBill).where(TaxBill.nik_index == cipher().blind_index(demo.niks[name], "nik"),
+    return db.session.scalar(select(TaxBill).where(TaxBill.nik_index == nik_index(demo.niks[name]),
                                                    TaxBill.kind == kind))
 
 

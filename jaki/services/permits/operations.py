@@ -13,6 +13,7 @@ from werkzeug.utils import secure_filename
 
 from jaki import audit
 from jaki.api import decode_cursor, encode_cursor
+from jaki.auth.crypto import nik_index
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, PreconditionFailed, Unavailable, field_error
@@ -98,11 +99,10 @@ def _check_area(area_code: str | None, field: str) -> str:
 def _home_kelurahan(user) -> str | None:
     if user.home_kelurahan_code:
         return user.home_kelurahan_code
-    from jaki.auth.crypto import cipher
     from jaki.auth.models import Resident
 
     return db.session.scalar(select(Resident.kelurahan_code).where(
-        Resident.nik_index == cipher().blind_index(user.nik, "nik")))
+        Resident.nik_index == nik_index(user.nik)))
 
 
 def checklist(application: Application) -> list[dict]:

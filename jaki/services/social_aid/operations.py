@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from jaki import audit
-from jaki.auth.crypto import cipher
+from jaki.auth.crypto import nik_index
 from jaki.auth.models import Resident, User
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, NotFound, Unavailable
@@ -131,8 +131,8 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     programme_agency = PROGRAMMES[code][1]
     if officer.role not in ("officer", "agency_admin") or officer.agency_code != programme_agency:
         raise Forbidden("domain_not_for_agency")
-    nik_index = cipher().blind_index(data["nik"], "nik")
-    enrolment = db.session.scalar(select(AidEnrolment).where(AidEnrolment.nik_index == nik_index,
+    index = nik_index(data["nik"])
+    enrolment = db.session.scalar(select(AidEnrolment).where(AidEnrolment.nik_index == index,
                                                              AidEnrolment.programme_code == code))
     if enrolment is None:
         raise NotFound("enrolment_not_found")
@@ -148,10 +148,10 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     if enrolment.next_disbursement_on is None or enrolment.next_disbursement_on <= data["disbursed_on"]:
         enrolment.next_disbursement_on = _add_month(data["disbursed_on"])
     record_event(db.session, "bansos.disbursed", "bansos", disbursement.id, {
-        "recipients": _recipients(nik_index),
+        "recipients": _recipients(index),
         "data": {"disbursement_id": str(disbursement.id), "programme": code, "period": data["period"]},
     })
-    person = db.session.scalar(select(User.id).where(User.nik_index == nik_index))
+    person = db.session.scalar(select(User.id).where(User.nik_index == index))
     audit.record(db.session, actor=officer, subject_id=person, action="social_aid.disbursement.record",
                  fields=("programme", "period", "amount"), reason=f"disbursement {code} {data['period']}")
     db.session.commit()
