@@ -91,6 +91,7 @@ def explain(samples: dict) -> dict:
     from config import get_config
     from jaki import create_app
     from jaki.extensions import db
+    from jaki.reports import map as report_map
     from jaki.reports import operations
     from jaki.reports.models import Category
 
@@ -101,7 +102,8 @@ def explain(samples: dict) -> dict:
             seen = []
 
             def listener(conn, cursor, statement, parameters, context, executemany):
-                if "FROM reports" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                if (("FROM reports" in statement or "FROM report_map_tiles" in statement)
+                        and statement.lstrip().upper().startswith(("SELECT", "WITH"))):
                     seen.append((statement, parameters))
 
             event.listen(db.engine, "before_cursor_execute", listener)
@@ -118,7 +120,9 @@ def explain(samples: dict) -> dict:
         category = db.session.get(Category, dup["category_code"])
         cases = {
             "nearby": lambda: operations.nearby(lat, lon, samples["radius_m"]),
-            "viewport": lambda: operations.reports_in_bbox(*box),
+            "viewport_pins": lambda: operations.reports_in_bbox(*box),
+            "viewport_map": lambda: report_map.map_view(*box),
+            "viewport_city": lambda: report_map.map_view(-6.38, 106.68, -6.08, 106.98),
             "feed_first_page": lambda: operations.list_reports(limit=20),
             "feed_page_2": lambda: operations.list_reports(limit=20, cursor=cursor),
             "feed_category": lambda: operations.list_reports(categories=[samples["category"]], limit=20),
@@ -145,7 +149,7 @@ def summarise_plans(plans: list[dict]) -> dict:
         name = node.get("Index Name")
         if name and name not in indexes:
             indexes.append(name)
-        if node.get("Relation Name") in ("reports", "report_categories"):
+        if node.get("Relation Name") in ("reports", "report_categories", "report_map_tiles"):
             kind = f"{node['Node Type']} on {node['Relation Name']}" + (f" using {name}" if name else "")
             seen = scans.setdefault(kind, [0, 0, 0])
             seen[0] += 1
@@ -335,6 +339,7 @@ def grow(url: str, target: int, places: Places, app_data: dict, now: datetime, b
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) reports")
         conn.execute("VACUUM (ANALYZE) report_photos")
+        conn.execute("VACUUM (ANALYZE) report_map_tiles")
         total = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
         size = conn.execute("SELECT pg_total_relation_size('reports')").fetchone()[0]
     return {"inserted": inserted, "reports_total": total, "copy_seconds": round(copied - started, 1),

@@ -83,6 +83,31 @@ def cell_bounds(cell: int) -> tuple[float, float, float, float]:
     )
 
 
+def cell_rect(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the inclusive column and row range of the cells a box touches (clamped to Jakarta)."""
+    _check_finite(min_lat, min_lon, max_lat, max_lon)
+    return _qx(min_lon), _qy(min_lat), _qx(max_lon), _qy(max_lat)
+
+
+def tiles_in_rect(rect: tuple[int, int, int, int], level: int) -> list[tuple[int, int, int]]:
+    """(tile, tx, ty) of every tile at `level` the cell rectangle touches. A tile at level k is a quadtree node
+    of 2^k by 2^k cells, numbered as any of its cells' numbers shifted right by 2k bits."""
+    x0, y0, x1, y1 = rect
+    return [(_SPREAD[tx] | (_SPREAD[ty] << 1), tx, ty)
+            for ty in range(y0 >> level, (y1 >> level) + 1) for tx in range(x0 >> level, (x1 >> level) + 1)]
+
+
+def tile_bounds(tx: int, ty: int, level: int) -> tuple[float, float, float, float]:
+    """(min_lat, min_lon, max_lat, max_lon) of the tile at column tx, row ty of `level`."""
+    b = JAKARTA_BBOX
+    return (
+        b.min_lat + (ty << level) / _LAT_SCALE,
+        b.min_lon + (tx << level) / _LON_SCALE,
+        b.min_lat + ((ty + 1) << level) / _LAT_SCALE,
+        b.min_lon + ((tx + 1) << level) / _LON_SCALE,
+    )
+
+
 # Classifies a quadtree node (x, y, level), covering cells x<<level .. ((x+1)<<level) - 1 and likewise
 # in y: 0 when it holds nothing of the query, 2 when it lies wholly inside, 1 when it straddles the edge.
 _Classify = Callable[[int, int, int], int]

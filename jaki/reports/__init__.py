@@ -9,11 +9,12 @@ i18n.register(MESSAGES)
 
 
 def init_app(app) -> None:
-    """Blueprints, the `flask areas` CLI group, settings defaults, the demo seeder and the data-export section."""
+    """Blueprints, the `flask areas` and `flask reports` CLI groups, settings defaults, the demo seeder and the data-export section."""
     from jaki import demo
     from jaki.extensions import api
     from jaki.geo.cli import areas_cli
     from jaki.reports import demo as reports_demo
+    from jaki.reports.cli import reports_cli
     from jaki.reports import operations, routes
 
     for name, value in operations.DEFAULTS.items():
@@ -21,6 +22,7 @@ def init_app(app) -> None:
     for blp in (routes.reports_blp, routes.officer_blp, routes.my_blp, routes.categories_blp):
         api.register_blueprint(blp)
     app.cli.add_command(areas_cli)
+    app.cli.add_command(reports_cli)
     if reports_demo.seed not in demo.SEEDERS:
         demo.SEEDERS.append(reports_demo.seed)
     app.extensions["jaki.export_sections"]["reports"] = operations.export_section

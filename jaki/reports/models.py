@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jaki.db import Base, TimestampMixin, new_uuid, utcnow
+
+if TYPE_CHECKING:
+    from jaki.auth.models import User
 
 
 class Category(TimestampMixin, Base):
@@ -97,6 +101,8 @@ class Report(TimestampMixin, Base):
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    # Public payloads show the reporter's first name: lists load reporters in one query (selectinload).
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], viewonly=True)
     photos: Mapped[list[ReportPhoto]] = relationship(
         lazy="selectin", order_by="ReportPhoto.position", cascade="all, delete-orphan",
         passive_deletes=True, back_populates="report",
@@ -200,6 +206,27 @@ class ReportQuota(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportMapTile(Base):
+    """How many reports of a category and status lie in a map tile, and the sums their centroid comes from.
+
+    Kept by database triggers on reports (insert, delete, and updates of position, category or status), so
+    every path that writes reports, the ORM, bulk SQL and COPY alike, keeps it exact; `flask reports
+    recount-map` rebuilds it. A tile at level k is a Morton cell number shifted right by 2k bits: a square of
+    2^k by 2^k cells (jaki.reports.map.LEVELS). Dense viewports are answered from here, in time that depends on
+    the tiles in view, not on how many reports they hold.
+    """
+
+    __tablename__ = "report_map_tiles"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tile: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sum_latitude: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_longitude: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class HistoryImmutable(RuntimeError):

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from flask import current_app, url_for
 from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from jaki import audit
@@ -65,7 +66,7 @@ DEFAULTS = {
     "REPORTS_CREATE_RATE": "5 per minute;30 per hour",  # flask-limiter, per user id
     "REPORTS_AUTO_CLOSE_DAYS": 7,
     "REPORTS_REOPEN_DAYS": 14,
-    "REPORTS_MAP_MAX_RESULTS": 500,
+    "REPORTS_MAP_MAX_PINS": 200,  # a viewport holding more matching reports is answered with clusters
     "REPORTS_NEARBY_MAX_RADIUS_M": 5000,
     "REPORTS_DUPLICATE_CANDIDATES": 5,
 }
@@ -952,7 +953,8 @@ def list_reports(*, categories: Sequence[str] | None = None, statuses: Sequence[
     if after is not None:
         at, last_id = after
         query = query.where(or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id)))
-    rows = list(db.session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)))
+    rows = list(db.session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)
+                                   .options(selectinload(Report.reporter))))
     items = rows[:limit]
     next_cursor = (encode_cursor([items[-1].created_at.isoformat(), items[-1].id])
                    if len(rows) > limit else None)
@@ -991,8 +993,16 @@ def _in_order(ids: Sequence[str]) -> list[Report]:
     """The reports with these ids, in this order (one primary-key lookup each; a report gone since is skipped)."""
     if not ids:
         return []
-    found = {r.id: r for r in db.session.scalars(select(Report).where(Report.id.in_(list(ids))))}
+    found = {r.id: r for r in db.session.scalars(select(Report).where(Report.id.in_(list(ids)))
+                                                 .options(selectinload(Report.reporter)))}
     return [found[i] for i in ids if i in found]
+
+
+def map_statuses(statuses: Sequence[str] | None) -> list[str]:
+    """The statuses a map shows: those asked for (public ones only), else every public one but duplicates."""
+    if statuses:
+        return _statuses(statuses, wf.PUBLIC_STATUSES)
+    return [s for s in wf.PUBLIC_STATUSES if s != wf.DUPLICATE]
 
 
 def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *, limit: int,
@@ -1003,11 +1013,10 @@ def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *
     plan of the whole (SQLite walking the created_at index backwards to satisfy ORDER BY ... LIMIT, which reads
     every report for a small viewport; PostgreSQL hash-joining a table read whole).
     """
-    default = [s for s in wf.PUBLIC_STATUSES if s != wf.DUPLICATE]
     cells = _in_cells(ranges_for_bbox(min_lat, min_lon, max_lat, max_lon, max_ranges=_MAP_RANGES))
     query = (select(cells.c.id)
              .where(cells.c.latitude.between(min_lat, max_lat), cells.c.longitude.between(min_lon, max_lon),
-                    cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES) if statuses else default)))
+                    cells.c.status.in_(map_statuses(statuses))))
     if categories:
         query = query.where(cells.c.category_code.in_(list(categories)))
     return query.order_by(cells.c.created_at.desc(), cells.c.id.desc()).limit(limit)
@@ -1018,7 +1027,7 @@ def reports_in_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: flo
                     limit: int | None = None) -> tuple[list[Report], bool]:
     """Reports in a map viewport, newest first, at most `limit` (bounded); True when more were left out."""
     check_bbox(min_lat, min_lon, max_lat, max_lon)
-    cap = setting("REPORTS_MAP_MAX_RESULTS")
+    cap = setting("REPORTS_MAP_MAX_PINS")
     limit = min(limit or cap, cap)
     ids = list(db.session.scalars(bbox_query(min_lat, min_lon, max_lat, max_lon, limit=limit + 1,
                                              categories=categories, statuses=statuses)))

@@ -15,6 +15,7 @@ from jwt.exceptions import PyJWTError
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
 from jaki.extensions import client_address, limiter
+from jaki.reports import map as report_map
 from jaki.reports import operations
 from jaki.reports import schemas as s
 
@@ -79,10 +80,11 @@ def feed(args):
 @reports_blp.arguments(s.MapArgsSchema, location="query")
 @reports_blp.response(200)
 def map_viewport(args):
-    """Reports in a map viewport as GeoJSON (newest first, at most 500; `truncated` says more exist)."""
-    reports, truncated = operations.reports_in_bbox(*args["box"], categories=args["category"],
-                                                    statuses=args["status"], limit=args["limit"])
-    return s.feature_collection(reports, truncated)
+    """Reports in a map viewport as GeoJSON: every one as a pin while there are at most `limit` (default 200),
+    else clusters per map tile with their counts (`clustered` says which; `total` counts what they hold)."""
+    view = report_map.map_view(*args["box"], categories=args["category"], statuses=args["status"],
+                               limit=args["limit"])
+    return s.feature_collection(view)
 
 
 @reports_blp.route("/nearby", methods=["GET"])

@@ -125,11 +125,7 @@ class PublicReportSchema(Schema):
     def _reporter_name(self, report):
         if report.anonymous or report.reporter_id is None:
             return None
-        from jaki.auth.models import User
-        from jaki.extensions import db
-
-        reporter = db.session.get(User, report.reporter_id)
-        return operations.display_name(reporter.full_name if reporter else None)
+        return operations.display_name(report.reporter.full_name if report.reporter else None)
 
 
 class PublicReportPageSchema(Schema):
@@ -146,26 +142,41 @@ class NearbyPageSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(NearbyItemSchema))
 
 
-def feature_collection(reports, truncated: bool) -> dict:
-    """A GeoJSON FeatureCollection of report points with the properties a map pin needs."""
-    features = []
-    for report in reports:
-        photo = next((p for p in report.photos if p.kind == "report"), None)
-        features.append({
-            "type": "Feature",
+def _pin(report) -> dict:
+    photo = next((p for p in report.photos if p.kind == "report"), None)
+    return {
+        "type": "Feature",
+        "id": report.id,
+        "geometry": {"type": "Point", "coordinates": [report.longitude, report.latitude]},
+        "properties": {
+            "cluster": False,
             "id": report.id,
-            "geometry": {"type": "Point", "coordinates": [report.longitude, report.latitude]},
-            "properties": {
-                "id": report.id,
-                "category_code": report.category_code,
-                "status": report.status,
-                "public_status": public_status(report.status),
-                "support_count": report.support_count,
-                "created_at": report.created_at.isoformat(),
-                "thumbnail_url": operations.photo_url(photo, thumbnail=True) if photo else None,
-            },
-        })
-    return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+            "category_code": report.category_code,
+            "status": report.status,
+            "public_status": public_status(report.status),
+            "support_count": report.support_count,
+            "created_at": report.created_at.isoformat(),
+            "thumbnail_url": operations.photo_url(photo, thumbnail=True) if photo else None,
+        },
+    }
+
+
+def _cluster(cluster) -> dict:
+    min_lat, min_lon, max_lat, max_lon = cluster.bounds
+    return {
+        "type": "Feature",
+        "id": cluster.id,
+        "geometry": {"type": "Point", "coordinates": [cluster.longitude, cluster.latitude]},
+        "bbox": [round(min_lon, 6), round(min_lat, 6), round(max_lon, 6), round(max_lat, 6)],
+        "properties": {"cluster": True, "count": cluster.count, "public_status_counts": cluster.by_status},
+    }
+
+
+def feature_collection(view) -> dict:
+    """A GeoJSON FeatureCollection of report pins, or of clusters (a point at their centroid, a count and the
+    tile's bbox to zoom into) when the viewport holds more reports than the pin limit."""
+    features = [_cluster(c) for c in view.clusters] if view.clustered else [_pin(r) for r in view.pins]
+    return {"type": "FeatureCollection", "features": features, "clustered": view.clustered, "total": view.total}
 
 
 class HistoryEntrySchema(Schema):
@@ -323,7 +334,9 @@ class MapArgsSchema(Schema):
     bbox = ma.fields.String(required=True, metadata={"description": "min_lon,min_lat,max_lon,max_lat"})
     category = CommaList(load_default=None)
     status = CommaList(load_default=None)
-    limit = ma.fields.Integer(load_default=None, validate=V.Range(min=1, max=500))
+    limit = ma.fields.Integer(load_default=None, validate=V.Range(min=1, max=500), metadata={
+        "description": "Most pins (capped by the pin limit, 200 by default); a viewport holding more matching "
+                       "reports is answered with clusters"})
 
     @ma.post_load
     def _bbox(self, data, **kwargs):

@@ -4,7 +4,8 @@ import os
 import threading
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from jaki.agencies.models import Agency
 from jaki.auth.models import User
@@ -12,7 +13,7 @@ from jaki.errors import PreconditionFailed
 from jaki.events import OutboxEvent
 from jaki.extensions import db
 from jaki.reports import operations
-from jaki.reports.models import Category, Report
+from jaki.reports.models import Category, Report, ReportMapTile
 from tests.factories import auth_header, ensure_agency, make_user
 from tests.reports.factories import agency_admin, citizen, make_report, officer
 
@@ -218,3 +219,48 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
         db.session.remove()
     assert [status for status, _ in results.values()] == [201, 201]
     assert len({rid for _, rid in results.values()}) == 1 and len(ids) == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks between two connections are PostgreSQL's")
+def test_opposite_moves_of_map_tile_counts_do_not_deadlock(app, committed):
+    """Two transactions moving reports of one tile between two statuses in opposite directions: the tile
+    triggers lock the count rows in key order, so the second waits for the first instead of deadlocking."""
+    with app.app_context():
+        reporter = make_user()
+        committed["users"].append(reporter.id)
+        ids = []
+        for status in ("submitted", "verified"):
+            report = operations.create_report(reporter, category_code="race_test", description="Uji peta",
+                                              latitude=-6.2710, longitude=106.7770, enforce_quota=False,
+                                              force=True).report
+            report.status = status
+            ids.append(report.id)
+        committed["reports"] += ids
+        db.session.commit()
+        first, second = db.engine.connect(), db.engine.connect()
+        for connection in (first, second):
+            connection.execute(text("SET lock_timeout = '10s'"))
+        first.execute(text("UPDATE reports SET status = 'verified' WHERE id = :id"), {"id": ids[0]})
+        errors = []
+
+        def opposite():
+            try:
+                second.execute(text("UPDATE reports SET status = 'submitted' WHERE id = :id"), {"id": ids[1]})
+                second.commit()
+            except DBAPIError as exc:  # a deadlock or lock timeout would surface here
+                errors.append(exc)
+
+        thread = threading.Thread(target=opposite)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive()  # waiting on the first transaction's locks on the same tile rows
+        first.commit()
+        thread.join(timeout=20)
+        first.close()
+        second.close()
+        assert not errors and not thread.is_alive()
+        counts = dict(db.session.execute(
+            select(ReportMapTile.status, ReportMapTile.count).where(
+                ReportMapTile.category_code == "race_test", ReportMapTile.level == 4)).all())
+        assert counts == {"submitted": 1, "verified": 1}
+        db.session.remove()

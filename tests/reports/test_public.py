@@ -107,7 +107,7 @@ def test_map_viewport_is_geojson_and_bounded(client, ctx, app, monkeypatch):
     outside = make_report(at="monas")
     duplicate = make_report(at=(-6.2705, 106.7775), status="duplicate")
     body = client.get("/api/v1/reports/map?bbox=106.76,-6.28,106.79,-6.26").json
-    assert body["type"] == "FeatureCollection" and body["truncated"] is False
+    assert body["type"] == "FeatureCollection" and body["clustered"] is False and body["total"] == 4
     ids = {f["id"] for f in body["features"]}
     assert ids == {r.id for r in inside} and outside.id not in ids and duplicate.id not in ids
     feature = body["features"][0]
@@ -116,9 +116,13 @@ def test_map_viewport_is_geojson_and_bounded(client, ctx, app, monkeypatch):
     assert 106.76 <= lon <= 106.79 and -6.28 <= lat <= -6.26
     assert feature["properties"]["public_status"]["label"] == "Menunggu"
 
-    monkeypatch.setitem(app.config, "REPORTS_MAP_MAX_RESULTS", 3)
+    assert feature["properties"]["cluster"] is False
+
+    # More matching reports than pins allowed (the setting caps `limit`): clusters, never a silent cut.
+    monkeypatch.setitem(app.config, "REPORTS_MAP_MAX_PINS", 3)
     bounded = client.get("/api/v1/reports/map?bbox=106.76,-6.28,106.79,-6.26&limit=50").json
-    assert len(bounded["features"]) == 3 and bounded["truncated"] is True
+    assert bounded["clustered"] is True and bounded["total"] == 4
+    assert sum(f["properties"]["count"] for f in bounded["features"]) == 4
     for bad in ("1,2,3", "106.79,-6.26,106.76,-6.28", "a,b,c,d", "nan,-6.3,106.9,-6.2"):
         response = client.get(f"/api/v1/reports/map?bbox={bad}")
         assert response.status_code == 422, bad
