@@ -9,13 +9,14 @@ i18n.register(MESSAGES)
 
 
 def init_app(app) -> None:
-    """Blueprints, the `flask areas` and `flask reports` CLI groups, settings defaults, the demo seeder and the data-export section."""
+    """Blueprints, the `flask areas` and `flask reports` CLI groups, settings defaults, the demo seeder and the
+    data-export section."""
     from jaki import demo
     from jaki.extensions import api
     from jaki.geo.cli import areas_cli
     from jaki.reports import demo as reports_demo
-    from jaki.reports.cli import reports_cli
     from jaki.reports import operations, routes
+    from jaki.reports.cli import reports_cli
 
     for name, value in operations.DEFAULTS.items():
         app.config.setdefault(name, value)

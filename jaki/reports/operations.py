@@ -1044,12 +1044,14 @@ def _approx_distance2(lat: float, lon: float, latitude=Report.latitude, longitud
 
 def nearby_query(lat: float, lon: float, radius_m: float, *, limit: int, categories: Sequence[str] | None = None,
                  statuses: Sequence[str] | None = None):
-    """Ids of the `limit` reports nearest by approximate distance among those whose cell may lie within radius_m
-    (covering index; the rows are read afterwards by primary key, as for the viewport)."""
+    """(id, latitude, longitude) of the `limit` reports nearest by approximate distance among those whose cell
+    may lie within radius_m, straight from the covering index (the rows shown are read afterwards by primary key,
+    as for the viewport)."""
     cells = _in_cells(ranges_for_radius(lat, lon, radius_m, max_ranges=_MAP_RANGES))
     distance2 = _approx_distance2(lat, lon, cells.c.latitude, cells.c.longitude)
     slack = (radius_m * 1.01 + 1) ** 2
-    query = select(cells.c.id).where(distance2 <= slack, cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES)))
+    query = (select(cells.c.id, cells.c.latitude, cells.c.longitude)
+             .where(distance2 <= slack, cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES))))
     if categories:
         query = query.where(cells.c.category_code.in_(list(categories)))
     return query.order_by(distance2, cells.c.id).limit(limit)
@@ -1060,13 +1062,13 @@ def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str]
     """Public reports within radius_m of a point, nearest first, with their distance in metres."""
     check_location(lat, lon)
     radius_m = min(max(radius_m, 1.0), setting("REPORTS_NEARBY_MAX_RADIUS_M"))
-    # A margin over `limit`: the exact great-circle order may swap near-ties of the SQL approximation.
+    # A margin over `limit`: the exact great-circle order may swap near-ties of the SQL approximation. The
+    # exact distances come from the index's coordinates, so only the `limit` rows shown are read from the table.
     query = nearby_query(lat, lon, radius_m, limit=limit * 2 + 10, categories=categories, statuses=statuses)
-    rows = _in_order(list(db.session.scalars(query)))
-    found = [(r, haversine_m(lat, lon, r.latitude, r.longitude)) for r in rows]
-    found = [(r, d) for r, d in found if d <= radius_m]
-    found.sort(key=lambda pair: (pair[1], pair[0].id))
-    return found[:limit]
+    found = [(report_id, haversine_m(lat, lon, r_lat, r_lon)) for report_id, r_lat, r_lon in db.session.execute(query)]
+    found = sorted(((d, report_id) for report_id, d in found if d <= radius_m))[:limit]
+    distance = {report_id: d for d, report_id in found}
+    return [(report, distance[report.id]) for report in _in_order([report_id for _, report_id in found])]
 
 
 # ---- staff --------------------------------------------------------------------------------------------
