@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, literal, literal_column, select, te
 
 from jaki.extensions import db
 from jaki.geo.cells import cell_rect, tile_bounds, tiles_in_rect
+from jaki.geo.spatial import JAKARTA_BBOX
 from jaki.reports import operations
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report, ReportMapTile
@@ -80,6 +81,9 @@ def map_view(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
     cap = operations.setting("REPORTS_MAP_MAX_PINS")
     limit = min(limit or cap, cap)
     shown = operations.map_statuses(statuses)
+    b = JAKARTA_BBOX
+    if max_lat < b.min_lat or min_lat > b.max_lat or max_lon < b.min_lon or min_lon > b.max_lon:
+        return MapView(pins=[], clusters=[], total=0, level=None)  # edge tiles clamp: never answer for elsewhere
     rect = cell_rect(min_lat, min_lon, max_lat, max_lon)
     level = choose_level(rect)
     tiles = {tile: (tx, ty) for tile, tx, ty in tiles_in_rect(rect, level)}

@@ -79,6 +79,7 @@ _SCAN_CAP = 2000  # rows a spatial scan reads at most before exact filtering
 # Cell ranges a map or nearby query covers its area with. Each is one UNION ALL branch, planned and built apart;
 # 8 read about 1.5x the area asked for and answered fastest at 10k to 1M reports (bench/scenario_reports.py).
 _MAP_RANGES = 8
+_NEARBY_FIRST_RING_M = 100.0  # nearby searches rings of 100 m, 400 m, 1.6 km, ... up to the radius asked
 
 
 def setting(name: str):
@@ -1062,11 +1063,20 @@ def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str]
     """Public reports within radius_m of a point, nearest first, with their distance in metres."""
     check_location(lat, lon)
     radius_m = min(max(radius_m, 1.0), setting("REPORTS_NEARBY_MAX_RADIUS_M"))
-    # A margin over `limit`: the exact great-circle order may swap near-ties of the SQL approximation. The
-    # exact distances come from the index's coordinates, so only the `limit` rows shown are read from the table.
-    query = nearby_query(lat, lon, radius_m, limit=limit * 2 + 10, categories=categories, statuses=statuses)
-    found = [(report_id, haversine_m(lat, lon, r_lat, r_lon)) for report_id, r_lat, r_lon in db.session.execute(query)]
-    found = sorted(((d, report_id) for report_id, d in found if d <= radius_m))[:limit]
+    # Rings growing 4x: the nearest `limit` within a small circle are the nearest of all, so a dense area is
+    # answered from a few hundred index entries instead of every report within the radius; a sparse one takes
+    # a few more small queries. A margin over `limit`: the exact great-circle order may swap near-ties of the
+    # SQL approximation. The exact distances come from the index's coordinates, so only the `limit` rows shown
+    # are read from the table.
+    ring = min(radius_m, _NEARBY_FIRST_RING_M)
+    while True:
+        query = nearby_query(lat, lon, ring, limit=limit * 2 + 10, categories=categories, statuses=statuses)
+        found = sorted((d, report_id) for report_id, r_lat, r_lon in db.session.execute(query)
+                       if (d := haversine_m(lat, lon, r_lat, r_lon)) <= ring)
+        if len(found) >= limit or ring >= radius_m:
+            break
+        ring = min(radius_m, ring * 4)
+    found = found[:limit]
     distance = {report_id: d for d, report_id in found}
     return [(report, distance[report.id]) for report in _in_order([report_id for _, report_id in found])]
 

@@ -131,6 +131,17 @@ def test_a_dense_viewport_gets_clusters_with_exact_counts(client, ctx, app, monk
     assert small["clustered"] is True and sum(f["properties"]["count"] for f in small["features"]) == 9
 
 
+def test_a_viewport_outside_jakarta_is_empty_even_when_clusters_would_be_due(client, ctx, app, monkeypatch):
+    """Cells clamp to Jakarta's box, so a box far away must not be answered with the edge tiles' clusters."""
+    monkeypatch.setitem(app.config, "REPORTS_MAP_MAX_PINS", 1)
+    make_report(at=(-6.39, 106.70))
+    make_report(at=(-6.39, 106.7005))
+    body = client.get("/api/v1/reports/map?bbox=106.60,-7.50,106.80,-7.00").json
+    assert body == {"type": "FeatureCollection", "features": [], "clustered": False, "total": 0}
+    near = client.get("/api/v1/reports/map?bbox=106.69,-6.45,106.71,-6.38").json
+    assert near["clustered"] is True and near["total"] == 2
+
+
 def test_clusters_follow_the_workflow(client, ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "REPORTS_MAP_MAX_PINS", 1)
     first, second = make_report(), make_report(at=(-6.2712, 106.7772))

@@ -122,3 +122,43 @@ def test_index_answers_match_a_brute_force_scan(many_reports):
     within = sorted((d, i) for i, d in near.items() if d <= 1500)
     got = operations.nearby(lat, lon, 1500, limit=100)
     assert [r.id for r, _d in got] == [i for _d, i in within][:100] and within
+
+
+def test_nearby_rings_match_a_brute_force_scan_where_reports_are_dense(ctx):
+    """Dense: the first 100 m ring already holds the nearest (one query); sparse edges widen the ring. Either
+    way the answer is the brute-force one."""
+    from jaki.geo.spatial import haversine_m
+
+    category("jalan_rusak")
+    rng = random.Random(7)
+    lat0, lon0 = POINTS["pondok_pinang"]
+    now = utcnow()
+    rows = []
+    for n in range(800):
+        spread = 0.003 if n < 700 else 0.02  # 700 within about 330 m, 100 scattered over about 2 km
+        lat, lon = lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread)
+        rows.append({"id": new_uuid(), "source": "test", "category_code": "jalan_rusak", "description": "Uji",
+                     "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon), "anonymous": False,
+                     "status": "submitted", "agency_code": "DBM", "version": 1, "sla_due_at": now,
+                     "support_count": 0, "reopen_count": 0, "created_at": now, "updated_at": now})
+    db.session.execute(Report.__table__.insert(), rows)
+    queries = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("WITH"):
+            queries.append(statement)
+
+    for n in range(12):
+        lat, lon = lat0 + rng.uniform(-0.015, 0.015), lon0 + rng.uniform(-0.015, 0.015)
+        limit, radius = (1, 5, 20, 50)[n % 4], (300, 1000, 2500)[n % 3]
+        within = sorted((d, r["id"]) for r in rows if (d := haversine_m(lat, lon, r["latitude"], r["longitude"]))
+                        <= radius)
+        got = operations.nearby(lat, lon, radius, limit=limit)
+        assert [r.id for r, _d in got] == [i for _d, i in within][:limit], (lat, lon, limit, radius)
+    queries.clear()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        got = operations.nearby(lat0, lon0, 1000, limit=20)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(got) == 20 and all(d <= 100 for _r, d in got) and len(queries) == 1
