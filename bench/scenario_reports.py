@@ -316,7 +316,10 @@ def run() -> dict:
                  "include queueing for a worker (concurrency 4 on 2 workers). A viewport holding more matching reports "
                  "than its pin limit (200 by default, 50 for viewport_50) is answered with clusters per map tile; "
                  "responses shows the share of clustered answers, features and reports counted at each size. "
-                 "viewport_city is the whole of Jakarta, half of the requests filtered by a category."),
+                 "viewport_city is the whole of Jakarta, half of the requests filtered by a category. `server` "
+                 "records PostgreSQL's buffer cache: the 1M database (about 1.3 GB) outgrows the default 128 MB, and "
+                 "this VM pages the OS file cache out within seconds (DAMON), so with the default the 1M rows come "
+                 "from disk and its latencies measure the disk rather than the queries."),
         "summary": summary,
         "ratio_1m_to_10k": _ratios(by_size),
         "sizes": {str(size): r for size, r in by_size.items()},
