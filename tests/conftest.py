@@ -58,6 +58,9 @@ def session(app):
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
+        if connection.dialect.name == "postgresql":
+            # This transaction never commits: deferred triggers (the map's tile counts) fire at each statement.
+            connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
         # Plain Session: Flask-SQLAlchemy's own Session.get_bind ignores `bind` and would use a fresh connection.
         scoped = db._make_scoped_session(
             {"class_": _BoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}

@@ -212,7 +212,8 @@ class ReportMapTile(Base):
     """How many reports of a category and status lie in a map tile, and the sums their centroid comes from.
 
     Kept by database triggers on reports (insert, delete, and updates of position, category or status), so
-    every path that writes reports, the ORM, bulk SQL and COPY alike, keeps it exact; `flask reports
+    every path that writes reports, the ORM, bulk SQL and COPY alike, keeps it exact (on PostgreSQL they are
+    deferred to commit, so a transaction holds the shared count rows only while it commits); `flask reports
     recount-map` rebuilds it. A tile at level k is a Morton cell number shifted right by 2k bits: a square of
     2^k by 2^k cells (jaki.reports.map.LEVELS). Dense viewports are answered from here, in time that depends on
     the tiles in view, not on how many reports they hold.

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 15:10:00
 
 The benchmark found the default map viewport growing 5x from 10k to 1M reports: its answer grew with the
 density. Above the pin limit the map now answers with clusters counted from this table, which triggers on
-reports keep exact for every writer (ORM, bulk SQL, COPY). Levels 4, 6 and 8 (tiles of 16, 64 and 256 cells a
+reports keep exact for every writer (ORM, bulk SQL, COPY; on PostgreSQL they run at commit). Levels 4, 6 and 8 (tiles of 16, 64 and 256 cells a
 side) must match jaki.reports.map.LEVELS. Existing reports are counted in the same transaction.
 """
 
@@ -49,11 +49,14 @@ $$ LANGUAGE plpgsql
 """
 _WATCHED = ("cell", "latitude", "longitude", "category_code", "status")
 _CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _WATCHED)
+# Deferred to commit: a transaction that files a report and then uploads its photos must not hold the tile rows
+# (shared by every report of the category in a 9 km tile) while it waits on object storage; it locks them only
+# for its commit. (SQLite has one writer at a time anyway.)
 _PG_TRIGGERS = (
-    "CREATE TRIGGER report_map_tiles_write AFTER INSERT OR DELETE ON reports "
-    "FOR EACH ROW EXECUTE FUNCTION report_map_tiles_sync()",
-    f"CREATE TRIGGER report_map_tiles_update AFTER UPDATE OF {', '.join(_WATCHED)} ON reports "
-    f"FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION report_map_tiles_sync()",
+    "CREATE CONSTRAINT TRIGGER report_map_tiles_write AFTER INSERT OR DELETE ON reports "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION report_map_tiles_sync()",
+    f"CREATE CONSTRAINT TRIGGER report_map_tiles_update AFTER UPDATE OF {', '.join(_WATCHED)} ON reports "
+    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION report_map_tiles_sync()",
 )
 
 

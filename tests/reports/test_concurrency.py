@@ -221,46 +221,76 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
     assert len({rid for _, rid in results.values()}) == 1 and len(ids) == 1
 
 
+def _two_reports(committed, statuses=("submitted", "verified")) -> list[str]:
+    """Reports of one category in one tile, committed (two connections must see them)."""
+    reporter = make_user()
+    committed["users"].append(reporter.id)
+    ids = []
+    for status in statuses:
+        report = operations.create_report(reporter, category_code="race_test", description="Uji peta",
+                                          latitude=-6.2710, longitude=106.7770, enforce_quota=False,
+                                          force=True).report
+        report.status = status
+        ids.append(report.id)
+    committed["reports"] += ids
+    db.session.commit()
+    return ids
+
+
+def _tile_counts() -> dict:
+    return dict(db.session.execute(
+        select(ReportMapTile.status, ReportMapTile.count).where(
+            ReportMapTile.category_code == "race_test", ReportMapTile.level == 8, ReportMapTile.count != 0)).all())
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks between two connections are PostgreSQL's")
-def test_opposite_moves_of_map_tile_counts_do_not_deadlock(app, committed):
-    """Two transactions moving reports of one tile between two statuses in opposite directions: the tile
-    triggers lock the count rows in key order, so the second waits for the first instead of deadlocking."""
+def test_an_open_transaction_with_a_new_report_does_not_block_others_in_its_tile(app, committed):
+    """The tile triggers run at commit: one citizen's upload still in flight (its report inserted, its photos
+    going to object storage) holds no lock another report of the same category and tile would wait for."""
     with app.app_context():
-        reporter = make_user()
-        committed["users"].append(reporter.id)
-        ids = []
-        for status in ("submitted", "verified"):
-            report = operations.create_report(reporter, category_code="race_test", description="Uji peta",
-                                              latitude=-6.2710, longitude=106.7770, enforce_quota=False,
-                                              force=True).report
-            report.status = status
-            ids.append(report.id)
-        committed["reports"] += ids
-        db.session.commit()
+        ids = _two_reports(committed, statuses=("submitted",))
+        slow = db.engine.connect()
+        slow.execute(text("UPDATE reports SET status = 'verified' WHERE id = :id"), {"id": ids[0]})
+        db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        other = operations.create_report(make_user(), category_code="race_test", description="Uji peta kedua",
+                                         latitude=-6.2712, longitude=106.7772, enforce_quota=False, force=True)
+        committed["users"].append(other.report.reporter_id)
+        committed["reports"].append(other.report.id)
+        db.session.commit()  # would wait (and time out) if `slow` held the tile rows
+        assert _tile_counts() == {"submitted": 2}  # `slow` has not committed: its move is not counted yet
+        slow.commit()
+        assert _tile_counts() == {"submitted": 1, "verified": 1}
+        slow.close()
+        db.session.remove()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks between two connections are PostgreSQL's")
+def test_opposite_moves_of_map_tile_counts_commit_together_without_deadlock(app, committed):
+    """Two transactions moving reports of one tile between two statuses in opposite directions, committing at
+    once: each commit locks the count rows in key order, so one waits for the other instead of deadlocking."""
+    with app.app_context():
+        ids = _two_reports(committed)
         first, second = db.engine.connect(), db.engine.connect()
-        for connection in (first, second):
-            connection.execute(text("SET lock_timeout = '10s'"))
         first.execute(text("UPDATE reports SET status = 'verified' WHERE id = :id"), {"id": ids[0]})
+        second.execute(text("UPDATE reports SET status = 'submitted' WHERE id = :id"), {"id": ids[1]})
+        barrier = threading.Barrier(2, timeout=20)
         errors = []
 
-        def opposite():
+        def commit(connection):
             try:
-                second.execute(text("UPDATE reports SET status = 'submitted' WHERE id = :id"), {"id": ids[1]})
-                second.commit()
+                connection.execute(text("SET lock_timeout = '10s'"))
+                barrier.wait()
+                connection.commit()
             except DBAPIError as exc:  # a deadlock or lock timeout would surface here
                 errors.append(exc)
 
-        thread = threading.Thread(target=opposite)
-        thread.start()
-        thread.join(timeout=1)
-        assert thread.is_alive()  # waiting on the first transaction's locks on the same tile rows
-        first.commit()
-        thread.join(timeout=20)
+        threads = [threading.Thread(target=commit, args=(c,)) for c in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
         first.close()
         second.close()
-        assert not errors and not thread.is_alive()
-        counts = dict(db.session.execute(
-            select(ReportMapTile.status, ReportMapTile.count).where(
-                ReportMapTile.category_code == "race_test", ReportMapTile.level == 4, ReportMapTile.count != 0)).all())
-        assert counts == {"submitted": 1, "verified": 1}
+        assert not errors and not any(t.is_alive() for t in threads)
+        assert _tile_counts() == {"submitted": 1, "verified": 1}
         db.session.remove()
