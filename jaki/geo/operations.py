@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.geo.spatial import AreaIndex, in_jakarta_bbox
+from jaki.geo.spatial import AreaIndex, in_jakarta_bbox, parse_geometry
 
 log = logging.getLogger(__name__)
 
@@ -63,22 +63,15 @@ class AreaFileInvalid(ValueError):
 
 
 def _bbox(geometry: Mapping[str, Any]) -> tuple[float, float, float, float]:
-    kind = geometry.get("type")
-    coords = geometry.get("coordinates")
-    if kind == "Polygon":
-        polygons = [coords]
-    elif kind == "MultiPolygon":
-        polygons = coords
-    else:
-        raise AreaFileInvalid(f"unsupported geometry type {kind!r}")
+    """The box of a kelurahan's polygons, read as the routing index will read them (so it refuses the same)."""
     try:
-        points = [(float(p[1]), float(p[0])) for rings in polygons for ring in rings for p in ring]
-    except (TypeError, ValueError, IndexError):
-        raise AreaFileInvalid("malformed coordinates") from None
-    if not points:
+        polygons = parse_geometry(geometry)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise AreaFileInvalid(f"malformed geometry: {exc}") from None
+    if not polygons:
         raise AreaFileInvalid("empty geometry")
-    lats = [p[0] for p in points]
-    lons = [p[1] for p in points]
+    lons = [x for polygon in polygons for ring in polygon for x, _y in ring]
+    lats = [y for polygon in polygons for ring in polygon for _x, y in ring]
     return min(lats), min(lons), max(lats), max(lons)
 
 

@@ -72,7 +72,7 @@ def _parse_ring(raw: Any) -> _Ring:
     return ring
 
 
-def _parse_geometry(geometry: Mapping[str, Any] | str) -> list[list[_Ring]]:
+def parse_geometry(geometry: Mapping[str, Any] | str) -> list[list[_Ring]]:
     """Polygons (each a list of rings, outer first) of a GeoJSON Polygon or MultiPolygon."""
     if isinstance(geometry, str):
         geometry = json.loads(geometry)
@@ -182,7 +182,7 @@ class AreaIndex:
     ) -> AreaIndex:
         """From (code, GeoJSON geometry as dict or JSON text) pairs; rows without geometry are skipped."""
         return cls(
-            ((str(code), _parse_geometry(geometry)) for code, geometry in rows if geometry is not None),
+            ((str(code), parse_geometry(geometry)) for code, geometry in rows if geometry is not None),
             cell_size_m=cell_size_m,
         )
 
