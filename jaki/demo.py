@@ -116,11 +116,12 @@ def _account_for(nik: str, resident_member, kel: str, kk: str) -> None:
     db.session.add(user)
 
 
-def seed_staff() -> list[tuple[str, str]]:
+def seed_staff(rows=STAFF) -> list[tuple[str | None, str, str]]:
+    """Staff accounts for the demo (idempotent, by NIK); returns (agency, role, NIK) of each login."""
     logins = []
-    for name, kec, born, sex, serial, role, agency, areas, phone in STAFF:
+    for name, kec, born, sex, serial, role, agency, areas, phone in rows:
         nik = nik_mod.build(kec, born, sex, serial)
-        logins.append((role, nik))
+        logins.append((agency, role, nik))
         if db.session.scalar(select(User.id).where(User.nik_index == nik_index(nik))):
             continue
         user = User(role=role, status="active", full_name=name, birth_date=born, sex=sex,
@@ -129,6 +130,7 @@ def seed_staff() -> list[tuple[str, str]]:
         user.phone = phone
         user.areas = [StaffArea(area_code=a) for a in areas]
         db.session.add(user)
+    db.session.flush()
     return logins
 
 
@@ -172,5 +174,5 @@ def seed_demo() -> list[str]:
         f"  citizen  Ahmad Fauzi (another household)  NIK {ahmad_nik}",
         f"  registry only (try registering): Budi Santoso, born 1988-03-12, NIK {budi_nik}",
     ]
-    lines += [f"  {role:<12} NIK {nik}" + ("  (DBM)" if role != "admin" else "") for role, nik in staff]
+    lines += [f"  {role:<12} NIK {nik}" + ("  (DBM)" if role != "admin" else "") for _agency, role, nik in staff]
     return lines + extra_lines

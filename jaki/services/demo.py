@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
-from jaki.auth.crypto import hash_password, nik_index
-from jaki.auth.models import StaffArea, User
+from jaki.auth.crypto import nik_index
+from jaki.auth.models import User
 from jaki.db import utcnow
 from jaki.extensions import db
 
@@ -40,14 +40,6 @@ STAFF = [
 ]
 
 
-def _nik(kec: str, born: date, sex: str, serial: int) -> str:
-    return nik_mod.build(kec, born, sex, serial)
-
-
-def _index(nik: str) -> str:
-    return nik_index(nik)
-
-
 def _demo_people() -> dict[str, str]:
     """first name -> NIK of the demo residents (jaki.demo.HOUSEHOLDS)."""
     from jaki.demo import HOUSEHOLDS
@@ -55,27 +47,8 @@ def _demo_people() -> dict[str, str]:
     people = {}
     for kec, _kel, _kk, _address, members in HOUSEHOLDS:
         for name, born, sex, _relation, serial in members:
-            people[name.split()[0]] = _nik(kec, born, sex, serial)
+            people[name.split()[0]] = nik_mod.build(kec, born, sex, serial)
     return people
-
-
-def seed_staff() -> list[tuple[str, str, str]]:
-    from jaki.demo import DEMO_PASSWORD
-
-    logins = []
-    for name, kec, born, sex, serial, role, agency, areas, phone in STAFF:
-        nik = _nik(kec, born, sex, serial)
-        logins.append((agency, role, nik))
-        if db.session.scalar(select(User.id).where(User.nik_index == _index(nik))):
-            continue
-        user = User(role=role, status="active", full_name=name, birth_date=born, sex=sex,
-                    password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow(), agency_code=agency)
-        user.nik = nik
-        user.phone = phone
-        user.areas = [StaffArea(area_code=a) for a in areas]
-        db.session.add(user)
-    db.session.flush()
-    return logins
 
 
 def _at(day: date, hour: int = 8) -> datetime:
@@ -106,7 +79,7 @@ def seed_records() -> None:
 
     people = _demo_people()
     today = utcnow().astimezone(WIB).date()
-    idx = {name: _index(nik) for name, nik in people.items()}
+    idx = {name: nik_index(nik) for name, nik in people.items()}
     if db.session.get(DtksEntry, idx["Siti"]) is not None:
         return  # seeded before
 
@@ -206,8 +179,8 @@ def seed_applications() -> None:
     from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
 
     people = _demo_people()
-    siti = db.session.scalar(select(User).where(User.nik_index == _index(people["Siti"])))
-    ahmad = db.session.scalar(select(User).where(User.nik_index == _index(people["Ahmad"])))
+    siti = db.session.scalar(select(User).where(User.nik_index == nik_index(people["Siti"])))
+    ahmad = db.session.scalar(select(User).where(User.nik_index == nik_index(people["Ahmad"])))
     if siti is None or ahmad is None:
         return
     if db.session.scalar(select(Application.id).where(Application.applicant_id.in_((siti.id, ahmad.id)))):
@@ -250,8 +223,10 @@ def seed_applications() -> None:
 
 def seed_services() -> list[str]:
     """The demo seeder (jaki.demo.SEEDERS): idempotent. Returns the staff logins to print."""
+    from jaki.demo import seed_staff
+
     seed_reference()
-    logins = seed_staff()
+    logins = seed_staff(STAFF)
     seed_records()
     seed_applications()
     db.session.commit()
