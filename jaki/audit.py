@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jaki.db import Base, utcnow
+from jaki.errors import field_error
 
 
 class AuditEntry(Base):
@@ -41,3 +42,11 @@ def record(session, *, actor, subject_id: str | None, action: str, fields=(), re
     )
     session.add(entry)
     return entry
+
+
+def access_reason(reason: str | None, field: str = "X-Access-Reason") -> str:
+    """The reason a staff member states for reading someone's personal data, stripped: 422 unless it has at least
+    5 characters and no NUL (which PostgreSQL cannot store)."""
+    if not reason or len(reason.strip()) < 5 or "\x00" in reason:
+        raise field_error(field, "reason_required")
+    return reason.strip()

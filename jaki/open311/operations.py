@@ -308,15 +308,14 @@ def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
     if not _plausible(report_id, 36):
         raise NotFound()
     report = reports.get_for_staff(user, report_id)
-    if not reason or len(reason.strip()) < 5 or "\x00" in reason:
-        raise field_error("X-Access-Reason", "reason_required")
+    reason = audit.access_reason(reason)
     submission = db.session.scalar(select(Submission).where(Submission.report_id == report.id))
     if submission is None:
         raise NotFound()
     contact = json.loads(cipher().decrypt(submission.contact_sealed, CONTACT_PURPOSE)) \
         if submission.contact_sealed else {}
     audit.record(db.session, actor=user, subject_id=None, action="open311.submitter.read",
-                 fields=tuple(sorted(contact)), reason=f"report {report.id}: {reason.strip()}")
+                 fields=tuple(sorted(contact)), reason=f"report {report.id}: {reason}")
     db.session.commit()
     return {"report_id": report.id, **{name: contact.get(name) for name in CONTACT_FIELDS},
             "media_url": submission.media_url, "attributes": submission.attributes}

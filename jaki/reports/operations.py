@@ -1147,13 +1147,12 @@ def comments_for_staff(report_id: str) -> list[ReportComment]:
 def reporter_contact(user: User, report_id: str, reason: str | None) -> dict:
     """The reporter's name and phone for an officer who must call them: needs a reason, always audited."""
     report = get_for_staff(user, report_id)
-    if not reason or len(reason.strip()) < 5:
-        raise field_error("X-Access-Reason", "reason_required")
+    reason = audit.access_reason(reason)
     if report.reporter_id is None:
         raise NotFound()
     person = db.session.get(User, report.reporter_id)
     audit.record(db.session, actor=user, subject_id=person.id, action="report.reporter.read",
-                 fields=("full_name", "phone", "nik_masked"), reason=f"report {report.id}: {reason.strip()}")
+                 fields=("full_name", "phone", "nik_masked"), reason=f"report {report.id}: {reason}")
     db.session.commit()
     return {"report_id": report.id, "user_id": person.id, "full_name": person.full_name, "phone": person.phone,
             "nik_masked": person.nik_masked}

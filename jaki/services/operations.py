@@ -12,7 +12,7 @@ from jaki import audit
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.db import utcnow
-from jaki.errors import Forbidden, NotFound, Unavailable, field_error
+from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
 from jaki.services import connectors
 from jaki.services.agency_client import AgencyError
@@ -195,8 +195,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
         raise Forbidden()
     if officer.role not in ("officer", "agency_admin") or officer.agency_code not in spec.officer_agencies:
         raise Forbidden("domain_not_for_agency")
-    if not reason or len(reason.strip()) < 5:
-        raise field_error("reason", "reason_required")
+    reason = audit.access_reason(reason, "reason")
     parse_nik(nik)
     subject = Subject(member_id(nik), nik, nik_index(nik))
     connector = connectors.connector_for(name)
@@ -210,7 +209,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
     person = db.session.scalar(db.select(User.id).where(User.nik_index == subject.nik_index))
     # Recorded before it is served: a read that cannot be audited is not served.
     audit.record(db.session, actor=officer, subject_id=person, action=f"services.{name}.read",
-                 fields=(name, "nik_masked"), reason=reason.strip())
+                 fields=(name, "nik_masked"), reason=reason)
     db.session.commit()
     return {"domain": name, "nik_masked": nik_mod.mask(nik), "has_account": person is not None,
             "as_of": utcnow(), "data": data}

@@ -140,6 +140,10 @@ def test_officer_lookup_needs_a_reason_and_a_valid_nik(client, demo):
     no_reason = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
                             json={"nik": demo.niks["Siti"], "reason": "  "})
     assert no_reason.status_code == 422 and no_reason.json["code"] == "reason_required"
+    # A NUL could not be stored in the audit row (PostgreSQL): refused like any unusable reason, never a 500.
+    nul = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
+                      json={"nik": demo.niks["Siti"], "reason": "Pemeriksaan\u0000 rutin"})
+    assert nul.status_code == 422 and nul.json["code"] == "reason_required"
     bad_nik = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
                           json={"nik": "12345", "reason": "Pemeriksaan rutin"})
     assert bad_nik.status_code == 422 and bad_nik.json["code"] == "nik_format"
