@@ -9,7 +9,6 @@ from sqlalchemy import insert
 
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.geo.cells import cell_of
 from jaki.open311 import operations
 from jaki.reports import operations as reports
 from jaki.reports.models import Report
@@ -26,6 +25,7 @@ from tests.open311.helpers import (
     text,
     xml,
 )
+from tests.reports.factories import report_row
 
 REQUEST_FIELDS = ["service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -157,11 +157,9 @@ def _bulk(count: int, *, category_code="sampah") -> list[str]:
     rows = []
     for i in range(count):
         at = now - timedelta(seconds=i)
-        rows.append({"id": str(uuid.uuid4()), "source": "app", "category_code": category_code,
-                     "description": f"Tumpukan sampah {i}", "latitude": lat, "longitude": lon,
-                     "cell": cell_of(lat, lon), "anonymous": False, "status": "submitted", "agency_code": "DLH",
-                     "version": 1, "sla_due_at": now + timedelta(hours=24), "support_count": 0, "reopen_count": 0,
-                     "created_at": at, "updated_at": at})
+        rows.append(report_row(lat, lon, source="app", category_code=category_code,
+                               description=f"Tumpukan sampah {i}", agency_code="DLH",
+                               sla_due_at=now + timedelta(hours=24), created_at=at, updated_at=at))
     db.session.execute(insert(Report), rows)
     db.session.commit()
     return [r["id"] for r in rows]

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from PIL import Image
 
-from jaki.db import utcnow
+from jaki.db import new_uuid, utcnow
 from jaki.extensions import db
+from jaki.geo.cells import cell_of
 from jaki.reports import operations
 from jaki.reports.demo import category_rows
 from jaki.reports.models import Category, Report, ReportPhoto
@@ -77,6 +78,18 @@ def make_report(reporter=None, *, category_code: str = "jalan_rusak", at: str | 
             setattr(report, name, value)
         db.session.commit()
     return report
+
+
+def report_row(lat: float, lon: float, **fields) -> dict:
+    """A reports table row for bulk inserts (Core INSERT: no routing, history or event); by default a submitted
+    jalan_rusak report of DBM filed now. `fields` override any column."""
+    now = utcnow()
+    row = {"id": new_uuid(), "source": "test", "category_code": "jalan_rusak", "description": "Laporan uji",
+           "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon), "anonymous": False, "status": "submitted",
+           "agency_code": "DBM", "version": 1, "sla_due_at": now, "support_count": 0, "reopen_count": 0,
+           "created_at": now, "updated_at": now}
+    row.update(fields)
+    return row
 
 
 def add_evidence_row(report: Report, by=None) -> ReportPhoto:

@@ -5,14 +5,13 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import delete, event, select
 
-from jaki.db import new_uuid, utcnow
 from jaki.extensions import db
 from jaki.geo.cells import cell_of, cell_rect
 from jaki.reports import map as report_map
 from jaki.reports import operations
 from jaki.reports.models import Report, ReportMapTile
 from tests.factories import auth_header, make_user
-from tests.reports.factories import POINTS, category, make_report, officer
+from tests.reports.factories import POINTS, category, make_report, officer, report_row
 
 BBOX = "106.76,-6.28,106.79,-6.26"  # around Pondok Pinang
 
@@ -38,15 +37,8 @@ def _expected_tiles() -> dict:
 
 
 def _bulk_rows(count: int, *, lat0: float, lon0: float, code: str = "jalan_rusak", status: str = "submitted"):
-    now = utcnow()
-    rows = []
-    for n in range(count):
-        lat, lon = lat0 + (n % 7) * 0.0004, lon0 + (n // 7) * 0.0004
-        rows.append({"id": new_uuid(), "source": "test", "category_code": code, "description": "Laporan uji",
-                     "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon), "anonymous": False,
-                     "status": status, "agency_code": "DBM", "version": 1, "sla_due_at": now, "support_count": 0,
-                     "reopen_count": 0, "created_at": now, "updated_at": now})
-    return rows
+    return [report_row(lat0 + (n % 7) * 0.0004, lon0 + (n // 7) * 0.0004, category_code=code, status=status)
+            for n in range(count)]
 
 
 def test_triggers_keep_tile_counts_exact_for_every_kind_of_write(ctx):

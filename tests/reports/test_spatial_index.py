@@ -11,12 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from jaki.db import new_uuid, utcnow
+from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.geo.cells import cell_of
 from jaki.reports import operations
 from jaki.reports.models import Category, Report
-from tests.reports.factories import POINTS, category
+from tests.reports.factories import POINTS, category, report_row
 
 ROWS = 4000
 SPATIAL_INDEXES = {"ix_reports_cell", "ix_reports_category_code_cell"}
@@ -32,11 +31,9 @@ def many_reports(ctx):
     rows = []
     for n in range(ROWS):
         lat, lon = rng.uniform(-6.36, -6.10), rng.uniform(106.69, 106.97)
-        rows.append({"id": new_uuid(), "source": "test", "category_code": codes[n % len(codes)],
-                     "description": "Laporan uji", "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon),
-                     "anonymous": False, "status": statuses[n % len(statuses)], "agency_code": "DBM", "version": 1,
-                     "sla_due_at": now + timedelta(hours=n % 50), "support_count": 0, "reopen_count": 0,
-                     "created_at": now - timedelta(minutes=n), "updated_at": now})
+        rows.append(report_row(lat, lon, category_code=codes[n % len(codes)], status=statuses[n % len(statuses)],
+                               sla_due_at=now + timedelta(hours=n % 50), created_at=now - timedelta(minutes=n),
+                               updated_at=now))
     db.session.execute(Report.__table__.insert(), rows)
     db.session.execute(text("ANALYZE"))
     return rows
@@ -132,15 +129,10 @@ def test_nearby_rings_match_a_brute_force_scan_where_reports_are_dense(ctx):
     category("jalan_rusak")
     rng = random.Random(7)
     lat0, lon0 = POINTS["pondok_pinang"]
-    now = utcnow()
     rows = []
     for n in range(800):
         spread = 0.003 if n < 700 else 0.02  # 700 within about 330 m, 100 scattered over about 2 km
-        lat, lon = lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread)
-        rows.append({"id": new_uuid(), "source": "test", "category_code": "jalan_rusak", "description": "Uji",
-                     "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon), "anonymous": False,
-                     "status": "submitted", "agency_code": "DBM", "version": 1, "sla_due_at": now,
-                     "support_count": 0, "reopen_count": 0, "created_at": now, "updated_at": now})
+        rows.append(report_row(lat0 + rng.uniform(-spread, spread), lon0 + rng.uniform(-spread, spread)))
     db.session.execute(Report.__table__.insert(), rows)
     queries = []
 
