@@ -11,7 +11,7 @@ and the pin limit, not by the size of the table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, literal, literal_column, select, text
 
@@ -37,7 +37,7 @@ class Cluster:
     latitude: float
     longitude: float
     bounds: tuple[float, float, float, float]  # min_lat, min_lon, max_lat, max_lon of the tile
-    by_status: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int]  # counts by JAKI public status code
 
 
 @dataclass
@@ -94,26 +94,22 @@ def map_view(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
                                              statuses=shown, limit=limit)
         return MapView(pins=pins, clusters=[], total=len(pins), level=None)
 
-    clusters: dict[int, Cluster] = {}
-    sums: dict[int, list[float]] = {}
+    per_tile: dict[int, list] = {}  # tile -> [count, sum of latitudes, sum of longitudes, counts by label]
     for tile, status, count, sum_lat, sum_lon in rows:
         if count <= 0:
             continue
-        cluster = clusters.get(tile)
-        if cluster is None:
-            cluster = clusters[tile] = Cluster(id=f"{level}-{tile}", count=0, latitude=0.0, longitude=0.0,
-                                               bounds=tile_bounds(*tiles[tile], level))
-            sums[tile] = [0.0, 0.0]
-        cluster.count += count
+        acc = per_tile.setdefault(tile, [0, 0.0, 0.0, {}])
+        acc[0] += count
+        acc[1] += sum_lat
+        acc[2] += sum_lon
         code = wf.PUBLIC_LABELS[status]
-        cluster.by_status[code] = cluster.by_status.get(code, 0) + count
-        sums[tile][0] += sum_lat
-        sums[tile][1] += sum_lon
-    for tile, cluster in clusters.items():
-        cluster.latitude = round(sums[tile][0] / cluster.count, 6)
-        cluster.longitude = round(sums[tile][1] / cluster.count, 6)
-    ordered = sorted(clusters.values(), key=lambda c: (-c.count, c.id))
-    return MapView(pins=[], clusters=ordered, total=sum(c.count for c in ordered), level=level)
+        acc[3][code] = acc[3].get(code, 0) + count
+    clusters = sorted((Cluster(id=f"{level}-{tile}", count=n, latitude=round(sum_lat / n, 6),
+                               longitude=round(sum_lon / n, 6), bounds=tile_bounds(*tiles[tile], level),
+                               by_status=by_status)
+                       for tile, (n, sum_lat, sum_lon, by_status) in per_tile.items()),
+                      key=lambda c: (-c.count, c.id))
+    return MapView(pins=[], clusters=clusters, total=sum(c.count for c in clusters), level=level)
 
 
 def recount() -> int:
