@@ -30,7 +30,7 @@ test-services: $(BIN)/.installed  ## run the suite against PostgreSQL and Redis 
 
 lint: $(BIN)/.installed  ## ruff lint and format check
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check jaki config tests bench wsgi.py || true
+	$(BIN)/ruff format --check jaki config tests bench wsgi.py
 
 format: $(BIN)/.installed  ## ruff autoformat
 	$(BIN)/ruff format jaki config tests bench wsgi.py

@@ -19,30 +19,90 @@ PASSWORD = "bench-password-2026"
 SEED = 2026
 
 # Rough shares of what Jakartans report (Qlue/CRM categories: rubbish, roads and parking lead).
-CATEGORY_WEIGHTS = {"sampah": 20, "jalan_rusak": 18, "parkir_liar": 12, "banjir": 10, "lampu_jalan": 10,
-                    "saluran_tersumbat": 10, "pohon_tumbang": 5, "fasilitas_umum": 5, "trotoar_rusak": 5,
-                    "pkl_liar": 5}
+CATEGORY_WEIGHTS = {
+    "sampah": 20,
+    "jalan_rusak": 18,
+    "parkir_liar": 12,
+    "banjir": 10,
+    "lampu_jalan": 10,
+    "saluran_tersumbat": 10,
+    "pohon_tumbang": 5,
+    "fasilitas_umum": 5,
+    "trotoar_rusak": 5,
+    "pkl_liar": 5,
+}
 # Status mix by age: new reports are still open; after two weeks nearly all are closed (2024: 96.8% resolved).
 STATUS_BY_AGE = (
     (2, {"submitted": 40, "verified": 25, "dispatched": 15, "in_progress": 15, "rejected": 5}),
-    (14, {"submitted": 5, "verified": 10, "dispatched": 15, "in_progress": 25, "resolved": 30, "closed": 10,
-          "rejected": 3, "duplicate": 2}),
+    (
+        14,
+        {
+            "submitted": 5,
+            "verified": 10,
+            "dispatched": 15,
+            "in_progress": 25,
+            "resolved": 30,
+            "closed": 10,
+            "rejected": 3,
+            "duplicate": 2,
+        },
+    ),
     (366, {"closed": 86, "resolved": 5, "in_progress": 2, "dispatched": 1, "rejected": 3.5, "duplicate": 2.5}),
 )
 PHOTO_SHARE = 0.6  # reports filed with a photo
 ANONYMOUS_SHARE = 0.2
 
 REPORT_COLUMNS = (
-    "id", "reporter_id", "source", "category_code", "description", "address", "latitude", "longitude", "cell",
-    "anonymous", "status", "kelurahan_code", "kecamatan_code", "kota_code", "routing_distance_m", "agency_code",
-    "version", "sla_due_at", "sla_breached_at", "verified_at", "dispatched_at", "resolved_at", "closed_at",
-    "resolution_note", "rejection_reason", "support_count", "reopen_count", "created_at", "updated_at",
+    "id",
+    "reporter_id",
+    "source",
+    "category_code",
+    "description",
+    "address",
+    "latitude",
+    "longitude",
+    "cell",
+    "anonymous",
+    "status",
+    "kelurahan_code",
+    "kecamatan_code",
+    "kota_code",
+    "routing_distance_m",
+    "agency_code",
+    "version",
+    "sla_due_at",
+    "sla_breached_at",
+    "verified_at",
+    "dispatched_at",
+    "resolved_at",
+    "closed_at",
+    "resolution_note",
+    "rejection_reason",
+    "support_count",
+    "reopen_count",
+    "created_at",
+    "updated_at",
 )
-PHOTO_COLUMNS = ("id", "report_id", "kind", "position", "round", "storage_key", "thumbnail_key", "content_type",
-                 "width", "height", "size_bytes", "sha256", "uploaded_by_id", "created_at")
+PHOTO_COLUMNS = (
+    "id",
+    "report_id",
+    "kind",
+    "position",
+    "round",
+    "storage_key",
+    "thumbnail_key",
+    "content_type",
+    "width",
+    "height",
+    "size_bytes",
+    "sha256",
+    "uploaded_by_id",
+    "created_at",
+)
 
 
 # ---- app data (run in a child process: settings are read from the environment at import) ----------------
+
 
 def setup_app_data(users: int, token_users: int) -> dict:
     """Agencies, categories and bench citizens through the app's own code; access tokens for token_users."""
@@ -70,17 +130,30 @@ def setup_app_data(users: int, token_users: int) -> dict:
         people = []
         for i in range(users):
             born = date(1970 + i % 30, 1 + i % 12, 1 + i % 28)
-            user = User(role="citizen", status="active", full_name=f"Warga Bench {i:04d} Santoso", birth_date=born,
-                        sex="M" if i % 2 else "F", password_hash=stored, phone_verified_at=utcnow())
+            user = User(
+                role="citizen",
+                status="active",
+                full_name=f"Warga Bench {i:04d} Santoso",
+                birth_date=born,
+                sex="M" if i % 2 else "F",
+                password_hash=stored,
+                phone_verified_at=utcnow(),
+            )
             user.nik = nik_mod.build("317405", born, user.sex, 6000 + i)
             user.phone = f"+62813{6000 + i:08d}"
             db.session.add(user)
             people.append(user)
         db.session.commit()
-        tokens = [create_access_token(identity=u.id, additional_claims={"role": u.role})
-                  for u in people[:token_users]]
-        categories = [{"code": c.code, "agency_code": c.agency_code, "sla_hours": c.sla_hours,
-                       "duplicate_radius_m": c.duplicate_radius_m} for c in db.session.query(Category)]
+        tokens = [create_access_token(identity=u.id, additional_claims={"role": u.role}) for u in people[:token_users]]
+        categories = [
+            {
+                "code": c.code,
+                "agency_code": c.agency_code,
+                "sla_hours": c.sla_hours,
+                "duplicate_radius_m": c.duplicate_radius_m,
+            }
+            for c in db.session.query(Category)
+        ]
         return {"user_ids": [u.id for u in people], "tokens": tokens, "categories": categories}
 
 
@@ -98,12 +171,14 @@ def explain(samples: dict) -> dict:
     app = create_app(get_config("development"))
     out: dict = {}
     with app.app_context():
+
         def capture(run) -> list[tuple[str, object]]:
             seen = []
 
             def listener(conn, cursor, statement, parameters, context, executemany):
-                if (("FROM reports" in statement or "FROM report_map_tiles" in statement)
-                        and statement.lstrip().upper().startswith(("SELECT", "WITH"))):
+                if (
+                    "FROM reports" in statement or "FROM report_map_tiles" in statement
+                ) and statement.lstrip().upper().startswith(("SELECT", "WITH")):
                     seen.append((statement, parameters))
 
             event.listen(db.engine, "before_cursor_execute", listener)
@@ -132,8 +207,11 @@ def explain(samples: dict) -> dict:
             plans = []
             for statement, parameters in capture(run):
                 db.session.rollback()
-                raw = db.session.connection().exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters).scalar()
+                raw = (
+                    db.session.connection()
+                    .exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+                    .scalar()
+                )
                 plans.append((raw if isinstance(raw, list) else json.loads(raw))[0])
             db.session.rollback()
             out[name] = summarise_plans(plans)
@@ -164,8 +242,10 @@ def summarise_plans(plans: list[dict]) -> dict:
         "statements": len(plans),
         "indexes": indexes,
         "seq_scan_on_reports": any(kind.startswith("Seq Scan on reports") for kind in scans),
-        "scans": [f"{kind}: {n} node(s), {rows} rows" + (f", {heap} heap fetches" if "Only" in kind else "")
-                  for kind, (n, rows, heap) in scans.items()],
+        "scans": [
+            f"{kind}: {n} node(s), {rows} rows" + (f", {heap} heap fetches" if "Only" in kind else "")
+            for kind, (n, rows, heap) in scans.items()
+        ],
         "execution_ms": round(sum(p.get("Execution Time", 0.0) for p in plans), 3),
         "planning_ms": round(sum(p.get("Planning Time", 0.0) for p in plans), 3),
         "shared_buffers_hit": sum(p["Plan"].get("Shared Hit Blocks", 0) for p in plans),
@@ -174,6 +254,7 @@ def summarise_plans(plans: list[dict]) -> dict:
 
 
 # ---- where reports are: clustered around kelurahan centroids --------------------------------------------
+
 
 def _centroid(ring: list) -> tuple[float, float, float]:
     """(lat, lon, area in km^2) of a ring by the shoelace formula on a local flat projection."""
@@ -257,8 +338,9 @@ def _pick(rng: random.Random, table: dict) -> str:
     return rng.choices(list(table), list(table.values()))[0]
 
 
-def generate(places: Places, categories: list[dict], reporter_ids: list[str], start: int, count: int,
-             now: datetime) -> tuple[list[tuple], list[tuple]]:
+def generate(
+    places: Places, categories: list[dict], reporter_ids: list[str], start: int, count: int, now: datetime
+) -> tuple[list[tuple], list[tuple]]:
     """Report and photo rows number start..start+count-1 (deterministic per number range)."""
     rng = random.Random(SEED * 1_000_003 + start)
     by_code = {c["code"]: c for c in categories}
@@ -286,23 +368,60 @@ def generate(places: Places, categories: list[dict], reporter_ids: list[str], st
         reporter = rng.choice(reporter_ids)
         kel = found.code if found else None
         kec, kota = (kel.rsplit(".", 1)[0], kel.rsplit(".", 2)[0]) if kel else (None, None)
-        reports.append((
-            report_id, reporter, "app", code, f"{DESCRIPTIONS[code]} ({rng.randrange(1, 99)})",
-            f"{rng.choice(_STREETS)} No. {rng.randrange(1, 200)}", lat, lon, cell_of(lat, lon),
-            rng.random() < ANONYMOUS_SHARE, status, kel, kec, kota,
-            None if found is None or found.exact else round(found.distance_m, 1), category["agency_code"],
-            1 + (status != "submitted") + (dispatched is not None) + (resolved is not None) + (closed is not None),
-            sla_due, breached, verified, dispatched, resolved, closed,
-            "Sudah ditangani petugas." if resolved else None,
-            "Lokasi bukan wilayah kewenangan Pemprov DKI." if status == "rejected" else None,
-            rng.choices((0, 1, 2, 5), (80, 12, 6, 2))[0], 0, created, finished or verified or created,
-        ))
+        reports.append(
+            (
+                report_id,
+                reporter,
+                "app",
+                code,
+                f"{DESCRIPTIONS[code]} ({rng.randrange(1, 99)})",
+                f"{rng.choice(_STREETS)} No. {rng.randrange(1, 200)}",
+                lat,
+                lon,
+                cell_of(lat, lon),
+                rng.random() < ANONYMOUS_SHARE,
+                status,
+                kel,
+                kec,
+                kota,
+                None if found is None or found.exact else round(found.distance_m, 1),
+                category["agency_code"],
+                1 + (status != "submitted") + (dispatched is not None) + (resolved is not None) + (closed is not None),
+                sla_due,
+                breached,
+                verified,
+                dispatched,
+                resolved,
+                closed,
+                "Sudah ditangani petugas." if resolved else None,
+                "Lokasi bukan wilayah kewenangan Pemprov DKI." if status == "rejected" else None,
+                rng.choices((0, 1, 2, 5), (80, 12, 6, 2))[0],
+                0,
+                created,
+                finished or verified or created,
+            )
+        )
         if rng.random() < PHOTO_SHARE:
             photo_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
             key = f"reports/{report_id}/{photo_id}"
-            photos.append((photo_id, report_id, "report", 0, 0, key + ".jpg", key + "-thumb.jpg", "image/jpeg",
-                           1280, 960, rng.randrange(80_000, 400_000), f"{rng.getrandbits(256):064x}", reporter,
-                           created))
+            photos.append(
+                (
+                    photo_id,
+                    report_id,
+                    "report",
+                    0,
+                    0,
+                    key + ".jpg",
+                    key + "-thumb.jpg",
+                    "image/jpeg",
+                    1280,
+                    960,
+                    rng.randrange(80_000, 400_000),
+                    f"{rng.getrandbits(256):064x}",
+                    reporter,
+                    created,
+                )
+            )
     return reports, photos
 
 
@@ -318,13 +437,15 @@ def grow(url: str, target: int, places: Places, app_data: dict, now: datetime, b
 
     started = time.perf_counter()
     with psycopg.connect(psycopg_url(url), autocommit=False) as conn:
-        have = conn.execute("SELECT count(*) FROM reports WHERE source = 'app' AND idempotency_key IS NULL "
-                            "AND reporter_id IS NOT NULL").fetchone()[0]
+        have = conn.execute(
+            "SELECT count(*) FROM reports WHERE source = 'app' AND idempotency_key IS NULL AND reporter_id IS NOT NULL"
+        ).fetchone()[0]
         inserted = 0
         while have + inserted < target:
             count = min(batch, target - have - inserted)
-            reports, photos = generate(places, app_data["categories"], app_data["user_ids"], have + inserted,
-                                       count, now)
+            reports, photos = generate(
+                places, app_data["categories"], app_data["user_ids"], have + inserted, count, now
+            )
             with conn.cursor() as cur:
                 with cur.copy(f"COPY reports ({', '.join(REPORT_COLUMNS)}) FROM STDIN") as copy:
                     for row in reports:
@@ -342,9 +463,13 @@ def grow(url: str, target: int, places: Places, app_data: dict, now: datetime, b
         conn.execute("VACUUM (ANALYZE) report_map_tiles")
         total = conn.execute("SELECT count(*) FROM reports").fetchone()[0]
         size = conn.execute("SELECT pg_total_relation_size('reports')").fetchone()[0]
-    return {"inserted": inserted, "reports_total": total, "copy_seconds": round(copied - started, 1),
-            "vacuum_analyze_seconds": round(time.perf_counter() - copied, 1),
-            "reports_table_with_indexes_mb": round(size / 2**20, 1)}
+    return {
+        "inserted": inserted,
+        "reports_total": total,
+        "copy_seconds": round(copied - started, 1),
+        "vacuum_analyze_seconds": round(time.perf_counter() - copied, 1),
+        "reports_table_with_indexes_mb": round(size / 2**20, 1),
+    }
 
 
 def sample_open_reports(url: str, count: int) -> list[dict]:
@@ -355,7 +480,8 @@ def sample_open_reports(url: str, count: int) -> list[dict]:
         rows = conn.execute(
             "SELECT category_code, latitude, longitude FROM reports "
             "WHERE status IN ('submitted', 'verified', 'dispatched', 'in_progress') ORDER BY random() LIMIT %s",
-            (count,)).fetchall()
+            (count,),
+        ).fetchall()
     return [{"category_code": c, "latitude": lat, "longitude": lon} for c, lat, lon in rows]
 
 

@@ -42,8 +42,14 @@ def _seed(env: dict) -> list[str]:
     import json
     import subprocess
 
-    out = subprocess.run([sys.executable, "-c", "import json, bench.scenario_login as s; print(json.dumps(s.seed()))"],
-                         cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import json, bench.scenario_login as s; print(json.dumps(s.seed()))"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -64,8 +70,15 @@ def seed() -> list[str]:
             from datetime import date
 
             nik = nik_mod.build("317405", date(1990, 1, 1), "M", 5000 + i)
-            user = User(role="citizen", status="active", full_name=f"Bench {i}", birth_date=date(1990, 1, 1),
-                        sex="M", password_hash=stored, phone_verified_at=utcnow())
+            user = User(
+                role="citizen",
+                status="active",
+                full_name=f"Bench {i}",
+                birth_date=date(1990, 1, 1),
+                sex="M",
+                password_hash=stored,
+                phone_verified_at=utcnow(),
+            )
             user.nik = nik
             user.phone = f"+62812{5000 + i:08d}"
             db.session.add(user)
@@ -80,8 +93,14 @@ def run() -> dict:
 
     params = (Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST, Config.ARGON2_PARALLELISM)
     url = fresh_pg_database("bench_auth")
-    env = {**os.environ, "JAKI_ENV": "development", "JAKI_RATELIMIT_ENABLED": "0", "JAKI_LOG_LEVEL": "WARNING",
-           "FLASK_APP": "wsgi.py", "JAKI_INSTANCE_DIR": "/tmp/jaki-bench-auth"}
+    env = {
+        **os.environ,
+        "JAKI_ENV": "development",
+        "JAKI_RATELIMIT_ENABLED": "0",
+        "JAKI_LOG_LEVEL": "WARNING",
+        "FLASK_APP": "wsgi.py",
+        "JAKI_INSTANCE_DIR": "/tmp/jaki-bench-auth",
+    }
     env.pop("REDIS_URL", None)
     if url:
         env["DATABASE_URL"] = url

@@ -35,8 +35,11 @@ def redis_server():
     if binary is None:
         raise RuntimeError("redis-server is not installed")
     port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         import redis
 
@@ -56,8 +59,10 @@ def redis_server():
 @contextmanager
 def workers(env: dict, count: int, *, simple: bool):
     args = [sys.executable, "-m", "flask", "jobs", "worker", *(["--simple"] if simple else [])]
-    procs = [subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(count)]
+    procs = [
+        subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
     try:
         yield procs
     finally:
@@ -95,11 +100,16 @@ def seed(small_devices: int, big_devices: int) -> dict:
 
     app = create_app(get_config("development"))
     with app.app_context():
-        for code, level, parent in (("31", "provinsi", None), ("31.74", "kota", "31"),
-                                    ("31.74.05", "kecamatan", "31.74"), (SMALL_AREA, "kelurahan", "31.74.05"),
-                                    (TARGETED_AREA, "kelurahan", "31.74.05"),
-                                    ("31.75", "kota", "31"), ("31.75.06", "kecamatan", "31.75"),
-                                    (BIG_AREA, "kelurahan", "31.75.06")):
+        for code, level, parent in (
+            ("31", "provinsi", None),
+            ("31.74", "kota", "31"),
+            ("31.74.05", "kecamatan", "31.74"),
+            (SMALL_AREA, "kelurahan", "31.74.05"),
+            (TARGETED_AREA, "kelurahan", "31.74.05"),
+            ("31.75", "kota", "31"),
+            ("31.75.06", "kecamatan", "31.75"),
+            (BIG_AREA, "kelurahan", "31.75.06"),
+        ):
             db.session.add(Area(code=code, level=level, name=code, parent_code=parent))
         db.session.commit()
         admin = make_user(role="admin")
@@ -122,11 +132,18 @@ def seed(small_devices: int, big_devices: int) -> dict:
             FROM generate_series(1, CAST(:n AS integer)) g""")
 
         def add(prefix: str, area: str, topics: list[str], users: int, devices: int) -> None:
-            db.session.execute(users_sql, {"prefix": f"{prefix}-u-", "n": users, "area": area,
-                                           "template": template.id})
-            db.session.execute(devices_sql, {"prefix": f"{prefix}-d-", "user_prefix": f"{prefix}-u-",
-                                             "per_user": max(1, devices // users), "n": devices, "area": area,
-                                             "topics": json.dumps(topics)})
+            db.session.execute(users_sql, {"prefix": f"{prefix}-u-", "n": users, "area": area, "template": template.id})
+            db.session.execute(
+                devices_sql,
+                {
+                    "prefix": f"{prefix}-d-",
+                    "user_prefix": f"{prefix}-u-",
+                    "per_user": max(1, devices // users),
+                    "n": devices,
+                    "area": area,
+                    "topics": json.dumps(topics),
+                },
+            )
             db.session.commit()
 
         small_topics = ["area-3174051002", "area-317405", "area-3174", "area-31"]
@@ -139,8 +156,11 @@ def seed(small_devices: int, big_devices: int) -> dict:
         big_seconds = time.perf_counter() - started
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-        counts = dict(db.session.execute(text(
-            "SELECT topics_area_code, count(*) FROM push_devices GROUP BY topics_area_code")).all())
+        counts = dict(
+            db.session.execute(
+                text("SELECT topics_area_code, count(*) FROM push_devices GROUP BY topics_area_code")
+            ).all()
+        )
     return {"token": token, "devices_per_area": counts, "big_area_insert_seconds": round(big_seconds, 1)}
 
 
@@ -155,13 +175,15 @@ def queue_events(count: int, first: int) -> dict:
 
     app = create_app(get_config("development"))
     with app.app_context():
-        db.session.execute(text("""
+        db.session.execute(
+            text("""
             INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
             SELECT 'report.status_changed', 'report', 'bench-' || g,
                    json_build_object('recipients', json_build_array('t-u-' || g),
                                      'data', json_build_object('public_status', 'proses')), now(), 0
             FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g"""),
-            {"first": first, "last": first + count - 1})
+            {"first": first, "last": first + count - 1},
+        )
         db.session.commit()
         jobs.enqueue(tasks.relay_outbox, queue=jobs.Queues.DEFAULT, retries=0)
     return {"queued": count}
@@ -191,8 +213,13 @@ def stub_ceiling(stub, seconds: float, threads: int) -> dict:
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - began
-    return {"messages": sent, "seconds": round(elapsed, 2), "messages_per_s": round(sent / elapsed, 1),
-            "threads": threads, "batch": 500}
+    return {
+        "messages": sent,
+        "seconds": round(elapsed, 2),
+        "messages_per_s": round(sent / elapsed, 1),
+        "threads": threads,
+        "batch": 500,
+    }
 
 
 def _sent_count(url: str, first: int, count: int) -> int:
@@ -200,10 +227,13 @@ def _sent_count(url: str, first: int, count: int) -> int:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        value = conn.execute(text(
-            "SELECT count(*) FROM notifications n JOIN outbox_events e ON e.id = n.event_id "
-            "WHERE n.status = 'sent' AND e.aggregate_id = ANY(:ids)"),
-            {"ids": [f"bench-{g}" for g in range(first, first + count)]}).scalar()
+        value = conn.execute(
+            text(
+                "SELECT count(*) FROM notifications n JOIN outbox_events e ON e.id = n.event_id "
+                "WHERE n.status = 'sent' AND e.aggregate_id = ANY(:ids)"
+            ),
+            {"ids": [f"bench-{g}" for g in range(first, first + count)]},
+        ).scalar()
     engine.dispose()
     return value
 
@@ -213,8 +243,9 @@ def targeted(env: dict, url: str, stub, count: int, first: int, *, simple: bool,
     with workers(env, worker_count, simple=simple):
         time.sleep(2)  # workers connected and listening
         began = time.perf_counter()
-        _child(f"import json, bench.scenario_notifications as s; print(json.dumps(s.queue_events({count}, {first})))",
-               env)
+        _child(
+            f"import json, bench.scenario_notifications as s; print(json.dumps(s.queue_events({count}, {first})))", env
+        )
         deadline = began + 600
         done = 0
         while time.perf_counter() < deadline:
@@ -223,12 +254,17 @@ def targeted(env: dict, url: str, stub, count: int, first: int, *, simple: bool,
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - began
-    return {"notifications": count, "sent": done, "workers": worker_count,
-            "worker": "SimpleWorker (--simple)" if simple else "forking Worker (default)",
-            "seconds": round(elapsed, 2), "notifications_per_s": round(done / elapsed, 1),
-            "stub_messages": stub.sent_count - sent_before,
-            "includes": "relay of committed outbox events, one rq job per notification (claim by UPDATE ... RETURNING, "
-                        "devices, commit, firebase-admin send, result commit)"}
+    return {
+        "notifications": count,
+        "sent": done,
+        "workers": worker_count,
+        "worker": "SimpleWorker (--simple)" if simple else "forking Worker (default)",
+        "seconds": round(elapsed, 2),
+        "notifications_per_s": round(done / elapsed, 1),
+        "stub_messages": stub.sent_count - sent_before,
+        "includes": "relay of committed outbox events, one rq job per notification (claim by UPDATE ... RETURNING, "
+        "devices, commit, firebase-admin send, result commit)",
+    }
 
 
 def broadcast_latency(base: str, token: str, stub, area_code: str, repeats: int) -> dict:
@@ -237,9 +273,14 @@ def broadcast_latency(base: str, token: str, stub, area_code: str, repeats: int)
         for n in range(repeats):
             before = stub.sent_count
             began = time.perf_counter()
-            response = client.post(f"{base}/api/v1/admin/broadcasts",
-                                   json={"area_code": area_code, "title": "Siaga banjir",
-                                         "body": f"Uji siaran ke-{n}: tinggi muka air naik."})
+            response = client.post(
+                f"{base}/api/v1/admin/broadcasts",
+                json={
+                    "area_code": area_code,
+                    "title": "Siaga banjir",
+                    "body": f"Uji siaran ke-{n}: tinggi muka air naik.",
+                },
+            )
             accepted.append(time.perf_counter() - began)
             if response.status_code != 202:
                 raise RuntimeError(f"broadcast refused: {response.status_code} {response.text[:200]}")
@@ -247,11 +288,14 @@ def broadcast_latency(base: str, token: str, stub, area_code: str, repeats: int)
                 time.sleep(0.001)
             latencies.append(time.perf_counter() - began)
     ordered = sorted(latencies)
-    return {"area_code": area_code, "broadcasts": repeats,
-            "accepted_p50_ms": round(statistics.median(accepted) * 1000, 1),
-            "delivered_to_fcm_p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
-            "fcm_requests_per_broadcast": 1}
+    return {
+        "area_code": area_code,
+        "broadcasts": repeats,
+        "accepted_p50_ms": round(statistics.median(accepted) * 1000, 1),
+        "delivered_to_fcm_p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+        "fcm_requests_per_broadcast": 1,
+    }
 
 
 def run() -> dict:
@@ -261,13 +305,25 @@ def run() -> dict:
     if url is None:
         raise RuntimeError("the notifications bench needs PostgreSQL (a million device rows)")
     with redis_server() as redis_url, FcmStub(record_messages=False) as stub:
-        env = {**os.environ, "JAKI_ENV": "development", "FLASK_APP": "wsgi.py", "DATABASE_URL": url,
-               "REDIS_URL": redis_url, "JAKI_JOBS_BACKEND": "rq", "JAKI_PUSH_BACKEND": "fcm",
-               "JAKI_FCM_PROJECT_ID": "bench", "JAKI_FCM_URL": stub.send_url, "JAKI_LOG_LEVEL": "WARNING",
-               "JAKI_RATELIMIT_ENABLED": "0", "JAKI_INSTANCE_DIR": INSTANCE_DIR, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "JAKI_ENV": "development",
+            "FLASK_APP": "wsgi.py",
+            "DATABASE_URL": url,
+            "REDIS_URL": redis_url,
+            "JAKI_JOBS_BACKEND": "rq",
+            "JAKI_PUSH_BACKEND": "fcm",
+            "JAKI_FCM_PROJECT_ID": "bench",
+            "JAKI_FCM_URL": stub.send_url,
+            "JAKI_LOG_LEVEL": "WARNING",
+            "JAKI_RATELIMIT_ENABLED": "0",
+            "JAKI_INSTANCE_DIR": INSTANCE_DIR,
+            "PYTHONPATH": str(ROOT),
+        }
         flask(["db", "upgrade", "heads"], env)
-        seeded = _child(f"import json, bench.scenario_notifications as s; print(json.dumps(s.seed(10, "
-                        f"{BIG_AREA_DEVICES})))", env)
+        seeded = _child(
+            f"import json, bench.scenario_notifications as s; print(json.dumps(s.seed(10, {BIG_AREA_DEVICES})))", env
+        )
         token = seeded.pop("token")
 
         ceiling = stub_ceiling(stub, CEILING_SECONDS, threads=2)
@@ -284,10 +340,14 @@ def run() -> dict:
 
     def summary(area: str, values: list[float], devices: int) -> dict:
         ordered = sorted(values)
-        return {"area_code": area, "subscribed_devices": devices, "broadcasts": len(values),
-                "delivered_to_fcm_p50_ms": round(statistics.median(ordered), 1),
-                "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
-                "fcm_requests_per_broadcast": 1}
+        return {
+            "area_code": area,
+            "subscribed_devices": devices,
+            "broadcasts": len(values),
+            "delivered_to_fcm_p50_ms": round(statistics.median(ordered), 1),
+            "delivered_to_fcm_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+            "fcm_requests_per_broadcast": 1,
+        }
 
     return {
         "database": "postgresql",

@@ -56,27 +56,60 @@ def _payloads(people: list[dict]) -> dict[str, dict]:
     for person in people:
         nik = person["nik"]
         routes["DINKES"][f"/v1/residents/{nik}/health"] = {
-            "jkn": {"card_number": "0001234500011", "segment": "PBPU", "care_class": 2, "status": "aktif",
-                    "faskes_code": "0901U034", "faskes_name": "Puskesmas Kecamatan Kebayoran Lama",
-                    "valid_until": "2026-12-31"},
-            "immunisations": [{"vaccine": "BCG", "dose": 1, "given_on": "2015-06-20"},
-                              {"vaccine": "Campak", "dose": 1, "given_on": "2016-02-23"}],
+            "jkn": {
+                "card_number": "0001234500011",
+                "segment": "PBPU",
+                "care_class": 2,
+                "status": "aktif",
+                "faskes_code": "0901U034",
+                "faskes_name": "Puskesmas Kecamatan Kebayoran Lama",
+                "valid_until": "2026-12-31",
+            },
+            "immunisations": [
+                {"vaccine": "BCG", "dose": 1, "given_on": "2015-06-20"},
+                {"vaccine": "Campak", "dose": 1, "given_on": "2016-02-23"},
+            ],
             "visits": [],
         }
         routes["DISDIK"][f"/v1/residents/{nik}/education"] = {
-            "enrolments": [{"school_name": "SD Negeri Pondok Pinang 05", "npsn": "20102871", "level": "sd",
-                            "grade": "4", "academic_year": "2026/2027", "status": "aktif"}],
-            "scholarships": [{"code": "KJP_PLUS", "status": "aktif", "since": "2024-01-15",
-                              "monthly_amount": 250000, "next_disbursement_on": "2026-12-15",
-                              "disbursements": [{"period": "2026-10", "amount": 250000,
-                                                 "disbursed_on": "2026-10-15", "status": "cair"}]}],
+            "enrolments": [
+                {
+                    "school_name": "SD Negeri Pondok Pinang 05",
+                    "npsn": "20102871",
+                    "level": "sd",
+                    "grade": "4",
+                    "academic_year": "2026/2027",
+                    "status": "aktif",
+                }
+            ],
+            "scholarships": [
+                {
+                    "code": "KJP_PLUS",
+                    "status": "aktif",
+                    "since": "2024-01-15",
+                    "monthly_amount": 250000,
+                    "next_disbursement_on": "2026-12-15",
+                    "disbursements": [
+                        {"period": "2026-10", "amount": 250000, "disbursed_on": "2026-10-15", "status": "cair"}
+                    ],
+                }
+            ],
         }
-        routes["DINSOS"][f"/v1/residents/{nik}/bansos"] = {"dtks": {"registered": True, "desil": 3},
-                                                         "programmes": []}
+        routes["DINSOS"][f"/v1/residents/{nik}/bansos"] = {"dtks": {"registered": True, "desil": 3}, "programmes": []}
         if person["head"]:
-            routes["BAPENDA"][f"/v1/taxpayers/{nik}/bills"] = {"bills": [
-                {"bill_id": f"PKB-{nik[-6:]}", "kind": "pkb", "object_id": "B 3217 SRH",
-                 "object_label": "Honda Vario 125", "tax_year": 2026, "amount": 412000, "due_on": "2026-11-29"}]}
+            routes["BAPENDA"][f"/v1/taxpayers/{nik}/bills"] = {
+                "bills": [
+                    {
+                        "bill_id": f"PKB-{nik[-6:]}",
+                        "kind": "pkb",
+                        "object_id": "B 3217 SRH",
+                        "object_label": "Honda Vario 125",
+                        "tax_year": 2026,
+                        "amount": 412000,
+                        "due_on": "2026-11-29",
+                    }
+                ]
+            }
             routes[HUNG][f"/v1/applicants/{nik}/applications"] = {"applications": []}
     return routes
 
@@ -103,7 +136,11 @@ def fake_agencies(people: list[dict]):
         json.dump(people, handle)
     proc = subprocess.Popen(
         [sys.executable, "-c", f"import bench.scenario_overview as s; s.serve_fakes({handle.name!r})"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         yield json.loads(proc.stdout.readline())
     finally:
@@ -139,20 +176,36 @@ def seed() -> dict:
         seed_reference()
         for i in range(HOUSEHOLDS):
             kk = f"31740501021{i:05d}"
-            members = [("kepala_keluarga", date(1985, 1, 1 + i % 28), "F"), ("anak", date(2014, 3, 1 + i % 28), "M"),
-                       ("anak", date(2017, 6, 1 + i % 28), "F")]
+            members = [
+                ("kepala_keluarga", date(1985, 1, 1 + i % 28), "F"),
+                ("anak", date(2014, 3, 1 + i % 28), "M"),
+                ("anak", date(2017, 6, 1 + i % 28), "F"),
+            ]
             for j, (relation, born, sex) in enumerate(members):
                 nik = nik_mod.build("317405", born, sex, 3000 + i * 3 + j)
-                resident = Resident(full_name=f"Bench {i}-{j}", birth_date=born, sex=sex, family_relation=relation,
-                                    address="Jl. Bench", kelurahan_code="31.74.05.1002")
+                resident = Resident(
+                    full_name=f"Bench {i}-{j}",
+                    birth_date=born,
+                    sex=sex,
+                    family_relation=relation,
+                    address="Jl. Bench",
+                    kelurahan_code="31.74.05.1002",
+                )
                 resident.nik, resident.kk_number = nik, kk
                 db.session.add(resident)
                 people.append({"nik": nik, "head": j == 0})
                 if j == 0:
-                    user = User(role="citizen", status="active", full_name=f"Bench {i}-0", birth_date=born, sex=sex,
-                                # No password: the bench uses access tokens minted here.
-                                password_hash="!", phone_verified_at=utcnow(),  # noqa: S106 - not a password
-                                kk_index=cipher().blind_index(kk, "kk"))
+                    user = User(
+                        role="citizen",
+                        status="active",
+                        full_name=f"Bench {i}-0",
+                        birth_date=born,
+                        sex=sex,
+                        # No password: the bench uses access tokens minted here.
+                        password_hash="!",  # noqa: S106 - not a password
+                        phone_verified_at=utcnow(),
+                        kk_index=cipher().blind_index(kk, "kk"),
+                    )
                     user.nik, user.phone = nik, f"+62812{3000 + i:08d}"
                     db.session.add(user)
                     db.session.flush()
@@ -163,8 +216,9 @@ def seed() -> dict:
 
 def _seed(env: dict) -> dict:
     code = "import json, bench.scenario_overview as s; print(json.dumps(s.seed()))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -174,8 +228,12 @@ def _seed(env: dict) -> dict:
 def _agency_latency(urls: dict, people: list[dict]) -> dict:
     """Each healthy agency's own latency, measured directly from here in the same run (median of 10)."""
     head = next(p["nik"] for p in people if p["head"])
-    paths = {"DINKES": f"/v1/residents/{head}/health", "DISDIK": f"/v1/residents/{head}/education",
-             "DINSOS": f"/v1/residents/{head}/bansos", "BAPENDA": f"/v1/taxpayers/{head}/bills"}
+    paths = {
+        "DINKES": f"/v1/residents/{head}/health",
+        "DISDIK": f"/v1/residents/{head}/education",
+        "DINSOS": f"/v1/residents/{head}/bansos",
+        "BAPENDA": f"/v1/taxpayers/{head}/bills",
+    }
     measured = {}
     with httpx.Client(timeout=5) as client:
         for code, path in paths.items():
@@ -194,14 +252,19 @@ def _sequential(base: str, tokens: list[str], count: int, *, refresh: bool) -> l
         for i in range(count):
             headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
             started = time.perf_counter()
-            response = client.get(f"{base}/api/v1/me/overview", params={"refresh": str(refresh).lower()},
-                                  headers=headers)
+            response = client.get(
+                f"{base}/api/v1/me/overview", params={"refresh": str(refresh).lower()}, headers=headers
+            )
             elapsed = (time.perf_counter() - started) * 1000
             response.raise_for_status()
             sections = response.json()["sections"]
-            rows.append({"ms": round(elapsed, 1),
-                         "statuses": {name: s["status"] for name, s in sections.items()},
-                         "hung_reason": sections["permits"]["reason"]})
+            rows.append(
+                {
+                    "ms": round(elapsed, 1),
+                    "statuses": {name: s["status"] for name, s in sections.items()},
+                    "hung_reason": sections["permits"]["reason"],
+                }
+            )
     return rows
 
 
@@ -209,9 +272,12 @@ def _stats(values: list[float]) -> dict:
     if not values:
         return {"n": 0}
     ordered = sorted(values)
-    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
-            "max_ms": round(ordered[-1], 1)}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
 
 
 def _overview_load(base: str, tokens: list[str], *, refresh: bool, concurrency: int, seconds: float) -> dict:
@@ -219,8 +285,11 @@ def _overview_load(base: str, tokens: list[str], *, refresh: bool, concurrency: 
     lock = threading.Lock()
 
     def request(client, i):
-        response = client.get(f"{base}/api/v1/me/overview", params={"refresh": str(refresh).lower()},
-                              headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"})
+        response = client.get(
+            f"{base}/api/v1/me/overview",
+            params={"refresh": str(refresh).lower()},
+            headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+        )
         if response.status_code != 200:
             return False
         sections = response.json()["sections"]
@@ -245,9 +314,18 @@ def run() -> dict:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {**os.environ, "JAKI_ENV": "development", "JAKI_LOG_LEVEL": "ERROR", "FLASK_APP": "wsgi.py",
-           "JAKI_INSTANCE_DIR": INSTANCE, "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-           "JAKI_ACCESS_TOKEN_SECONDS": "3600", "JAKI_RATELIMIT_ENABLED": "0", "BENCH_OVERVIEW_SETTINGS": "{}"}
+    env = {
+        **os.environ,
+        "JAKI_ENV": "development",
+        "JAKI_LOG_LEVEL": "ERROR",
+        "FLASK_APP": "wsgi.py",
+        "JAKI_INSTANCE_DIR": INSTANCE,
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "JAKI_ACCESS_TOKEN_SECONDS": "3600",
+        "JAKI_RATELIMIT_ENABLED": "0",
+        "BENCH_OVERVIEW_SETTINGS": "{}",
+    }
     flask(["db", "upgrade", "heads"], env)
     seeded = _seed(env)
     people, tokens = seeded["people"], seeded["tokens"]
@@ -263,8 +341,9 @@ def run() -> dict:
             rows = _sequential(base, tokens, 30, refresh=True)
             hung_wait = [r["ms"] for r in rows if r["hung_reason"] == "timeout"]
             breaker_open = [r["ms"] for r in rows if r["hung_reason"] == "circuit_open"]
-            healthy_not_ok = sum(1 for r in rows for name, status in r["statuses"].items()
-                                 if name != "permits" and status != "ok")
+            healthy_not_ok = sum(
+                1 for r in rows for name, status in r["statuses"].items() if name != "permits" and status != "ok"
+            )
             # Throughput: cold (every request calls every agency) and cached (answers from the Redis cache).
             cold = _overview_load(base, tokens, refresh=True, concurrency=32, seconds=SECONDS)
             _sequential(base, tokens, len(tokens), refresh=True)  # every household answered once: cache warm
@@ -272,9 +351,15 @@ def run() -> dict:
 
     open_stats = _stats(breaker_open)
     return {
-        "setup": {"database": "postgresql", "cache_and_breaker": "redis", "gunicorn": f"{WORKERS}x{THREADS} gthread",
-                  "households": HOUSEHOLDS, "calls_per_cold_overview": "3 health + 3 education + 3 social aid + "
-                  "1 tax + 1 permits (hung); letters local", "settings": APP_SETTINGS},
+        "setup": {
+            "database": "postgresql",
+            "cache_and_breaker": "redis",
+            "gunicorn": f"{WORKERS}x{THREADS} gthread",
+            "households": HOUSEHOLDS,
+            "calls_per_cold_overview": "3 health + 3 education + 3 social aid + "
+            "1 tax + 1 permits (hung); letters local",
+            "settings": APP_SETTINGS,
+        },
         "agency_latency_ms": {**agency_ms, HUNG: "hung"},
         "slowest_healthy_agency_ms": slowest,
         "sum_of_healthy_agency_latencies_ms": round(sum(agency_ms.values()), 1),
@@ -287,5 +372,5 @@ def run() -> dict:
         },
         "throughput": {"cold_refresh": cold, "cached": cached},
         "notes": "load driver, fake agencies, gunicorn, PostgreSQL and Redis share this machine's cores; "
-                 "hung agency calls end at AGENCY_TOTAL_TIMEOUT until its breaker opens, then are refused at once",
+        "hung agency calls end at AGENCY_TOTAL_TIMEOUT until its breaker opens, then are refused at once",
     }

@@ -47,20 +47,33 @@ CITY_BBOX = "106.68,-6.38,106.98,-6.08"
 
 
 def _env() -> dict:
-    env = {**os.environ, "JAKI_ENV": "development", "FLASK_APP": "wsgi.py", "JAKI_INSTANCE_DIR": INSTANCE,
-           "JAKI_LOG_LEVEL": "WARNING", "JAKI_RATELIMIT_ENABLED": "0", "REDIS_URL": REDIS_URL,
-           # As in production: work after a commit (outbox relay, thumbnails) is enqueued on Redis; no worker
-           # runs during the bench, so a request pays the enqueue only.
-           "JAKI_JOBS_BACKEND": "rq",
-           # Tokens are minted once before the runs, which take longer than the default 15 minutes.
-           "JAKI_ACCESS_TOKEN_SECONDS": "7200"}
+    env = {
+        **os.environ,
+        "JAKI_ENV": "development",
+        "FLASK_APP": "wsgi.py",
+        "JAKI_INSTANCE_DIR": INSTANCE,
+        "JAKI_LOG_LEVEL": "WARNING",
+        "JAKI_RATELIMIT_ENABLED": "0",
+        "REDIS_URL": REDIS_URL,
+        # As in production: work after a commit (outbox relay, thumbnails) is enqueued on Redis; no worker
+        # runs during the bench, so a request pays the enqueue only.
+        "JAKI_JOBS_BACKEND": "rq",
+        # Tokens are minted once before the runs, which take longer than the default 15 minutes.
+        "JAKI_ACCESS_TOKEN_SECONDS": "7200",
+    }
     env.pop("RATELIMIT_STORAGE_URI", None)
     return env
 
 
 def _child(args: list[str], env: dict):
-    out = subprocess.run([sys.executable, "-m", "bench.reports_seed", *args], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.reports_seed", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -71,6 +84,7 @@ def _flush_redis() -> None:
 
 
 # ---- request mixes --------------------------------------------------------------------------------------
+
 
 def _box(rng: random.Random, lat: float, lon: float) -> tuple[float, float, float, float]:
     """A street-level map viewport: 1-2 km a side, around the point."""
@@ -105,8 +119,10 @@ class Requests:
 
     def nearby(self, client: httpx.Client, i: int) -> bool:
         lat, lon = self.points[i % len(self.points)]
-        response = client.get(f"{self.base}/api/v1/reports/nearby",
-                              params={"lat": lat, "lon": lon, "radius": round(self.radii[i % len(self.radii)])})
+        response = client.get(
+            f"{self.base}/api/v1/reports/nearby",
+            params={"lat": lat, "lon": lon, "radius": round(self.radii[i % len(self.radii)])},
+        )
         self._count("nearby", response.status_code)
         if response.status_code != 200:
             return False
@@ -158,11 +174,21 @@ class Requests:
         """File a new report (force=true: the duplicate check is measured apart) as one of many citizens."""
         lat, lon = self.points[(i * 7 + 3) % len(self.points)]
         category = self.categories[i % len(self.categories)]
-        form = {"category": category, "description": f"{seed.DESCRIPTIONS[category]} (bench {i})",
-                "latitude": str(lat), "longitude": str(lon), "address": "Jl. Bench", "force": "true"}
+        form = {
+            "category": category,
+            "description": f"{seed.DESCRIPTIONS[category]} (bench {i})",
+            "latitude": str(lat),
+            "longitude": str(lon),
+            "address": "Jl. Bench",
+            "force": "true",
+        }
         files = [("photos", ("foto.jpg", self._photo, "image/jpeg"))] if photo else None
-        response = client.post(f"{self.base}/api/v1/reports", data=form, files=files,
-                               headers={**self._token(i), "Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
+        response = client.post(
+            f"{self.base}/api/v1/reports",
+            data=form,
+            files=files,
+            headers={**self._token(i), "Idempotency-Key": f"bench-{uuid.uuid4().hex}"},
+        )
         self._count("create_photo" if photo else "create", response.status_code)
         return response.status_code == 201
 
@@ -172,8 +198,12 @@ class Requests:
     def duplicate_check(self, client: httpx.Client, i: int) -> bool:
         """Re-file at an open report's place in its category: the answer must be 409 duplicate_nearby."""
         dup = self.duplicates[i % len(self.duplicates)]
-        form = {"category": dup["category_code"], "description": "Masalah yang sama di sini (bench)",
-                "latitude": str(dup["latitude"]), "longitude": str(dup["longitude"])}
+        form = {
+            "category": dup["category_code"],
+            "description": "Masalah yang sama di sini (bench)",
+            "latitude": str(dup["latitude"]),
+            "longitude": str(dup["longitude"]),
+        }
         response = client.post(f"{self.base}/api/v1/reports", data=form, headers=self._token(i))
         self._count("duplicate_check", response.status_code)
         return response.status_code == 409 and response.json().get("code") == "duplicate_nearby"
@@ -182,11 +212,15 @@ class Requests:
         def mean(values):
             return round(sum(values) / len(values), 1) if values else None
 
-        return {"nearby_items_mean": mean(self.returned["nearby"]),
-                **{f"{name}_{what}_mean": mean(self.returned.get(f"{name}_{what}", []))
-                   for name in ("viewport", "viewport_50", "viewport_city")
-                   for what in ("features", "clustered", "total")},
-                "status_codes": {k: {str(s): n for s, n in v.items()} for k, v in self.statuses.items()}}
+        return {
+            "nearby_items_mean": mean(self.returned["nearby"]),
+            **{
+                f"{name}_{what}_mean": mean(self.returned.get(f"{name}_{what}", []))
+                for name in ("viewport", "viewport_50", "viewport_city")
+                for what in ("features", "clustered", "total")
+            },
+            "status_codes": {k: {str(s): n for s, n in v.items()} for k, v in self.statuses.items()},
+        }
 
 
 def _jpeg() -> bytes:
@@ -201,11 +235,17 @@ def _jpeg() -> bytes:
 
 # ---- all sizes side by side -----------------------------------------------------------------------------
 
+
 def _explain(env: dict, url: str, places: seed.Places, duplicates: list[dict]) -> dict:
     rng = random.Random(seed.SEED)
     lat, lon = places.point(rng, mainland=True)
-    samples = {"point": [lat, lon], "radius_m": 800, "box": list(_box(rng, lat, lon)), "category": "sampah",
-               "duplicate": duplicates[0]}
+    samples = {
+        "point": [lat, lon],
+        "radius_m": 800,
+        "box": list(_box(rng, lat, lon)),
+        "category": "sampah",
+        "duplicate": duplicates[0],
+    }
     return _child(["explain", json.dumps(samples)], {**env, "DATABASE_URL": url})
 
 
@@ -226,12 +266,22 @@ def measure(env: dict, urls: dict[int, str], places: seed.Places, app_data: dict
             if name != "create":  # warm caches and connections; creating is not repeated for nothing
                 for req in reqs.values():
                     load(getattr(req, name), concurrency=CONCURRENCY, seconds=1.0, max_requests=100)
-            out = load_interleaved({str(size): getattr(req, name) for size, req in reqs.items()},
-                                   concurrency=CONCURRENCY, seconds=SECONDS, rounds=ROUNDS, max_requests=MAX_REQUESTS)
+            out = load_interleaved(
+                {str(size): getattr(req, name) for size, req in reqs.items()},
+                concurrency=CONCURRENCY,
+                seconds=SECONDS,
+                rounds=ROUNDS,
+                max_requests=MAX_REQUESTS,
+            )
             for size in reqs:
                 results[size][name] = out[str(size)]
-        out = load_interleaved({str(size): req.create_photo for size, req in reqs.items()}, concurrency=2,
-                               seconds=min(5.0, SECONDS), rounds=1, max_requests=25)
+        out = load_interleaved(
+            {str(size): req.create_photo for size, req in reqs.items()},
+            concurrency=2,
+            seconds=min(5.0, SECONDS),
+            rounds=1,
+            max_requests=25,
+        )
         load_after = [round(v, 2) for v in os.getloadavg()]
         for size, req in reqs.items():
             results[size]["create_with_photo"] = out[str(size)]
@@ -246,10 +296,13 @@ def _server_settings(url: str) -> dict:
     import psycopg
 
     with psycopg.connect(seed.psycopg_url(url)) as conn:
-        settings = {name: conn.execute(f"SHOW {name}").fetchone()[0]
-                    for name in ("server_version", "shared_buffers", "effective_cache_size", "work_mem")}
-        settings["database_size"] = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))"
-                                                 ).fetchone()[0]
+        settings = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]
+            for name in ("server_version", "shared_buffers", "effective_cache_size", "work_mem")
+        }
+        settings["database_size"] = conn.execute(
+            "SELECT pg_size_pretty(pg_database_size(current_database()))"
+        ).fetchone()[0]
     return settings
 
 
@@ -259,9 +312,11 @@ def _ratios(by_size: dict) -> dict:
     for name in (*SCENARIOS, "create_with_photo"):
         a, b = small.get(name, {}).get("p50_ms"), large.get(name, {}).get("p50_ms")
         if a and b:
-            out[name] = {"p50": round(b / a, 2),
-                         "p99": round(large[name]["p99_ms"] / small[name]["p99_ms"], 2),
-                         "within_1_5": b / a <= 1.5}
+            out[name] = {
+                "p50": round(b / a, 2),
+                "p99": round(large[name]["p99_ms"] / small[name]["p99_ms"], 2),
+                "within_1_5": b / a <= 1.5,
+            }
     return out
 
 
@@ -298,28 +353,40 @@ def run() -> dict:
     summary = {
         str(size): {
             "healthz_ceiling_rps": r["healthz"]["throughput_rps"],
-            **{name: {k: r[name][k] for k in ("throughput_rps", "p50_ms", "p99_ms", "errors")}
-               for name in (*SCENARIOS[1:], "create_with_photo")},
-        } for size, r in by_size.items()
+            **{
+                name: {k: r[name][k] for k in ("throughput_rps", "p50_ms", "p99_ms", "errors")}
+                for name in (*SCENARIOS[1:], "create_with_photo")
+            },
+        }
+        for size, r in by_size.items()
     }
     return {
         "database": "postgresql",
         "server": _server_settings(url),
         "setup": {"migrate_areas_users_seconds": setup_seconds, "grow": {str(k): v for k, v in seeding.items()}},
-        "load": {"gunicorn_workers_per_size": WORKERS, "gunicorn_worker_class": "sync", "concurrency": CONCURRENCY,
-                 "seconds_per_scenario_and_size": SECONDS, "interleaved_rounds": ROUNDS, "rate_limits": "off",
-                 "jobs": "rq on Redis, no worker running", "cpus": os.cpu_count()},
-        "note": ("One database grown 10k -> 100k -> 1M (COPY, then VACUUM ANALYZE), the smaller steps kept as copies; "
-                 "each size has its own gunicorn (2 sync workers) and every scenario's load takes turns between the "
-                 "sizes in short rounds, so the background load of this shared 2-core machine (gunicorn, "
-                 "PostgreSQL, this load driver and other engineers' processes) falls on all sizes alike. Latencies "
-                 "include queueing for a worker (concurrency 4 on 2 workers). A viewport holding more matching reports "
-                 "than its pin limit (200 by default, 50 for viewport_50) is answered with clusters per map tile; "
-                 "responses shows the share of clustered answers, features and reports counted at each size. "
-                 "viewport_city is the whole of Jakarta, half of the requests filtered by a category. `server` "
-                 "records PostgreSQL's buffer cache: the 1M database (about 1.3 GB) outgrows the default 128 MB, and "
-                 "this VM pages the OS file cache out within seconds (DAMON), so with the default the 1M rows come "
-                 "from disk and its latencies measure the disk rather than the queries."),
+        "load": {
+            "gunicorn_workers_per_size": WORKERS,
+            "gunicorn_worker_class": "sync",
+            "concurrency": CONCURRENCY,
+            "seconds_per_scenario_and_size": SECONDS,
+            "interleaved_rounds": ROUNDS,
+            "rate_limits": "off",
+            "jobs": "rq on Redis, no worker running",
+            "cpus": os.cpu_count(),
+        },
+        "note": (
+            "One database grown 10k -> 100k -> 1M (COPY, then VACUUM ANALYZE), the smaller steps kept as copies; "
+            "each size has its own gunicorn (2 sync workers) and every scenario's load takes turns between the "
+            "sizes in short rounds, so the background load of this shared 2-core machine (gunicorn, "
+            "PostgreSQL, this load driver and other engineers' processes) falls on all sizes alike. Latencies "
+            "include queueing for a worker (concurrency 4 on 2 workers). A viewport holding more matching reports "
+            "than its pin limit (200 by default, 50 for viewport_50) is answered with clusters per map tile; "
+            "responses shows the share of clustered answers, features and reports counted at each size. "
+            "viewport_city is the whole of Jakarta, half of the requests filtered by a category. `server` "
+            "records PostgreSQL's buffer cache: the 1M database (about 1.3 GB) outgrows the default 128 MB, and "
+            "this VM pages the OS file cache out within seconds (DAMON), so with the default the 1M rows come "
+            "from disk and its latencies measure the disk rather than the queries."
+        ),
         "summary": summary,
         "ratio_1m_to_10k": _ratios(by_size),
         "sizes": {str(size): r for size, r in by_size.items()},

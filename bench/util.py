@@ -43,16 +43,35 @@ def fresh_pg_database(name: str) -> str | None:
 
 
 def flask(args: list[str], env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None, app: str = "wsgi:app",
-             worker_class: str | None = None):
+def gunicorn(
+    env: dict,
+    workers: int,
+    threads: int = 1,
+    port: int | None = None,
+    app: str = "wsgi:app",
+    worker_class: str | None = None,
+):
     port = port or free_port()
-    cmd = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "--graceful-timeout",
+        "2",
+    ]
     if worker_class:
         cmd += ["--worker-class", worker_class]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -76,8 +95,9 @@ def gunicorn(env: dict, workers: int, threads: int = 1, port: int | None = None,
             proc.kill()
 
 
-def load(request: Callable[[httpx.Client, int], bool], *, concurrency: int, seconds: float,
-         max_requests: int = 1_000_000) -> dict:
+def load(
+    request: Callable[[httpx.Client, int], bool], *, concurrency: int, seconds: float, max_requests: int = 1_000_000
+) -> dict:
     """Run `request(client, i)` from `concurrency` threads for `seconds` (bounded); return throughput and latency."""
     latencies, errors, elapsed = _drive(request, iter(range(max_requests)), concurrency, seconds)
     return summarise(latencies, elapsed, errors, concurrency)
@@ -138,8 +158,9 @@ def drop_pg_database(name: str) -> None:
         admin.dispose()
 
 
-def _drive(request: Callable[[httpx.Client, int], bool], counter, concurrency: int,
-           seconds: float) -> tuple[list[float], int, float]:
+def _drive(
+    request: Callable[[httpx.Client, int], bool], counter, concurrency: int, seconds: float
+) -> tuple[list[float], int, float]:
     """One bounded burst of `request` from `concurrency` threads: (latencies, errors, elapsed)."""
     latencies: list[float] = []
     errors = 0
@@ -175,8 +196,14 @@ def _drive(request: Callable[[httpx.Client, int], bool], counter, concurrency: i
     return latencies, errors, time.perf_counter() - began
 
 
-def load_interleaved(requests: dict[str, Callable[[httpx.Client, int], bool]], *, concurrency: int,
-                     seconds: float, rounds: int = 4, max_requests: int = 1_000_000) -> dict[str, dict]:
+def load_interleaved(
+    requests: dict[str, Callable[[httpx.Client, int], bool]],
+    *,
+    concurrency: int,
+    seconds: float,
+    rounds: int = 4,
+    max_requests: int = 1_000_000,
+) -> dict[str, dict]:
     """load() for several targets taking turns: `rounds` slices of seconds/rounds each, in rotating order, so that
     a shared machine's changing background load falls on every target alike. One summary per target."""
     names = list(requests)

@@ -85,7 +85,10 @@ def _init_redis(app: Flask) -> None:
 
         # Short, bounded retries: a request must fail fast (and readiness must say so) when Redis is down.
         app.extensions["jaki.redis"] = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30,
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=30,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
     else:

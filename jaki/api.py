@@ -35,8 +35,9 @@ class Blueprint(BaseBlueprint):
     """Documents 401/403 for views that need a login (pass auth=True to @blp.doc-less views)."""
 
     def login_required_doc(self, func):
-        return self.doc(responses={"401": {"description": "Login required"},
-                                   "403": {"description": "Not allowed"}})(func)
+        return self.doc(responses={"401": {"description": "Login required"}, "403": {"description": "Not allowed"}})(
+            func
+        )
 
 
 class Schema(ma.Schema):

@@ -27,8 +27,16 @@ class AuditEntry(Base):
     client: Mapped[str | None] = mapped_column(String(60))
 
 
-def record(session, *, actor, subject_id: str | None, action: str, fields=(), reason: str | None = None,
-           lawful_basis: str = "public_duty") -> AuditEntry:
+def record(
+    session,
+    *,
+    actor,
+    subject_id: str | None,
+    action: str,
+    fields=(),
+    reason: str | None = None,
+    lawful_basis: str = "public_duty",
+) -> AuditEntry:
     """Add an audit row to the caller's transaction (so a read that fails to audit is not served)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),

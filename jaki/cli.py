@@ -17,8 +17,12 @@ EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking (tests, debugging).")
 @click.option("--queue", "queues", multiple=True, help="Listen on these queues only (default: all).")
-@click.option("--periodic/--no-periodic", default=True, show_default=True,
-              help="Also run jaki.schedule's periodic tasks (once per slot across all machines).")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run jaki.schedule's periodic tasks (once per slot across all machines).",
+)
 def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     """Start an rq worker with the scheduler on every jaki queue."""
     from rq import SimpleWorker, Worker
@@ -68,9 +72,16 @@ def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_code
     from jaki.errors import JakiError
 
     try:
-        user = operations.create_staff(nik=nik, full_name=full_name, birth_date=date.fromisoformat(birth_date),
-                                       phone=phone, password=password, role=role, agency_code=agency_code,
-                                       area_codes=list(area_codes))
+        user = operations.create_staff(
+            nik=nik,
+            full_name=full_name,
+            birth_date=date.fromisoformat(birth_date),
+            phone=phone,
+            password=password,
+            role=role,
+            agency_code=agency_code,
+            area_codes=list(area_codes),
+        )
     except JakiError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message} {exc.errors or ''}") from None
     click.echo(f"created {user.role} {user.id}")

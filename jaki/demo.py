@@ -20,21 +20,39 @@ DEMO_PASSWORD = "jakarta-demo-2026"  # noqa: S105 - printed by make run for the 
 # Two households in Kebayoran Lama (31.74.05) and one in Gambir (31.71.01).
 # (kecamatan code, kelurahan, KK number, address, [(name, birth date, sex, relation, serial)])
 HOUSEHOLDS = [
-    ("317405", "31.74.05.1002", "3174050102100011", "Jl. Pondok Pinang Raya No. 12, RT 003/RW 004", [
-        ("Siti Rahayu", date(1990, 7, 1), "F", "kepala_keluarga", 3),
-        ("Budi Santoso", date(1988, 3, 12), "M", "suami", 4),
-        ("Rizky Santoso", date(2014, 5, 20), "M", "anak", 5),
-        ("Aisyah Putri Santoso", date(2018, 9, 9), "F", "anak", 6),
-    ]),
-    ("317405", "31.74.05.1003", "3174050102100012", "Jl. Cipulir V No. 7, RT 001/RW 002", [
-        ("Ahmad Fauzi", date(1975, 1, 15), "M", "kepala_keluarga", 7),
-        ("Dewi Lestari", date(1978, 11, 30), "F", "istri", 8),
-        ("Nur Hidayah", date(2008, 2, 2), "F", "anak", 9),
-    ]),
-    ("317101", "31.71.01.1002", "3171010102100013", "Jl. Cideng Barat No. 21, RT 005/RW 001", [
-        ("Hendra Wijaya", date(1982, 6, 25), "M", "kepala_keluarga", 10),
-        ("Maria Ulfa", date(1950, 4, 4), "F", "orang_tua", 11),
-    ]),
+    (
+        "317405",
+        "31.74.05.1002",
+        "3174050102100011",
+        "Jl. Pondok Pinang Raya No. 12, RT 003/RW 004",
+        [
+            ("Siti Rahayu", date(1990, 7, 1), "F", "kepala_keluarga", 3),
+            ("Budi Santoso", date(1988, 3, 12), "M", "suami", 4),
+            ("Rizky Santoso", date(2014, 5, 20), "M", "anak", 5),
+            ("Aisyah Putri Santoso", date(2018, 9, 9), "F", "anak", 6),
+        ],
+    ),
+    (
+        "317405",
+        "31.74.05.1003",
+        "3174050102100012",
+        "Jl. Cipulir V No. 7, RT 001/RW 002",
+        [
+            ("Ahmad Fauzi", date(1975, 1, 15), "M", "kepala_keluarga", 7),
+            ("Dewi Lestari", date(1978, 11, 30), "F", "istri", 8),
+            ("Nur Hidayah", date(2008, 2, 2), "F", "anak", 9),
+        ],
+    ),
+    (
+        "317101",
+        "31.71.01.1002",
+        "3171010102100013",
+        "Jl. Cideng Barat No. 21, RT 005/RW 001",
+        [
+            ("Hendra Wijaya", date(1982, 6, 25), "M", "kepala_keluarga", 10),
+            ("Maria Ulfa", date(1950, 4, 4), "F", "orang_tua", 11),
+        ],
+    ),
 ]
 
 # A starting set; the agency registry (public services) extends and describes all 52.
@@ -78,8 +96,9 @@ def _resident(kec: str, kel: str, kk: str, address: str, member) -> tuple[str, R
     existing = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(nik)))
     if existing is not None:
         return nik, None
-    resident = Resident(full_name=name, birth_date=born, sex=sex, family_relation=relation, address=address,
-                        kelurahan_code=kel)
+    resident = Resident(
+        full_name=name, birth_date=born, sex=sex, family_relation=relation, address=address, kelurahan_code=kel
+    )
     resident.nik = nik
     resident.kk_number = kk
     return nik, resident
@@ -107,10 +126,17 @@ def _account_for(nik: str, resident_member, kel: str, kk: str) -> None:
     name, born, sex, _relation, _serial = resident_member
     if db.session.scalar(select(User.id).where(User.nik_index == nik_index(nik))):
         return
-    user = User(role="citizen", status="active", full_name=name, birth_date=born, sex=sex,
-                password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow(),
-                home_kelurahan_code=kel if _area_exists(kel) else None,
-                kk_index=cipher().blind_index(kk, "kk"))
+    user = User(
+        role="citizen",
+        status="active",
+        full_name=name,
+        birth_date=born,
+        sex=sex,
+        password_hash=hash_password(DEMO_PASSWORD),
+        phone_verified_at=utcnow(),
+        home_kelurahan_code=kel if _area_exists(kel) else None,
+        kk_index=cipher().blind_index(kk, "kk"),
+    )
     user.nik = nik
     user.phone = f"+62812{int(nik[-4:]):08d}"
     db.session.add(user)
@@ -124,8 +150,16 @@ def seed_staff(rows=STAFF) -> list[tuple[str | None, str, str]]:
         logins.append((agency, role, nik))
         if db.session.scalar(select(User.id).where(User.nik_index == nik_index(nik))):
             continue
-        user = User(role=role, status="active", full_name=name, birth_date=born, sex=sex,
-                    password_hash=hash_password(DEMO_PASSWORD), phone_verified_at=utcnow(), agency_code=agency)
+        user = User(
+            role=role,
+            status="active",
+            full_name=name,
+            birth_date=born,
+            sex=sex,
+            password_hash=hash_password(DEMO_PASSWORD),
+            phone_verified_at=utcnow(),
+            agency_code=agency,
+        )
         user.nik = nik
         user.phone = phone
         user.areas = [StaffArea(area_code=a) for a in areas]

@@ -17,8 +17,16 @@ class JakiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, code: str | None = None, *, status: int | None = None, errors=None, headers=None,
-                 message: str | None = None, **params):
+    def __init__(
+        self,
+        code: str | None = None,
+        *,
+        status: int | None = None,
+        errors=None,
+        headers=None,
+        message: str | None = None,
+        **params,
+    ):
         self.code = code or self.code
         self.status = status or self.status
         self.errors = errors
@@ -115,8 +123,10 @@ _FIELD_MESSAGES_ID = [
     (re.compile(r"^Longer than maximum length (\d+)\.$"), r"Maksimal \1 karakter."),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"Panjang harus antara \1 dan \2."),
     (re.compile(r"^Length must be (\d+)\.$"), r"Panjang harus \1."),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     r"Harus antara \1 dan \2."),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        r"Harus antara \1 dan \2.",
+    ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Minimal \1."),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Maksimal \1."),
     (re.compile(r"^Must be greater than (\S+)\.$"), r"Harus lebih dari \1."),
@@ -164,8 +174,16 @@ def handle_http_exception(error: HTTPException):
     # webargs/smorest put field errors in data["messages"]; keep them, keyed by location then field.
     if "messages" in data:
         errors = data["messages"]
-        if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "files", "headers",
-                                                         "view_args", "path", "json_or_form"}:
+        if isinstance(errors, dict) and set(errors) <= {
+            "json",
+            "query",
+            "form",
+            "files",
+            "headers",
+            "view_args",
+            "path",
+            "json_or_form",
+        }:
             flattened = {}
             for fields in errors.values():
                 if isinstance(fields, dict):

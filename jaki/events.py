@@ -32,7 +32,6 @@ class OutboxEvent(Base):
 
 
 def record_event(session, type: str, aggregate_type: str, aggregate_id, payload: dict | None = None) -> OutboxEvent:
-    event = OutboxEvent(type=type, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
-                        payload=payload or {})
+    event = OutboxEvent(type=type, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload or {})
     session.add(event)
     return event

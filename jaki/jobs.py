@@ -76,9 +76,17 @@ def get_queue(name: str = Queues.DEFAULT) -> Queue:
     return Queue(name, connection=redis, default_timeout=current_app.config["JOBS_DEFAULT_TIMEOUT"])
 
 
-def enqueue(func: Callable, *args, queue: str = Queues.DEFAULT, retries: int = 3,
-            retry_intervals=DEFAULT_RETRY_INTERVALS, timeout: int | None = None, job_id: str | None = None,
-            description: str | None = None, **kwargs):
+def enqueue(
+    func: Callable,
+    *args,
+    queue: str = Queues.DEFAULT,
+    retries: int = 3,
+    retry_intervals=DEFAULT_RETRY_INTERVALS,
+    timeout: int | None = None,
+    job_id: str | None = None,
+    description: str | None = None,
+    **kwargs,
+):
     """Run func(*args, **kwargs) in the background. Pass ids, never objects; call after the commit.
 
     Embedded default ("inline"): runs now, in-process, in its own app context and session; a failure is

@@ -12,8 +12,10 @@ _REDACTIONS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[token]"),
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "[nik]"),
     (re.compile(r"(?<![\d])(?:\+?62|0)8\d{7,12}(?!\d)"), "[phone]"),
-    (re.compile(r"(?i)(password|passwd|kata_sandi|otp|code|token|secret)(\"?\s*[:=]\s*\"?)[^\s\",}]+"),
-     r"\1\2[redacted]"),
+    (
+        re.compile(r"(?i)(password|passwd|kata_sandi|otp|code|token|secret)(\"?\s*[:=]\s*\"?)[^\s\",}]+"),
+        r"\1\2[redacted]",
+    ),
 ]
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 

@@ -69,8 +69,13 @@ def _job_id(task: Periodic, slot: int) -> str:
 class Scheduler:
     """Enqueues due periodic tasks. Call tick() inside an app context; run() loops until stopped."""
 
-    def __init__(self, schedule: tuple[Periodic, ...] = SCHEDULE, *, clock: Callable[[], float] = time.time,
-                 name: str | None = None):
+    def __init__(
+        self,
+        schedule: tuple[Periodic, ...] = SCHEDULE,
+        *,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+    ):
         for task in schedule:
             if task.every <= 0 or task.queue not in Queues.ALL:
                 raise ValueError(f"bad periodic task {task}")
@@ -110,8 +115,14 @@ class Scheduler:
                 if not redis.set(key, self.name, nx=True, ex=task.every * 2 + MINUTE):
                     continue
                 try:
-                    jobs.enqueue(func, queue=task.queue, retries=0, timeout=task.timeout,
-                                 job_id=_job_id(task, slot), description=f"periodic {task.path}")
+                    jobs.enqueue(
+                        func,
+                        queue=task.queue,
+                        retries=0,
+                        timeout=task.timeout,
+                        job_id=_job_id(task, slot),
+                        description=f"periodic {task.path}",
+                    )
                 except RedisError:
                     redis.delete(key)  # best effort: let the next tick (here or elsewhere) try again
                     raise

@@ -89,8 +89,11 @@ def ctx(app, session):
 
 
 def pytest_addoption(parser):
-    parser.addoption("--require-services", action="store_true",
-                     help="Fail (never skip) when PostgreSQL or Redis is not what the run was promised.")
+    parser.addoption(
+        "--require-services",
+        action="store_true",
+        help="Fail (never skip) when PostgreSQL or Redis is not what the run was promised.",
+    )
 
 
 def pytest_configure(config):

@@ -22,11 +22,26 @@ def make_nik(kecamatan: str = "317405", born: date = date(1990, 7, 1), sex: str 
     return nik_mod.build(kecamatan, born, sex, next(_serials))
 
 
-def make_resident(*, full_name="Siti Rahayu", born=date(1990, 7, 1), sex="F", kecamatan="317405",
-                  kk="3174050102109999", relation="kepala_keluarga", kelurahan="31.74.05.1002", nik=None):
+def make_resident(
+    *,
+    full_name="Siti Rahayu",
+    born=date(1990, 7, 1),
+    sex="F",
+    kecamatan="317405",
+    kk="3174050102109999",
+    relation="kepala_keluarga",
+    kelurahan="31.74.05.1002",
+    nik=None,
+):
     nik = nik or make_nik(kecamatan, born, sex)
-    resident = Resident(full_name=full_name, birth_date=born, sex=sex, family_relation=relation,
-                        address="Jl. Contoh No. 1", kelurahan_code=kelurahan)
+    resident = Resident(
+        full_name=full_name,
+        birth_date=born,
+        sex=sex,
+        family_relation=relation,
+        address="Jl. Contoh No. 1",
+        kelurahan_code=kelurahan,
+    )
     resident.nik = nik
     resident.kk_number = kk
     db.session.add(resident)
@@ -34,14 +49,35 @@ def make_resident(*, full_name="Siti Rahayu", born=date(1990, 7, 1), sex="F", ke
     return nik, resident
 
 
-def make_user(*, role="citizen", full_name="Warga Jakarta", born=date(1991, 2, 3), sex="M", kecamatan="317405",
-              password=PASSWORD, agency_code=None, areas=(), phone=None, status="active", kk=None,
-              home_kelurahan_code=None, nik=None):
+def make_user(
+    *,
+    role="citizen",
+    full_name="Warga Jakarta",
+    born=date(1991, 2, 3),
+    sex="M",
+    kecamatan="317405",
+    password=PASSWORD,
+    agency_code=None,
+    areas=(),
+    phone=None,
+    status="active",
+    kk=None,
+    home_kelurahan_code=None,
+    nik=None,
+):
     nik = nik or make_nik(kecamatan, born, sex)
-    user = User(role=role, status=status, full_name=full_name, birth_date=born, sex=sex,
-                password_hash=hash_password(password), phone_verified_at=utcnow() if status == "active" else None,
-                agency_code=agency_code, home_kelurahan_code=home_kelurahan_code,
-                kk_index=cipher().blind_index(kk, "kk") if kk else None)
+    user = User(
+        role=role,
+        status=status,
+        full_name=full_name,
+        birth_date=born,
+        sex=sex,
+        password_hash=hash_password(password),
+        phone_verified_at=utcnow() if status == "active" else None,
+        agency_code=agency_code,
+        home_kelurahan_code=home_kelurahan_code,
+        kk_index=cipher().blind_index(kk, "kk") if kk else None,
+    )
     user.nik = nik
     user.phone = phone or f"+62812{int(nik[-6:]):08d}"
     user.areas = [StaffArea(area_code=a) for a in areas]

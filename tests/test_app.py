@@ -52,8 +52,9 @@ def test_readyz_is_503_when_redis_is_unreachable(app, client):
     from redis.retry import Retry
 
     original = app.extensions["jaki.redis"]
-    app.extensions["jaki.redis"] = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
-                                               retry=Retry(NoBackoff(), 0))
+    app.extensions["jaki.redis"] = redis.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
     try:
         response = client.get("/readyz")
     finally:

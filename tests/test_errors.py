@@ -96,8 +96,15 @@ def test_me_requires_login_even_for_real_users(client, ctx):
 
 
 def test_field_errors_are_indonesian_by_default_and_english_on_request(client):
-    body = {"nik": "3174054107900003", "full_name": "A", "birth_date": "bukan-tanggal", "phone": "0812",
-            "password": "x" * 12, "email": "bukan-email", "role": "admin"}
+    body = {
+        "nik": "3174054107900003",
+        "full_name": "A",
+        "birth_date": "bukan-tanggal",
+        "phone": "0812",
+        "password": "x" * 12,
+        "email": "bukan-email",
+        "role": "admin",
+    }
     errors = client.post("/api/v1/auth/register", json=body).get_json()["errors"]
     assert errors["role"] == ["Kolom tidak dikenal."]
     assert errors["birth_date"] == ["Tanggal tidak valid (format YYYY-MM-DD)."]

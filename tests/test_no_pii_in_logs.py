@@ -39,17 +39,27 @@ def test_identity_flows_log_no_personal_data(app, client, ctx):
     root.setLevel(logging.DEBUG)
     try:
         nik, _ = make_resident()
-        client.post("/api/v1/auth/register", json={"nik": nik, "full_name": "Siti Rahayu",
-                                                   "birth_date": "1990-07-01", "phone": PHONE, "password": PASSWORD})
-        otp_row = db.session.scalars(select(RecordedMessage).where(
-            RecordedMessage.recipient == cipher().blind_index("+6281234567890", "phone"))).first()
+        client.post(
+            "/api/v1/auth/register",
+            json={
+                "nik": nik,
+                "full_name": "Siti Rahayu",
+                "birth_date": "1990-07-01",
+                "phone": PHONE,
+                "password": PASSWORD,
+            },
+        )
+        otp_row = db.session.scalars(
+            select(RecordedMessage).where(RecordedMessage.recipient == cipher().blind_index("+6281234567890", "phone"))
+        ).first()
         otp = otp_row.body.split(": ")[1][:6]
         client.post("/api/v1/auth/otp/verify", json={"nik": nik, "code": "999999" if otp != "999999" else "000000"})
         client.post("/api/v1/auth/otp/verify", json={"nik": nik, "code": otp})
         client.post("/api/v1/auth/login", json={"nik": nik, "password": "salah-salah-salah"})
         pair = client.post("/api/v1/auth/login", json={"nik": nik, "password": PASSWORD}).json
-        refreshed = client.post("/api/v1/auth/refresh",
-                                headers={"Authorization": f"Bearer {pair['refresh_token']}"}).json
+        refreshed = client.post(
+            "/api/v1/auth/refresh", headers={"Authorization": f"Bearer {pair['refresh_token']}"}
+        ).json
         client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {pair['refresh_token']}"})  # reuse
         for _ in range(12):  # trip the per-NIK rate limiter, which logs its key
             client.post("/api/v1/auth/login", json={"nik": nik, "password": "salah-salah-salah"})

@@ -45,26 +45,47 @@ def _connector(agency: Agency) -> dict:
     if not served:
         return {"connector": None, "domains_served": [], "health": None}
     if url is None:
-        return {"connector": "local", "domains_served": served, "host": None,
-                "health": {"state": "local", "detail": "answered from jaki's own tables"}}
+        return {
+            "connector": "local",
+            "domains_served": served,
+            "host": None,
+            "health": {"state": "local", "detail": "answered from jaki's own tables"},
+        }
     snapshot = connectors.breaker_for(agency.code).snapshot()
 
     def when(key: str) -> datetime | None:
         value = snapshot.get(key)
         return datetime.fromtimestamp(value, UTC) if value is not None else None
 
-    return {"connector": "http", "domains_served": served, "host": httpx.URL(url).host,
-            "health": {"state": snapshot["state"], "last_success_at": when("last_success_at"),
-                       "last_failure_at": when("last_failure_at"), "error_rate": snapshot.get("error_rate"),
-                       "calls_in_window": snapshot.get("calls_in_window"), "window_s": snapshot.get("window_s"),
-                       "opened_at": when("opened_at"), "half_open_at": when("half_open_at"),
-                       "store_available": snapshot.get("store_available")}}
+    return {
+        "connector": "http",
+        "domains_served": served,
+        "host": httpx.URL(url).host,
+        "health": {
+            "state": snapshot["state"],
+            "last_success_at": when("last_success_at"),
+            "last_failure_at": when("last_failure_at"),
+            "error_rate": snapshot.get("error_rate"),
+            "calls_in_window": snapshot.get("calls_in_window"),
+            "window_s": snapshot.get("window_s"),
+            "opened_at": when("opened_at"),
+            "half_open_at": when("half_open_at"),
+            "store_available": snapshot.get("store_available"),
+        },
+    }
 
 
 def detail(agency: Agency) -> dict:
-    return {"code": agency.code, "name": agency.name, "short_name": agency.short_name, "kind": agency.kind,
-            "domains": agency.domains or [], "integrated": agency.integrated,
-            "integrated_since": agency.integrated_since, **_connector(agency)}
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "short_name": agency.short_name,
+        "kind": agency.kind,
+        "domains": agency.domains or [],
+        "integrated": agency.integrated,
+        "integrated_since": agency.integrated_since,
+        **_connector(agency),
+    }
 
 
 def admin_list() -> list[dict]:

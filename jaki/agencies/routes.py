@@ -8,8 +8,9 @@ from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import roles_required
 
 blp = Blueprint("agencies", __name__, url_prefix=f"{API_PREFIX}/agencies", description="Dinas dan badan")
-admin_blp = Blueprint("agencies_admin", __name__, url_prefix=f"{API_PREFIX}/admin/agencies",
-                      description="Integrasi dinas (admin)")
+admin_blp = Blueprint(
+    "agencies_admin", __name__, url_prefix=f"{API_PREFIX}/admin/agencies", description="Integrasi dinas (admin)"
+)
 
 
 @blp.route("", methods=["GET"])

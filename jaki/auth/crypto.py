@@ -65,8 +65,11 @@ def password_hasher() -> PasswordHasher:
     existing = current_app.extensions.get("jaki.password_hasher")
     if existing is None:
         cfg = current_app.config
-        existing = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"],
-                                  parallelism=cfg["ARGON2_PARALLELISM"])
+        existing = PasswordHasher(
+            time_cost=cfg["ARGON2_TIME_COST"],
+            memory_cost=cfg["ARGON2_MEMORY_COST"],
+            parallelism=cfg["ARGON2_PARALLELISM"],
+        )
         current_app.extensions["jaki.password_hasher"] = existing
     return existing
 

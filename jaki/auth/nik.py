@@ -14,20 +14,53 @@ from datetime import date
 
 # Kemendagri province codes (2025 list, 38 provinces). Codes of provinces since split stay valid on old NIKs.
 PROVINCES: dict[str, str] = {
-    "11": "Aceh", "12": "Sumatera Utara", "13": "Sumatera Barat", "14": "Riau", "15": "Jambi",
-    "16": "Sumatera Selatan", "17": "Bengkulu", "18": "Lampung", "19": "Kepulauan Bangka Belitung",
-    "21": "Kepulauan Riau", "31": "DKI Jakarta", "32": "Jawa Barat", "33": "Jawa Tengah",
-    "34": "DI Yogyakarta", "35": "Jawa Timur", "36": "Banten", "51": "Bali", "52": "Nusa Tenggara Barat",
-    "53": "Nusa Tenggara Timur", "61": "Kalimantan Barat", "62": "Kalimantan Tengah",
-    "63": "Kalimantan Selatan", "64": "Kalimantan Timur", "65": "Kalimantan Utara", "71": "Sulawesi Utara",
-    "72": "Sulawesi Tengah", "73": "Sulawesi Selatan", "74": "Sulawesi Tenggara", "75": "Gorontalo",
-    "76": "Sulawesi Barat", "81": "Maluku", "82": "Maluku Utara", "91": "Papua", "92": "Papua Barat",
-    "93": "Papua Selatan", "94": "Papua Tengah", "95": "Papua Pegunungan", "96": "Papua Barat Daya",
+    "11": "Aceh",
+    "12": "Sumatera Utara",
+    "13": "Sumatera Barat",
+    "14": "Riau",
+    "15": "Jambi",
+    "16": "Sumatera Selatan",
+    "17": "Bengkulu",
+    "18": "Lampung",
+    "19": "Kepulauan Bangka Belitung",
+    "21": "Kepulauan Riau",
+    "31": "DKI Jakarta",
+    "32": "Jawa Barat",
+    "33": "Jawa Tengah",
+    "34": "DI Yogyakarta",
+    "35": "Jawa Timur",
+    "36": "Banten",
+    "51": "Bali",
+    "52": "Nusa Tenggara Barat",
+    "53": "Nusa Tenggara Timur",
+    "61": "Kalimantan Barat",
+    "62": "Kalimantan Tengah",
+    "63": "Kalimantan Selatan",
+    "64": "Kalimantan Timur",
+    "65": "Kalimantan Utara",
+    "71": "Sulawesi Utara",
+    "72": "Sulawesi Tengah",
+    "73": "Sulawesi Selatan",
+    "74": "Sulawesi Tenggara",
+    "75": "Gorontalo",
+    "76": "Sulawesi Barat",
+    "81": "Maluku",
+    "82": "Maluku Utara",
+    "91": "Papua",
+    "92": "Papua Barat",
+    "93": "Papua Selatan",
+    "94": "Papua Tengah",
+    "95": "Papua Pegunungan",
+    "96": "Papua Barat Daya",
 }
 JAKARTA = "31"
 JAKARTA_KOTA: dict[str, str] = {
-    "3101": "Kepulauan Seribu", "3171": "Jakarta Pusat", "3172": "Jakarta Utara",
-    "3173": "Jakarta Barat", "3174": "Jakarta Selatan", "3175": "Jakarta Timur",
+    "3101": "Kepulauan Seribu",
+    "3171": "Jakarta Pusat",
+    "3172": "Jakarta Utara",
+    "3173": "Jakarta Barat",
+    "3174": "Jakarta Selatan",
+    "3175": "Jakarta Timur",
 }
 
 
@@ -94,8 +127,13 @@ def _birth_date(day: int, month: int, yy: int, today: date) -> date:
     return past[0]
 
 
-def parse(raw: str, *, today: date | None = None, birth_date: date | None = None,
-          kecamatan_exists: Callable[[str], bool | None] | None = None) -> NIK:
+def parse(
+    raw: str,
+    *,
+    today: date | None = None,
+    birth_date: date | None = None,
+    kecamatan_exists: Callable[[str], bool | None] | None = None,
+) -> NIK:
     """Parse and validate a NIK.
 
     `birth_date`, when the person states it, must agree with the NIK's digits (it also settles the century,
@@ -138,8 +176,15 @@ def parse(raw: str, *, today: date | None = None, birth_date: date | None = None
     serial = value[12:]
     if serial == "0000":
         raise InvalidNIK("nik_serial_zero", "serial 0000 is never issued")
-    return NIK(value=value, province_code=province, kota_code=value[:4], kecamatan_code=value[:6],
-               birth_date=born, sex=sex, serial=serial)
+    return NIK(
+        value=value,
+        province_code=province,
+        kota_code=value[:4],
+        kecamatan_code=value[:6],
+        birth_date=born,
+        sex=sex,
+        serial=serial,
+    )
 
 
 def build(kecamatan_code: str, birth_date: date, sex: str, serial: int) -> str:

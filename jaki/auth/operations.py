@@ -32,6 +32,7 @@ OTP_PURPOSE_PHONE = "phone_verify"
 
 # ---- validation helpers -----------------------------------------------------------------------------
 
+
 def kecamatan_exists(dotted_code: str) -> bool | None:
     """None while no areas are loaded (only the kota is checked then)."""
     loaded = db.session.scalar(select(exists().where(Area.level == "kecamatan")))
@@ -64,8 +65,10 @@ def check_password_strength(password: str, *, nik: str, phone: str | None = None
 
 # ---- registration and phone verification -------------------------------------------------------------
 
-def register(*, nik: str, full_name: str, birth_date: date, phone: str, password: str,
-             email: str | None = None) -> User:
+
+def register(
+    *, nik: str, full_name: str, birth_date: date, phone: str, password: str, email: str | None = None
+) -> User:
     parsed = parse_nik(nik, birth_date=birth_date)
     phone = normalize_phone(phone)
     check_password_strength(password, nik=parsed.value, phone=phone)
@@ -76,9 +79,17 @@ def register(*, nik: str, full_name: str, birth_date: date, phone: str, password
     index = nik_index(parsed.value)
     if db.session.scalar(select(exists().where(User.nik_index == index))):
         raise Conflict("account_exists")
-    user = User(role="citizen", status="pending", full_name=person.full_name, birth_date=person.birth_date,
-                sex=parsed.sex, email=email, password_hash=hash_password(password),
-                home_kelurahan_code=_known_area(person.kelurahan_code), kk_index=person.kk_index)
+    user = User(
+        role="citizen",
+        status="pending",
+        full_name=person.full_name,
+        birth_date=person.birth_date,
+        sex=parsed.sex,
+        email=email,
+        password_hash=hash_password(password),
+        home_kelurahan_code=_known_area(person.kelurahan_code),
+        kk_index=person.kk_index,
+    )
     user.nik = parsed.value
     user.phone = phone
     db.session.add(user)
@@ -103,16 +114,24 @@ def send_otp(user: User, purpose: str, *, enforce_cooldown: bool = True) -> None
     cfg = current_app.config
     now = utcnow()
     latest = db.session.scalar(
-        select(OtpChallenge).where(OtpChallenge.user_id == user.id, OtpChallenge.purpose == purpose)
-        .order_by(OtpChallenge.created_at.desc()).limit(1)
+        select(OtpChallenge)
+        .where(OtpChallenge.user_id == user.id, OtpChallenge.purpose == purpose)
+        .order_by(OtpChallenge.created_at.desc())
+        .limit(1)
     )
     if enforce_cooldown and latest is not None:
         wait = int((latest.created_at + timedelta(seconds=cfg["OTP_RESEND_SECONDS"]) - now).total_seconds())
         if wait > 0:
             raise RateLimited("otp_resend_too_soon", seconds=wait, headers={"Retry-After": str(wait)})
     code = f"{secrets.randbelow(10**6):06d}"
-    db.session.add(OtpChallenge(user_id=user.id, purpose=purpose, code_hash=hash_secret(f"{user.id}:{code}"),
-                                expires_at=now + timedelta(seconds=cfg["OTP_TTL_SECONDS"])))
+    db.session.add(
+        OtpChallenge(
+            user_id=user.id,
+            purpose=purpose,
+            code_hash=hash_secret(f"{user.id}:{code}"),
+            expires_at=now + timedelta(seconds=cfg["OTP_TTL_SECONDS"]),
+        )
+    )
     sms_sender().send(user.phone, f"Kode verifikasi JAKI Anda: {code}. Jangan berikan kode ini kepada siapa pun.")
 
 
@@ -131,9 +150,14 @@ def verify_phone(nik: str, code: str) -> User:
     if user is None:
         raise JakiError("otp_invalid", status=422)
     challenge = db.session.scalar(
-        select(OtpChallenge).where(OtpChallenge.user_id == user.id, OtpChallenge.purpose == OTP_PURPOSE_PHONE,
-                                   OtpChallenge.consumed_at.is_(None))
-        .order_by(OtpChallenge.created_at.desc()).limit(1)
+        select(OtpChallenge)
+        .where(
+            OtpChallenge.user_id == user.id,
+            OtpChallenge.purpose == OTP_PURPOSE_PHONE,
+            OtpChallenge.consumed_at.is_(None),
+        )
+        .order_by(OtpChallenge.created_at.desc())
+        .limit(1)
     )
     now = utcnow()
     if challenge is None or challenge.expires_at <= now:
@@ -153,6 +177,7 @@ def verify_phone(nik: str, code: str) -> User:
 
 
 # ---- login ------------------------------------------------------------------------------------------
+
 
 def _throttle_row(index: str) -> LoginThrottle:
     row = db.session.get(LoginThrottle, index, with_for_update=True)
@@ -217,10 +242,14 @@ def reauthenticate(user: User, password: str) -> dict:
 
     family = get_jwt().get("fam")
     fresh_for = timedelta(minutes=current_app.config["FRESH_TOKEN_MINUTES"])
-    access = create_access_token(identity=user.id, additional_claims={"role": user.role, "fam": family},
-                                 fresh=fresh_for)
-    return {"access_token": access, "token_type": "Bearer",
-            "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())}
+    access = create_access_token(
+        identity=user.id, additional_claims={"role": user.role, "fam": family}, fresh=fresh_for
+    )
+    return {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+    }
 
 
 def change_password(user: User, current_password: str, new_password: str) -> dict:
@@ -254,6 +283,7 @@ def logout(access_payload: dict, refresh_token: str | None) -> None:
 
 # ---- profile ----------------------------------------------------------------------------------------
 
+
 def update_profile(user: User, changes: dict) -> User:
     """Only email and the home kelurahan may be changed here; name, NIK and birth date come from Dukcapil."""
     if "email" in changes:
@@ -272,23 +302,47 @@ def data_export(user: User) -> dict:
     """Everything jaki holds about the person (UU PDP right of access). Domains add their sections."""
     from jaki.audit import AuditEntry
 
-    sessions = db.session.scalars(select(RefreshToken).where(RefreshToken.user_id == user.id)
-                                  .order_by(RefreshToken.issued_at)).all()
-    access_log = db.session.scalars(select(AuditEntry).where(AuditEntry.subject_id == user.id)
-                                    .order_by(AuditEntry.at)).all()
+    sessions = db.session.scalars(
+        select(RefreshToken).where(RefreshToken.user_id == user.id).order_by(RefreshToken.issued_at)
+    ).all()
+    access_log = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_id == user.id).order_by(AuditEntry.at)
+    ).all()
     export = {
         "account": {
-            "id": user.id, "nik": user.nik, "full_name": user.full_name, "birth_date": user.birth_date.isoformat(),
-            "sex": user.sex, "phone": user.phone, "email": user.email, "role": user.role, "status": user.status,
-            "home_kelurahan_code": user.home_kelurahan_code, "created_at": user.created_at.isoformat(),
+            "id": user.id,
+            "nik": user.nik,
+            "full_name": user.full_name,
+            "birth_date": user.birth_date.isoformat(),
+            "sex": user.sex,
+            "phone": user.phone,
+            "email": user.email,
+            "role": user.role,
+            "status": user.status,
+            "home_kelurahan_code": user.home_kelurahan_code,
+            "created_at": user.created_at.isoformat(),
             "phone_verified_at": user.phone_verified_at.isoformat() if user.phone_verified_at else None,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
         },
-        "sessions": [{"issued_at": s.issued_at.isoformat(), "expires_at": s.expires_at.isoformat(),
-                      "revoked": s.revoked_at is not None} for s in sessions],
-        "accessed_by_officials": [{"at": a.at.isoformat(), "actor_role": a.actor_role, "action": a.action,
-                                   "fields": a.fields, "reason": a.reason, "lawful_basis": a.lawful_basis}
-                                  for a in access_log],
+        "sessions": [
+            {
+                "issued_at": s.issued_at.isoformat(),
+                "expires_at": s.expires_at.isoformat(),
+                "revoked": s.revoked_at is not None,
+            }
+            for s in sessions
+        ],
+        "accessed_by_officials": [
+            {
+                "at": a.at.isoformat(),
+                "actor_role": a.actor_role,
+                "action": a.action,
+                "fields": a.fields,
+                "reason": a.reason,
+                "lawful_basis": a.lawful_basis,
+            }
+            for a in access_log
+        ],
     }
     for section, provider in current_app.extensions.get("jaki.export_sections", {}).items():
         export[section] = provider(user)
@@ -297,9 +351,19 @@ def data_export(user: User) -> dict:
 
 # ---- staff ------------------------------------------------------------------------------------------
 
-def create_staff(*, nik: str, full_name: str, birth_date: date, phone: str, password: str, role: str,
-                 agency_code: str | None = None, area_codes: list[str] | None = None,
-                 email: str | None = None) -> User:
+
+def create_staff(
+    *,
+    nik: str,
+    full_name: str,
+    birth_date: date,
+    phone: str,
+    password: str,
+    role: str,
+    agency_code: str | None = None,
+    area_codes: list[str] | None = None,
+    email: str | None = None,
+) -> User:
     from jaki.auth.models import StaffArea
 
     if role not in STAFF_ROLES:
@@ -318,9 +382,17 @@ def create_staff(*, nik: str, full_name: str, birth_date: date, phone: str, pass
         raise field_error("area_codes", "area_unknown")
     if db.session.scalar(select(exists().where(User.nik_index == nik_index(parsed.value)))):
         raise Conflict("account_exists")
-    user = User(role=role, status="active", full_name=full_name, birth_date=birth_date, sex=parsed.sex,
-                email=email, password_hash=hash_password(password), agency_code=agency_code,
-                phone_verified_at=utcnow())
+    user = User(
+        role=role,
+        status="active",
+        full_name=full_name,
+        birth_date=birth_date,
+        sex=parsed.sex,
+        email=email,
+        password_hash=hash_password(password),
+        agency_code=agency_code,
+        phone_verified_at=utcnow(),
+    )
     user.nik = parsed.value
     user.phone = phone
     user.areas = [StaffArea(area_code=c) for c in area_codes]
@@ -336,7 +408,13 @@ def read_person(actor: User, user_id: str, reason: str | None) -> User:
     person = db.session.get(User, user_id)
     if person is None:
         raise NotFound()
-    audit.record(db.session, actor=actor, subject_id=person.id, action="user.read",
-                 fields=("full_name", "nik_masked", "birth_date", "phone_masked", "email"), reason=reason)
+    audit.record(
+        db.session,
+        actor=actor,
+        subject_id=person.id,
+        action="user.read",
+        fields=("full_name", "nik_masked", "birth_date", "phone_masked", "email"),
+        reason=reason,
+    )
     db.session.commit()
     return person

@@ -178,8 +178,17 @@ def create_staff(data):
 
 @admin_blp.route("/users/<string:user_id>", methods=["GET"])
 @roles_required("officer", "agency_admin", "admin")
-@admin_blp.doc(parameters=[{"in": "header", "name": "X-Access-Reason", "required": True,
-                            "schema": {"type": "string"}, "description": "Why you need this person's data"}])
+@admin_blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Access-Reason",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Why you need this person's data",
+        }
+    ]
+)
 @admin_blp.response(200, PersonSchema)
 def read_person(user_id):
     """Read a person's account data (audited: who, whose, what, when, why)."""

@@ -101,8 +101,9 @@ class StaffCreateSchema(Schema):
     password = ma.fields.String(required=True, load_only=True, validate=V.Length(max=200))
     role = ma.fields.String(required=True, validate=V.OneOf(["officer", "agency_admin", "admin"]))
     agency_code = ma.fields.String(load_default=None, allow_none=True)
-    area_codes = ma.fields.List(ma.fields.String(validate=V.Length(max=20)), load_default=list,
-                                validate=V.Length(max=100))
+    area_codes = ma.fields.List(
+        ma.fields.String(validate=V.Length(max=20)), load_default=list, validate=V.Length(max=100)
+    )
     email = ma.fields.Email(load_default=None, allow_none=True)
 
 

@@ -33,8 +33,7 @@ class HttpSmsSender:
     def send(self, phone: str, body: str) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = httpx.post(self.url, json={"to": phone, "text": body}, headers=headers,
-                                  timeout=self.timeout)
+            response = httpx.post(self.url, json={"to": phone, "text": body}, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise SmsError(type(exc).__name__) from None
         if response.status_code >= 300:

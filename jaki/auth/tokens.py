@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 # ---- revocation store -------------------------------------------------------------------------------
 
+
 class RedisRevocations:
     def __init__(self, redis):
         self.redis = redis
@@ -68,6 +69,7 @@ def _remaining_seconds(exp: int) -> int:
 
 # ---- issuing and rotating ---------------------------------------------------------------------------
 
+
 def issue_pair(user: User, *, fresh: bool, family_id: str | None = None) -> dict:
     family_id = family_id or str(uuid.uuid4())
     claims = {"role": user.role, "fam": family_id}
@@ -75,10 +77,14 @@ def issue_pair(user: User, *, fresh: bool, family_id: str | None = None) -> dict
     access = create_access_token(identity=user.id, additional_claims=claims, fresh=fresh_for)
     refresh = create_refresh_token(identity=user.id, additional_claims=claims)
     payload = decode_token(refresh)
-    db.session.add(RefreshToken(
-        jti=payload["jti"], family_id=family_id, user_id=user.id,
-        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
-    ))
+    db.session.add(
+        RefreshToken(
+            jti=payload["jti"],
+            family_id=family_id,
+            user_id=user.id,
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
+    )
     expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
     return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": expires_in}
 
@@ -87,7 +93,8 @@ def revoke_family(family_id: str) -> None:
     max_life = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
     revocations().revoke(f"fam:{family_id}", max_life)
     db.session.execute(
-        update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
@@ -113,7 +120,8 @@ def revoke_token(payload: dict) -> None:
 
 def revoke_all_for_user(user_id: str) -> None:
     families = db.session.scalars(
-        select(RefreshToken.family_id).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        select(RefreshToken.family_id)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .distinct()
     ).all()
     for family in families:
@@ -121,6 +129,7 @@ def revoke_all_for_user(user_id: str) -> None:
 
 
 # ---- flask-jwt-extended callbacks: every answer in the one envelope, 422s become 401s ------------------
+
 
 def register_jwt_callbacks(jwt) -> None:
     @jwt.user_lookup_loader

@@ -93,8 +93,11 @@ def tiles_in_rect(rect: tuple[int, int, int, int], level: int) -> list[tuple[int
     """(tile, tx, ty) of every tile at `level` the cell rectangle touches. A tile at level k is a quadtree node
     of 2^k by 2^k cells, numbered as any of its cells' numbers shifted right by 2k bits."""
     x0, y0, x1, y1 = rect
-    return [(_SPREAD[tx] | (_SPREAD[ty] << 1), tx, ty)
-            for ty in range(y0 >> level, (y1 >> level) + 1) for tx in range(x0 >> level, (x1 >> level) + 1)]
+    return [
+        (_SPREAD[tx] | (_SPREAD[ty] << 1), tx, ty)
+        for ty in range(y0 >> level, (y1 >> level) + 1)
+        for tx in range(x0 >> level, (x1 >> level) + 1)
+    ]
 
 
 def tile_bounds(tx: int, ty: int, level: int) -> tuple[float, float, float, float]:

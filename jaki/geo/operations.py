@@ -58,6 +58,7 @@ def parent_codes(kelurahan_code: str) -> tuple[str, str]:
 
 # ---- import -------------------------------------------------------------------------------------------
 
+
 class AreaFileInvalid(ValueError):
     """The areas file is not a FeatureCollection of kelurahan with the expected properties."""
 
@@ -112,28 +113,54 @@ def _rows_from_features(features: list) -> list[dict]:
         province_name = province_name or props.get("provinsi")
         box = _bbox(geometry)
         kelurahan[code] = {
-            "code": code, "level": "kelurahan", "name": str(props["kelurahan"]), "parent_code": kec_code,
-            "bps_code": props.get("kode_bps_kel"), "geometry": json.dumps(geometry, separators=(",", ":")),
+            "code": code,
+            "level": "kelurahan",
+            "name": str(props["kelurahan"]),
+            "parent_code": kec_code,
+            "bps_code": props.get("kode_bps_kel"),
+            "geometry": json.dumps(geometry, separators=(",", ":")),
             "box": box,
         }
-        kec = kecamatan.setdefault(kec_code, {
-            "code": kec_code, "level": "kecamatan", "name": str(props["kecamatan"]), "parent_code": kota_code,
-            "bps_code": props.get("kode_bps_kec"), "geometry": None, "boxes": [],
-        })
+        kec = kecamatan.setdefault(
+            kec_code,
+            {
+                "code": kec_code,
+                "level": "kecamatan",
+                "name": str(props["kecamatan"]),
+                "parent_code": kota_code,
+                "bps_code": props.get("kode_bps_kec"),
+                "geometry": None,
+                "boxes": [],
+            },
+        )
         kec["boxes"].append(box)
-        kt = kota.setdefault(kota_code, {
-            "code": kota_code, "level": _kota_level(kota_code, str(props["kota"])), "name": str(props["kota"]),
-            "parent_code": PROVINCE_CODE, "bps_code": props.get("kode_bps_kota"), "geometry": None, "boxes": [],
-        })
+        kt = kota.setdefault(
+            kota_code,
+            {
+                "code": kota_code,
+                "level": _kota_level(kota_code, str(props["kota"])),
+                "name": str(props["kota"]),
+                "parent_code": PROVINCE_CODE,
+                "bps_code": props.get("kode_bps_kota"),
+                "geometry": None,
+                "boxes": [],
+            },
+        )
         kt["boxes"].append(box)
     if not kelurahan:
         raise AreaFileInvalid("no kelurahan features")
     for group in (kecamatan, kota):
         for row in group.values():
             row["box"] = _union(row.pop("boxes"))
-    province = {"code": PROVINCE_CODE, "level": "provinsi", "name": province_name or "DKI Jakarta",
-                "parent_code": None, "bps_code": PROVINCE_CODE, "geometry": None,
-                "box": _union(r["box"] for r in kota.values())}
+    province = {
+        "code": PROVINCE_CODE,
+        "level": "provinsi",
+        "name": province_name or "DKI Jakarta",
+        "parent_code": None,
+        "bps_code": PROVINCE_CODE,
+        "geometry": None,
+        "box": _union(r["box"] for r in kota.values()),
+    }
     return [province, *kota.values(), *kecamatan.values(), *kelurahan.values()]
 
 
@@ -155,9 +182,17 @@ def import_areas(path: str | Path) -> str:
     for row in rows:
         levels[row["level"]] = levels.get(row["level"], 0) + 1
         min_lat, min_lon, max_lat, max_lon = row["box"]
-        values = {"level": row["level"], "name": row["name"], "parent_code": row["parent_code"],
-                  "bps_code": row["bps_code"], "geometry": row["geometry"], "min_lat": min_lat,
-                  "min_lon": min_lon, "max_lat": max_lat, "max_lon": max_lon}
+        values = {
+            "level": row["level"],
+            "name": row["name"],
+            "parent_code": row["parent_code"],
+            "bps_code": row["bps_code"],
+            "geometry": row["geometry"],
+            "min_lat": min_lat,
+            "min_lon": min_lon,
+            "max_lat": max_lat,
+            "max_lon": max_lon,
+        }
         area = existing.get(row["code"])
         if area is None:
             db.session.add(Area(code=row["code"], **values))
@@ -172,11 +207,11 @@ def import_areas(path: str | Path) -> str:
     db.session.commit()
     order = ("provinsi", "kabupaten", "kota", "kecamatan", "kelurahan")
     per_level = ", ".join(f"{levels[lv]} {lv}" for lv in order if lv in levels)
-    return (f"{per_level}: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged")
+    return f"{per_level}: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"
 
 
 # ---- routing ------------------------------------------------------------------------------------------
+
 
 class _IndexCache:
     """The kelurahan index of one app, rebuilt when the areas' version (count, latest update) changes."""
@@ -215,8 +250,10 @@ def area_index() -> AreaIndex:
             started = time.monotonic()
             cache.index = AreaIndex.from_features((code, geometry) for code, geometry in rows)
             cache.version = version
-            log.info("area index built", extra={"kelurahan": len(cache.index),
-                                                "seconds": round(time.monotonic() - started, 3)})
+            log.info(
+                "area index built",
+                extra={"kelurahan": len(cache.index), "seconds": round(time.monotonic() - started, 3)},
+            )
         cache.checked_at = time.monotonic()
         return cache.index
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from jaki.i18n import register
 
-register({
-    "notification_type_unknown": ("Jenis notifikasi tidak dikenal.", "Unknown notification type."),
-    "notification_type_unmutable": (
-        "Peringatan darurat tidak dapat dimatikan.",
-        "Emergency alerts cannot be turned off.",
-    ),
-})
+register(
+    {
+        "notification_type_unknown": ("Jenis notifikasi tidak dikenal.", "Unknown notification type."),
+        "notification_type_unmutable": (
+            "Peringatan darurat tidak dapat dimatikan.",
+            "Emergency alerts cannot be turned off.",
+        ),
+    }
+)
 
 
 def init_app(app) -> None:

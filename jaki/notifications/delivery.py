@@ -49,8 +49,10 @@ class DeliveryResult:
 
 def _record_push(message: dict) -> None:
     """Sink of the embedded default's recording sender: pushes land in recorded_messages, in the job's transaction."""
-    body = json.dumps({key: message.get(key) for key in ("kind", "title", "body", "data", "priority", "collapse_key",
-                                                          "message_id")}, ensure_ascii=False)
+    body = json.dumps(
+        {key: message.get(key) for key in ("kind", "title", "body", "data", "priority", "collapse_key", "message_id")},
+        ensure_ascii=False,
+    )
     db.session.add(RecordedMessage(channel="push", recipient=str(message.get("target"))[:200], body=body[:4000]))
 
 
@@ -75,8 +77,9 @@ def enqueue_safely(func, *args, **options) -> bool:
     try:
         jobs.enqueue(func, *args, **options)
     except RedisError as exc:
-        log.warning("enqueue failed, left for the sweeper", extra={"job": jobs.function_path(func),
-                                                                   "error": type(exc).__name__})
+        log.warning(
+            "enqueue failed, left for the sweeper", extra={"job": jobs.function_path(func), "error": type(exc).__name__}
+        )
         return False
     return True
 
@@ -101,29 +104,36 @@ def enqueue_unless_pending(func, *args, job_id: str, **options) -> bool:
 
 def _delivery_options() -> dict:
     max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
-    return {"queue": Queues.NOTIFY, "retries": max(max_attempts - 1, 0),
-            "retry_intervals": tuple(setting("NOTIFY_RETRY_INTERVALS")), "timeout": 60}
+    return {
+        "queue": Queues.NOTIFY,
+        "retries": max(max_attempts - 1, 0),
+        "retry_intervals": tuple(setting("NOTIFY_RETRY_INTERVALS")),
+        "timeout": 60,
+    }
 
 
 def enqueue_delivery(notification_id: str) -> bool:
     from jaki.notifications import tasks
 
-    return enqueue_safely(tasks.deliver_notification, notification_id, job_id=f"notify-{notification_id}",
-                          **_delivery_options())
+    return enqueue_safely(
+        tasks.deliver_notification, notification_id, job_id=f"notify-{notification_id}", **_delivery_options()
+    )
 
 
 def enqueue_broadcast(broadcast_id: str) -> bool:
     from jaki.notifications import tasks
 
-    return enqueue_safely(tasks.deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}",
-                          **_delivery_options())
+    return enqueue_safely(
+        tasks.deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}", **_delivery_options()
+    )
 
 
 def enqueue_topic_sync(device_id: str) -> bool:
     from jaki.notifications import tasks
 
-    return enqueue_safely(tasks.sync_device_topics, device_id, queue=Queues.DEFAULT, job_id=f"topics-{device_id}",
-                          retries=0)
+    return enqueue_safely(
+        tasks.sync_device_topics, device_id, queue=Queues.DEFAULT, job_id=f"topics-{device_id}", retries=0
+    )
 
 
 # Targeted notifications
@@ -148,23 +158,40 @@ def deliver_notification(notification_id: str) -> DeliveryResult:
     now = utcnow()
     claimed = db.session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.status == "created",
-               # rq schedules retries to the whole second, so a retry may come a little early.
-               or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY))
+        .where(
+            Notification.id == notification_id,
+            Notification.status == "created",
+            # rq schedules retries to the whole second, so a retry may come a little early.
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY),
+        )
         .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
-        .returning(Notification.recipient_id, Notification.type, Notification.title, Notification.body,
-                   Notification.data, Notification.priority, Notification.collapse_key, Notification.attempts,
-                   Notification.push_sent, Notification.push_done)
+        .returning(
+            Notification.recipient_id,
+            Notification.type,
+            Notification.title,
+            Notification.body,
+            Notification.data,
+            Notification.priority,
+            Notification.collapse_key,
+            Notification.attempts,
+            Notification.push_sent,
+            Notification.push_done,
+        )
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
         db.session.rollback()
         return _not_claimed(notification_id, now)
     done = set(claimed.push_done or [])
-    devices = [d for d in db.session.execute(
-        select(Device.id, Device.token, Device.locale)
-        .where(Device.user_id == claimed.recipient_id, Device.removed_at.is_(None)).order_by(Device.created_at)
-    ) if d.id not in done]
+    devices = [
+        d
+        for d in db.session.execute(
+            select(Device.id, Device.token, Device.locale)
+            .where(Device.user_id == claimed.recipient_id, Device.removed_at.is_(None))
+            .order_by(Device.created_at)
+        )
+        if d.id not in done
+    ]
     if not devices:
         return _record(notification_id, claimed, done, sent=0, errors=Counter())
     # From this commit on the row says "FCM may have it": a worker dying now is not followed by a second push.
@@ -197,8 +224,14 @@ def deliver_notification(notification_id: str) -> DeliveryResult:
         db.session.execute(delete(Device).where(Device.id.in_(dead)).execution_options(synchronize_session=False))
     if retryable and claimed.attempts < setting("NOTIFY_MAX_ATTEMPTS"):
         delay = _backoff(claimed.attempts, retry_after)
-        _update(notification_id, status="created", last_error=_summary(errors), push_sent=claimed.push_sent + sent,
-                push_done=sorted(done), next_attempt_at=utcnow() + timedelta(seconds=delay))
+        _update(
+            notification_id,
+            status="created",
+            last_error=_summary(errors),
+            push_sent=claimed.push_sent + sent,
+            push_done=sorted(done),
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
+        )
         db.session.commit()
         return DeliveryResult("retry", delay)
     if retryable:
@@ -207,16 +240,25 @@ def deliver_notification(notification_id: str) -> DeliveryResult:
 
 
 def _update(notification_id: str, **values) -> None:
-    db.session.execute(update(Notification).where(Notification.id == notification_id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _record(notification_id: str, claimed, done: set, *, sent: int, errors: Counter) -> DeliveryResult:
     """The final state: sent if any device got it (or there was none to try), failed if every device refused."""
     total = (claimed.push_sent or 0) + sent
     status = "sent" if total or not errors else "failed"
-    values = {"status": status, "push_sent": total, "push_done": sorted(done), "next_attempt_at": None,
-              "sent_at": utcnow() if status == "sent" else None}
+    values = {
+        "status": status,
+        "push_sent": total,
+        "push_done": sorted(done),
+        "next_attempt_at": None,
+        "sent_at": utcnow() if status == "sent" else None,
+    }
     if errors:
         values["last_error"] = _summary(errors)  # permanent and per-device failures stay on the row
     elif total:
@@ -237,16 +279,25 @@ def _send_to_devices(notification_id: str, row, devices):
     results = []
     for language, group in groups.items():
         title, body = template.render(row.data or {}, "en") if language == "en" else (row.title, row.body)
-        answers = sender.send([d.token for d in group], title=title, body=body, data=data,
-                              collapse_key=row.collapse_key, priority=row.priority)
+        answers = sender.send(
+            [d.token for d in group],
+            title=title,
+            body=body,
+            data=data,
+            collapse_key=row.collapse_key,
+            priority=row.priority,
+        )
         results.extend(zip(group, answers, strict=True))
     return results
 
 
 def _not_claimed(notification_id: str, now) -> DeliveryResult:
     """Why the claim did not match: finished, backing off, held by a live worker, or left by a dead one."""
-    row = db.session.execute(select(Notification.status, Notification.claimed_at, Notification.next_attempt_at)
-                             .where(Notification.id == notification_id)).first()
+    row = db.session.execute(
+        select(Notification.status, Notification.claimed_at, Notification.next_attempt_at).where(
+            Notification.id == notification_id
+        )
+    ).first()
     if row is None or row.status not in ("created", "sending"):
         return DeliveryResult("skipped")
     if row.status == "created":
@@ -257,10 +308,14 @@ def _not_claimed(notification_id: str, now) -> DeliveryResult:
         return DeliveryResult("busy")  # another worker holds it
     resolved = db.session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.status == "sending",
-               Notification.claimed_at < lease_start)
-        .values(status="sent", sent_at=now,
-                last_error="unconfirmed: worker stopped during the FCM call; not resent to avoid a duplicate")
+        .where(
+            Notification.id == notification_id, Notification.status == "sending", Notification.claimed_at < lease_start
+        )
+        .values(
+            status="sent",
+            sent_at=now,
+            last_error="unconfirmed: worker stopped during the FCM call; not resent to avoid a duplicate",
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -281,9 +336,10 @@ def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
         return DeliveryResult("skipped")
     claimed = db.session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast_id,
-               or_(Broadcast.status == "created",
-                   and_(Broadcast.status == "sending", Broadcast.claimed_at < lease_start)))
+        .where(
+            Broadcast.id == broadcast_id,
+            or_(Broadcast.status == "created", and_(Broadcast.status == "sending", Broadcast.claimed_at < lease_start)),
+        )
         .values(status="sending", claimed_at=now, attempts=Broadcast.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -293,8 +349,9 @@ def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
     row = db.session.get(Broadcast, broadcast_id)
     data = {"type": EMERGENCY, "broadcast_id": row.id, "area_code": row.area_code}
     try:
-        result = push_sender().send_to_topic(topic_for(row.area_code), title=row.title, body=row.body, data=data,
-                                             priority="high")
+        result = push_sender().send_to_topic(
+            topic_for(row.area_code), title=row.title, body=row.body, data=data, priority="high"
+        )
     except ValueError as exc:
         row.status, row.last_error = "failed", f"payload: {exc}"[:300]
         db.session.commit()
@@ -394,9 +451,16 @@ def sweep() -> dict:
         counts[f"{prefix}_gave_up"] += gave_up
         ids = db.session.scalars(
             select(model.id)
-            .where(or_(and_(model.status == "sending", model.claimed_at < lease_start),
-                       and_(model.status == "created", model.created_at < grace_start,
-                            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now))))
+            .where(
+                or_(
+                    and_(model.status == "sending", model.claimed_at < lease_start),
+                    and_(
+                        model.status == "created",
+                        model.created_at < grace_start,
+                        or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
+                    ),
+                )
+            )
             .order_by(model.created_at)
             .limit(batch)
         ).all()
@@ -408,20 +472,21 @@ def sweep() -> dict:
 
     # Removed a day ago and still not unsubscribed: the token is most likely dead; stop trying.
     stale_removed = db.session.execute(
-        delete(Device).where(Device.removed_at < now - timedelta(days=1))
-        .execution_options(synchronize_session=False)
+        delete(Device).where(Device.removed_at < now - timedelta(days=1)).execution_options(synchronize_session=False)
     ).rowcount
     counts["devices_deleted"] += stale_removed
     device_ids = db.session.scalars(
         select(Device.id)
-        .where(Device.topics_synced_at.is_(None),
-               Device.topic_sync_failures < setting("NOTIFY_TOPIC_SYNC_MAX_FAILURES"))
+        .where(
+            Device.topics_synced_at.is_(None), Device.topic_sync_failures < setting("NOTIFY_TOPIC_SYNC_MAX_FAILURES")
+        )
         .order_by(Device.last_seen_at)
         .limit(batch)
     ).all()
     db.session.commit()
     for device_id in device_ids:
-        if enqueue_unless_pending(tasks.sync_device_topics, device_id, job_id=f"topics-{device_id}",
-                                  queue=Queues.DEFAULT, retries=0):
+        if enqueue_unless_pending(
+            tasks.sync_device_topics, device_id, job_id=f"topics-{device_id}", queue=Queues.DEFAULT, retries=0
+        ):
             counts["topic_syncs_requeued"] += 1
     return dict(counts)

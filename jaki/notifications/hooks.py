@@ -33,12 +33,16 @@ def _after_flush(session, _flush_context) -> None:
 
     if any(isinstance(obj, OutboxEvent) for obj in session.new):
         session.info[_OUTBOX] = True
-    moved = [obj.id for obj in session.dirty
-             if isinstance(obj, User) and attributes.get_history(obj, "home_kelurahan_code").has_changes()]
+    moved = [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, User) and attributes.get_history(obj, "home_kelurahan_code").has_changes()
+    ]
     if moved:
         # In the same transaction as the move: the sweeper resyncs these devices even if the job below is lost.
         session.connection().execute(
-            update(Device.__table__).where(Device.__table__.c.user_id.in_(moved)).values(topics_synced_at=None))
+            update(Device.__table__).where(Device.__table__.c.user_id.in_(moved)).values(topics_synced_at=None)
+        )
         session.info.setdefault(_MOVED, set()).update(moved)
 
 

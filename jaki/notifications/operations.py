@@ -36,14 +36,21 @@ def _language(locale: str | None) -> str:
     return "en" if (locale or "").lower().startswith("en") else "id"
 
 
-def register_device(user: User, *, token: str, platform: str, app_version: str | None = None,
-                    locale: str | None = None, previous_token: str | None = None, _again: bool = True) -> Device:
+def register_device(
+    user: User,
+    *,
+    token: str,
+    platform: str,
+    app_version: str | None = None,
+    locale: str | None = None,
+    previous_token: str | None = None,
+    _again: bool = True,
+) -> Device:
     """Register or refresh an FCM token. A token belongs to one account: registering it moves it here."""
     now = utcnow()
     if previous_token and previous_token != token:
         # Rotation: the old token is dead at FCM, so it leaves its topics by itself.
-        db.session.execute(
-            Device.__table__.delete().where(Device.token == previous_token, Device.user_id == user.id))
+        db.session.execute(Device.__table__.delete().where(Device.token == previous_token, Device.user_id == user.id))
     device = db.session.scalar(select(Device).where(Device.token == token))
     if device is None:
         device = Device(user_id=user.id, token=token, created_at=now, topics=[])
@@ -62,8 +69,9 @@ def register_device(user: User, *, token: str, platform: str, app_version: str |
         db.session.rollback()
         if not _again:
             raise
-        return register_device(user, token=token, platform=platform, app_version=app_version, locale=locale,
-                               _again=False)
+        return register_device(
+            user, token=token, platform=platform, app_version=app_version, locale=locale, _again=False
+        )
     for device_id in (device.id, *evicted):
         delivery.enqueue_topic_sync(device_id)
     return device
@@ -71,7 +79,8 @@ def register_device(user: User, *, token: str, platform: str, app_version: str |
 
 def _enforce_device_cap(user: User, *, keep: str, now: datetime) -> list[str]:
     active = db.session.scalars(
-        select(Device).where(Device.user_id == user.id, Device.removed_at.is_(None))
+        select(Device)
+        .where(Device.user_id == user.id, Device.removed_at.is_(None))
         .order_by(Device.last_seen_at.desc(), Device.created_at.desc())
     ).all()
     cap = setting("NOTIFY_MAX_DEVICES")
@@ -84,7 +93,8 @@ def _enforce_device_cap(user: User, *, keep: str, now: datetime) -> list[str]:
 
 def list_devices(user: User) -> list[Device]:
     return db.session.scalars(
-        select(Device).where(Device.user_id == user.id, Device.removed_at.is_(None))
+        select(Device)
+        .where(Device.user_id == user.id, Device.removed_at.is_(None))
         .order_by(Device.last_seen_at.desc())
     ).all()
 
@@ -140,17 +150,20 @@ def _before(column_at, column_id, cursor):
     return or_(column_at < created_at, and_(column_at == created_at, column_id < item_id))
 
 
-def inbox_page(user: User, *, limit: int, cursor: str | None = None, unread_only: bool = False,
-               language: str = "id") -> dict:
+def inbox_page(
+    user: User, *, limit: int, cursor: str | None = None, unread_only: bool = False, language: str = "id"
+) -> dict:
     """My notifications and the broadcasts to my areas since my account existed, newest first (keyset pages)."""
     position = _parse_cursor(cursor)
     areas = _my_areas(user)
     read_before = _read_before(user)
 
-    own = select(Notification.id.label("id"), Notification.created_at.label("created_at"),
-                 literal("notification").label("kind")).where(Notification.recipient_id == user.id)
-    broadcasts = select(Broadcast.id.label("id"), Broadcast.created_at.label("created_at"),
-                        literal("broadcast").label("kind")).where(_broadcast_filter(user, areas))
+    own = select(
+        Notification.id.label("id"), Notification.created_at.label("created_at"), literal("notification").label("kind")
+    ).where(Notification.recipient_id == user.id)
+    broadcasts = select(
+        Broadcast.id.label("id"), Broadcast.created_at.label("created_at"), literal("broadcast").label("kind")
+    ).where(_broadcast_filter(user, areas))
     if unread_only:
         own = own.where(Notification.read_at.is_(None))
         broadcasts = broadcasts.where(_broadcast_unread(user, read_before))
@@ -163,18 +176,34 @@ def inbox_page(user: User, *, limit: int, cursor: str | None = None, unread_only
     both = union_all(select(own.subquery()), select(broadcasts.subquery())).subquery()
     rows = db.session.execute(
         select(both.c.id, both.c.created_at, both.c.kind)
-        .order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit + 1)
+        .order_by(both.c.created_at.desc(), both.c.id.desc())
+        .limit(limit + 1)
     ).all()
     page = rows[:limit]
 
     notification_ids = [r.id for r in page if r.kind == "notification"]
     broadcast_ids = [r.id for r in page if r.kind == "broadcast"]
-    notifications = {n.id: n for n in db.session.scalars(
-        select(Notification).where(Notification.id.in_(notification_ids)))} if notification_ids else {}
-    broadcast_rows = {b.id: b for b in db.session.scalars(
-        select(Broadcast).where(Broadcast.id.in_(broadcast_ids)))} if broadcast_ids else {}
-    read_ids = set(db.session.scalars(select(BroadcastRead.broadcast_id).where(
-        BroadcastRead.user_id == user.id, BroadcastRead.broadcast_id.in_(broadcast_ids)))) if broadcast_ids else set()
+    notifications = (
+        {n.id: n for n in db.session.scalars(select(Notification).where(Notification.id.in_(notification_ids)))}
+        if notification_ids
+        else {}
+    )
+    broadcast_rows = (
+        {b.id: b for b in db.session.scalars(select(Broadcast).where(Broadcast.id.in_(broadcast_ids)))}
+        if broadcast_ids
+        else {}
+    )
+    read_ids = (
+        set(
+            db.session.scalars(
+                select(BroadcastRead.broadcast_id).where(
+                    BroadcastRead.user_id == user.id, BroadcastRead.broadcast_id.in_(broadcast_ids)
+                )
+            )
+        )
+        if broadcast_ids
+        else set()
+    )
 
     items = []
     for row in page:
@@ -205,21 +234,45 @@ def _notification_item(n: Notification, language: str) -> dict:
     template = TEMPLATES.get(n.type)
     if language == "en" and template is not None:
         title, body = template.render(n.data or {}, "en")
-    return {"id": n.id, "kind": "notification", "type": n.type, "title": title, "body": body,
-            "data": n.data or {}, "created_at": n.created_at, "read": n.read_at is not None, "area_code": None}
+    return {
+        "id": n.id,
+        "kind": "notification",
+        "type": n.type,
+        "title": title,
+        "body": body,
+        "data": n.data or {},
+        "created_at": n.created_at,
+        "read": n.read_at is not None,
+        "area_code": None,
+    }
 
 
 def _broadcast_item(b: Broadcast, read: bool) -> dict:
-    return {"id": b.id, "kind": "broadcast", "type": EMERGENCY, "title": b.title, "body": b.body,
-            "data": {"area_code": b.area_code}, "created_at": b.created_at, "read": read, "area_code": b.area_code}
+    return {
+        "id": b.id,
+        "kind": "broadcast",
+        "type": EMERGENCY,
+        "title": b.title,
+        "body": b.body,
+        "data": {"area_code": b.area_code},
+        "created_at": b.created_at,
+        "read": read,
+        "area_code": b.area_code,
+    }
 
 
 def unread_count(user: User) -> int:
-    own = db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None)))
+    own = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+    )
     areas = _my_areas(user)
-    broadcasts = db.session.scalar(select(func.count()).select_from(Broadcast).where(
-        _broadcast_filter(user, areas), _broadcast_unread(user, _read_before(user))))
+    broadcasts = db.session.scalar(
+        select(func.count())
+        .select_from(Broadcast)
+        .where(_broadcast_filter(user, areas), _broadcast_unread(user, _read_before(user)))
+    )
     return int(own or 0) + int(broadcasts or 0)
 
 
@@ -247,8 +300,11 @@ def mark_read(user: User, item_id: str) -> None:
 def mark_all_read(user: User) -> None:
     now = utcnow()
     db.session.execute(
-        update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=now).execution_options(synchronize_session=False))
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
     newest = db.session.scalar(select(func.max(Broadcast.created_at)).where(_broadcast_filter(user, _my_areas(user))))
     if newest is not None:
         newest = _as_aware(newest)
@@ -258,9 +314,12 @@ def mark_all_read(user: User) -> None:
         elif state.broadcasts_read_before is None or state.broadcasts_read_before < newest:
             state.broadcasts_read_before = newest
         # Individual read marks at or before the watermark say nothing more.
-        db.session.execute(BroadcastRead.__table__.delete().where(
-            BroadcastRead.user_id == user.id,
-            BroadcastRead.broadcast_id.in_(select(Broadcast.id).where(Broadcast.created_at <= newest))))
+        db.session.execute(
+            BroadcastRead.__table__.delete().where(
+                BroadcastRead.user_id == user.id,
+                BroadcastRead.broadcast_id.in_(select(Broadcast.id).where(Broadcast.created_at <= newest)),
+            )
+        )
     try:
         db.session.commit()
     except IntegrityError:
@@ -271,10 +330,22 @@ def mark_all_read(user: User) -> None:
 
 
 def preferences(user: User, language: str = "id") -> list[dict]:
-    chosen = dict(db.session.execute(select(NotificationPreference.type, NotificationPreference.push).where(
-        NotificationPreference.user_id == user.id)).all())
-    return [{"type": t, "label": label(t, language), "push": True if t in UNMUTABLE else chosen.get(t, True),
-             "mutable": t not in UNMUTABLE} for t in ALL_TYPES]
+    chosen = dict(
+        db.session.execute(
+            select(NotificationPreference.type, NotificationPreference.push).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
+    return [
+        {
+            "type": t,
+            "label": label(t, language),
+            "push": True if t in UNMUTABLE else chosen.get(t, True),
+            "mutable": t not in UNMUTABLE,
+        }
+        for t in ALL_TYPES
+    ]
 
 
 def update_preferences(user: User, changes: dict[str, bool], language: str = "id", _again: bool = True) -> list[dict]:
@@ -308,8 +379,16 @@ def create_broadcast(admin: User, *, area_code: str, title: str, body: str) -> B
     """An emergency message to an area; one topic send reaches every device that follows the area."""
     if not AREA_CODE.match(area_code) or not area_known(area_code):
         raise field_error("area_code", "area_unknown")
-    broadcast = Broadcast(area_code=area_code, title=title.strip(), body=body.strip(), kind="emergency",
-                          created_by=admin.id, created_at=utcnow(), status="created", attempts=0)
+    broadcast = Broadcast(
+        area_code=area_code,
+        title=title.strip(),
+        body=body.strip(),
+        kind="emergency",
+        created_by=admin.id,
+        created_at=utcnow(),
+        status="created",
+        attempts=0,
+    )
     db.session.add(broadcast)
     db.session.commit()
     log.info("broadcast created", extra={"broadcast_id": broadcast.id, "area_code": area_code})
@@ -344,8 +423,9 @@ def seed_demo_broadcast() -> None:
     if db.session.scalar(select(Broadcast.id).where(Broadcast.area_code == "31", Broadcast.title == title)):
         return
     body = "Contoh siaran darurat: peringatan banjir dan bencana untuk wilayah Anda muncul di sini."
-    broadcast = Broadcast(area_code="31", title=title, body=body, kind="emergency", created_at=utcnow(),
-                          status="created", attempts=0)
+    broadcast = Broadcast(
+        area_code="31", title=title, body=body, kind="emergency", created_at=utcnow(), status="created", attempts=0
+    )
     db.session.add(broadcast)
     db.session.commit()
     delivery.enqueue_broadcast(broadcast.id)
@@ -356,15 +436,36 @@ def seed_demo_broadcast() -> None:
 
 def export_section(user: User) -> dict:
     devices = db.session.scalars(select(Device).where(Device.user_id == user.id).order_by(Device.created_at)).all()
-    notifications = db.session.scalars(select(Notification).where(Notification.recipient_id == user.id)
-                                       .order_by(Notification.created_at)).all()
+    notifications = db.session.scalars(
+        select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.created_at)
+    ).all()
     return {
-        "devices": [{"id": d.id, "platform": d.platform, "app_version": d.app_version, "locale": d.locale,
-                     "registered_at": d.created_at.isoformat(), "last_seen_at": d.last_seen_at.isoformat(),
-                     "token_ending": d.token[-6:], "topics": list(d.topics or []),
-                     "removed_at": d.removed_at.isoformat() if d.removed_at else None} for d in devices],
-        "notifications": [{"id": n.id, "type": n.type, "title": n.title, "body": n.body, "data": n.data,
-                           "created_at": n.created_at.isoformat(), "status": n.status,
-                           "read_at": n.read_at.isoformat() if n.read_at else None} for n in notifications],
+        "devices": [
+            {
+                "id": d.id,
+                "platform": d.platform,
+                "app_version": d.app_version,
+                "locale": d.locale,
+                "registered_at": d.created_at.isoformat(),
+                "last_seen_at": d.last_seen_at.isoformat(),
+                "token_ending": d.token[-6:],
+                "topics": list(d.topics or []),
+                "removed_at": d.removed_at.isoformat() if d.removed_at else None,
+            }
+            for d in devices
+        ],
+        "notifications": [
+            {
+                "id": n.id,
+                "type": n.type,
+                "title": n.title,
+                "body": n.body,
+                "data": n.data,
+                "created_at": n.created_at.isoformat(),
+                "status": n.status,
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+            }
+            for n in notifications
+        ],
         "preferences": {p["type"]: p["push"] for p in preferences(user)},
     }

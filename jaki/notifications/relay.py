@@ -42,13 +42,12 @@ def _insert(dialect: str):
 
 def _chunks(items: list, size: int = 500):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _set_aside(event: OutboxEvent, now, reason: str) -> None:
     event.relayed_at, event.last_error = now, reason
-    log.warning("outbox event not relayed", extra={"event_id": event.id, "event_type": event.type,
-                                                   "reason": reason})
+    log.warning("outbox event not relayed", extra={"event_id": event.id, "event_type": event.type, "reason": reason})
 
 
 def _plan(event: OutboxEvent, now) -> tuple[list[str], dict] | None:
@@ -73,11 +72,24 @@ def _rows(event: OutboxEvent, recipients: list[str], data: dict, active: set, mu
     title, body = template.render(data, "id")
     collapse_key = f"{event.aggregate_type}-{event.aggregate_id}"[:100]
     return [
-        {"id": new_uuid(), "recipient_id": user_id, "event_id": event.id, "type": event.type, "title": title,
-         "body": body, "data": data, "priority": template.priority, "collapse_key": collapse_key,
-         "created_at": now, "status": "muted" if (user_id, event.type) in muted else "created", "attempts": 0,
-         "push_sent": 0, "push_done": []}
-        for user_id in recipients if user_id in active
+        {
+            "id": new_uuid(),
+            "recipient_id": user_id,
+            "event_id": event.id,
+            "type": event.type,
+            "title": title,
+            "body": body,
+            "data": data,
+            "priority": template.priority,
+            "collapse_key": collapse_key,
+            "created_at": now,
+            "status": "muted" if (user_id, event.type) in muted else "created",
+            "attempts": 0,
+            "push_sent": 0,
+            "push_done": [],
+        }
+        for user_id in recipients
+        if user_id in active
     ]
 
 
@@ -85,8 +97,11 @@ def _insert_rows(rows: list[dict], insert) -> list[str]:
     """Insert, skipping (event, recipient) pairs that exist already; returns the ids to push."""
     to_push: list[str] = []
     for chunk in _chunks(rows):
-        statement = (insert(Notification).on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
-                     .returning(Notification.id, Notification.status))
+        statement = (
+            insert(Notification)
+            .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
+            .returning(Notification.id, Notification.status)
+        )
         to_push += [r.id for r in db.session.execute(statement, chunk) if r.status == "created"]
     return to_push
 
@@ -105,7 +120,10 @@ def relay_batch(limit: int) -> tuple[int, list[str]]:
 
 def _relay_batch(limit: int) -> tuple[int, list[str]]:
     events = db.session.scalars(
-        select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+        select(OutboxEvent)
+        .where(OutboxEvent.relayed_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     if not events:
@@ -127,12 +145,20 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     muted: set[tuple[str, str]] = set()
     for chunk in _chunks(everyone):
         active.update(db.session.scalars(select(User.id).where(User.id.in_(chunk), User.status == "active")))
-        muted.update((user_id, type_) for user_id, type_ in db.session.execute(
-            select(NotificationPreference.user_id, NotificationPreference.type).where(
-                NotificationPreference.user_id.in_(chunk), NotificationPreference.type.in_(types),
-                NotificationPreference.push.is_(False))))
-    rows = {event_id: _rows(event, recipients, data, active, muted, now)
-            for event_id, (event, recipients, data) in plans.items()}
+        muted.update(
+            (user_id, type_)
+            for user_id, type_ in db.session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.type).where(
+                    NotificationPreference.user_id.in_(chunk),
+                    NotificationPreference.type.in_(types),
+                    NotificationPreference.push.is_(False),
+                )
+            )
+        )
+    rows = {
+        event_id: _rows(event, recipients, data, active, muted, now)
+        for event_id, (event, recipients, data) in plans.items()
+    }
 
     to_push: list[str] = []
     try:
@@ -201,5 +227,6 @@ def kick_relay() -> None:
         if redis is not None and redis.set(KICK_KEY, "1", nx=True, ex=30):
             enqueue_safely(tasks.relay_outbox, queue=Queues.DEFAULT, retries=0)
     except RedisError as exc:
-        log.warning("relay kick failed; the periodic relay will pick the events up",
-                    extra={"error": type(exc).__name__})
+        log.warning(
+            "relay kick failed; the periodic relay will pick the events up", extra={"error": type(exc).__name__}
+        )

@@ -22,10 +22,15 @@ from jaki.notifications.schemas import (
     UnreadCountSchema,
 )
 
-me_blp = Blueprint("me_notifications", __name__, url_prefix=f"{API_PREFIX}/me",
-                   description="Perangkat, kotak masuk dan preferensi notifikasi saya")
-admin_blp = Blueprint("admin_broadcasts", __name__, url_prefix=f"{API_PREFIX}/admin/broadcasts",
-                      description="Siaran darurat per wilayah")
+me_blp = Blueprint(
+    "me_notifications",
+    __name__,
+    url_prefix=f"{API_PREFIX}/me",
+    description="Perangkat, kotak masuk dan preferensi notifikasi saya",
+)
+admin_blp = Blueprint(
+    "admin_broadcasts", __name__, url_prefix=f"{API_PREFIX}/admin/broadcasts", description="Siaran darurat per wilayah"
+)
 
 
 @me_blp.route("/devices", methods=["POST"])
@@ -59,8 +64,13 @@ def remove_device(device_id):
 @me_blp.response(200, InboxPageSchema)
 def inbox(args):
     """My inbox: my notifications and the emergency broadcasts to my area, newest first."""
-    return operations.inbox_page(current_user, limit=args["limit"], cursor=args["cursor"],
-                                 unread_only=args["unread_only"], language=current_language())
+    return operations.inbox_page(
+        current_user,
+        limit=args["limit"],
+        cursor=args["cursor"],
+        unread_only=args["unread_only"],
+        language=current_language(),
+    )
 
 
 @me_blp.route("/notifications/unread-count", methods=["GET"])

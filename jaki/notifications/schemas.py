@@ -17,10 +17,18 @@ class DeviceRegisterSchema(Schema):
     token = ma.fields.String(required=True, validate=TOKEN, load_only=True)
     platform = ma.fields.String(required=True, validate=V.OneOf(PLATFORMS))
     app_version = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=40))
-    locale = ma.fields.String(load_default="id", validate=V.Regexp(r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$"),
-                              metadata={"description": "id or en (id-ID, en-US accepted)"})
-    previous_token = ma.fields.String(load_default=None, allow_none=True, validate=TOKEN, load_only=True,
-                                      metadata={"description": "The token this one replaces (FCM rotated it)"})
+    locale = ma.fields.String(
+        load_default="id",
+        validate=V.Regexp(r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$"),
+        metadata={"description": "id or en (id-ID, en-US accepted)"},
+    )
+    previous_token = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=TOKEN,
+        load_only=True,
+        metadata={"description": "The token this one replaces (FCM rotated it)"},
+    )
 
 
 class DeviceSchema(Schema):
@@ -66,15 +74,21 @@ class PreferenceSchema(Schema):
 
 
 class PreferencesPatchSchema(Schema):
-    preferences = ma.fields.Dict(keys=ma.fields.String(validate=V.Length(max=60)), values=ma.fields.Boolean(),
-                                 required=True, validate=V.Length(min=1, max=50),
-                                 metadata={"example": {"report.supported": False}})
+    preferences = ma.fields.Dict(
+        keys=ma.fields.String(validate=V.Length(max=60)),
+        values=ma.fields.Boolean(),
+        required=True,
+        validate=V.Length(min=1, max=50),
+        metadata={"example": {"report.supported": False}},
+    )
 
 
 class BroadcastCreateSchema(Schema):
-    area_code = ma.fields.String(required=True, validate=V.Length(max=20),
-                                 metadata={"description": "31 (all of Jakarta), a kota, kecamatan or kelurahan",
-                                           "example": "31.75.06"})
+    area_code = ma.fields.String(
+        required=True,
+        validate=V.Length(max=20),
+        metadata={"description": "31 (all of Jakarta), a kota, kecamatan or kelurahan", "example": "31.75.06"},
+    )
     title = ma.fields.String(required=True, validate=V.Length(min=3, max=100))
     body = ma.fields.String(required=True, validate=V.Length(min=3, max=1000))
 

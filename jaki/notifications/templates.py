@@ -87,8 +87,10 @@ def _ref(data: dict) -> str:
 
 
 def _report_created(d, lang):
-    return ("Laporan{ref} telah tercatat dan menunggu verifikasi kelurahan.",
-            "Report{ref} has been recorded and awaits verification.")[lang].format(ref=_ref(d))
+    return (
+        "Laporan{ref} telah tercatat dan menunggu verifikasi kelurahan.",
+        "Report{ref} has been recorded and awaits verification.",
+    )[lang].format(ref=_ref(d))
 
 
 def _report_status(d, lang):
@@ -96,34 +98,41 @@ def _report_status(d, lang):
     if not status:
         return None
     return ("Laporan{ref} kini berstatus {status}.", "Report{ref} is now: {status}.")[lang].format(
-        ref=_ref(d), status=status)
+        ref=_ref(d), status=status
+    )
 
 
 def _report_assigned(d, lang):
     agency = _pick(d, "agency_code", "agency")
     unit = f" ({agency})" if agency else ""
-    return ("Laporan{ref} ditugaskan kepada Anda{unit} untuk ditindaklanjuti.",
-            "Report{ref} has been assigned to you{unit} for follow-up.")[lang].format(ref=_ref(d), unit=unit)
+    return (
+        "Laporan{ref} ditugaskan kepada Anda{unit} untuk ditindaklanjuti.",
+        "Report{ref} has been assigned to you{unit} for follow-up.",
+    )[lang].format(ref=_ref(d), unit=unit)
 
 
 def _report_comment(d, lang):
     ref = _ref(d)
-    return ("Ada tanggapan baru pada laporan{ref}. Buka aplikasi untuk membacanya.",
-            "There is a new reply on {what}. Open the app to read it.")[lang].format(
-        ref=ref, what=f"report{ref}" if ref else "a report")
+    return (
+        "Ada tanggapan baru pada laporan{ref}. Buka aplikasi untuk membacanya.",
+        "There is a new reply on {what}. Open the app to read it.",
+    )[lang].format(ref=ref, what=f"report{ref}" if ref else "a report")
 
 
 def _report_supported(d, lang):
     count = _pick(d, "support_count", "supports")
     if count and count.isdigit():
-        return ("Laporan{ref} kini didukung {n} warga.", "Report{ref} is now supported by {n} residents.")[
-            lang].format(ref=_ref(d), n=count)
+        return ("Laporan{ref} kini didukung {n} warga.", "Report{ref} is now supported by {n} residents.")[lang].format(
+            ref=_ref(d), n=count
+        )
     return None
 
 
 def _report_sla(d, lang):
-    return ("Laporan{ref} melewati batas waktu tindak lanjut. Mohon segera ditangani.",
-            "Report{ref} is past its follow-up deadline. Please act on it now.")[lang].format(ref=_ref(d))
+    return (
+        "Laporan{ref} melewati batas waktu tindak lanjut. Mohon segera ditangani.",
+        "Report{ref} is past its follow-up deadline. Please act on it now.",
+    )[lang].format(ref=_ref(d))
 
 
 def _permit_status(d, lang):
@@ -132,8 +141,9 @@ def _permit_status(d, lang):
         return None
     permit = _pick(d, "type_code", "permit_type", "permit")
     what = f" {permit}" if permit and not _ref(d).strip().startswith(permit) else ""
-    return ("Permohonan izin{what}{ref} kini berstatus {status}.",
-            "Permit application{what}{ref} is now: {status}.")[lang].format(what=what, ref=_ref(d), status=status)
+    return ("Permohonan izin{what}{ref} kini berstatus {status}.", "Permit application{what}{ref} is now: {status}.")[
+        lang
+    ].format(what=what, ref=_ref(d), status=status)
 
 
 def _letter_status(d, lang):
@@ -142,8 +152,9 @@ def _letter_status(d, lang):
         return None
     letter = _pick(d, "type_code", "letter_type", "letter")
     what = f" {letter.replace('_', ' ')}" if letter and not _ref(d).strip().startswith(letter) else ""
-    return ("Permohonan surat{what}{ref} kini berstatus {status}.",
-            "Letter request{what}{ref} is now: {status}.")[lang].format(what=what, ref=_ref(d), status=status)
+    return ("Permohonan surat{what}{ref} kini berstatus {status}.", "Letter request{what}{ref} is now: {status}.")[
+        lang
+    ].format(what=what, ref=_ref(d), status=status)
 
 
 def _bansos(d, lang):
@@ -153,8 +164,10 @@ def _bansos(d, lang):
         return None
     program = PROGRAMME_NAMES.get(program, program.replace("_", " "))
     when = (f" periode {period}", f" for {period}")[lang] if period else ""
-    return ("Bantuan {program}{when} telah disalurkan ke rekening Bank DKI Anda.",
-            "{program}{when} has been paid into your Bank DKI account.")[lang].format(program=program, when=when)
+    return (
+        "Bantuan {program}{when} telah disalurkan ke rekening Bank DKI Anda.",
+        "{program}{when} has been paid into your Bank DKI account.",
+    )[lang].format(program=program, when=when)
 
 
 def _tax_due(d, lang):
@@ -172,19 +185,23 @@ def _tax_due(d, lang):
     else:
         return None
     return ("Tagihan pajak{what} jatuh tempo {when}.", "Your{what} tax bill is due {when}.")[lang].format(
-        what=what, when=when)
+        what=what, when=when
+    )
 
 
 def _permit_sla(d, lang):
     permit = _pick(d, "type_code", "permit_type", "permit")
     what = f" {permit}" if permit and not _ref(d).strip().startswith(permit) else ""
-    return ("Permohonan izin{what}{ref} melewati batas waktu layanan.",
-            "Permit application{what}{ref} is past its service deadline.")[lang].format(what=what, ref=_ref(d))
+    return (
+        "Permohonan izin{what}{ref} melewati batas waktu layanan.",
+        "Permit application{what}{ref} is past its service deadline.",
+    )[lang].format(what=what, ref=_ref(d))
 
 
 def _letter_sla(d, lang):
-    return ("Permohonan surat{ref} melewati batas waktu layanan.",
-            "Letter request{ref} is past its service deadline.")[lang].format(ref=_ref(d))
+    return ("Permohonan surat{ref} melewati batas waktu layanan.", "Letter request{ref} is past its service deadline.")[
+        lang
+    ].format(ref=_ref(d))
 
 
 _BODIES = {
@@ -205,44 +222,84 @@ _BODIES = {
 TEMPLATES: dict[str, Template] = {
     t.type: t
     for t in (
-        Template("report.created", ("Laporan baru", "New reports"), ("Laporan diterima", "Report received"),
-                 ("Laporan telah tercatat.", "The report has been recorded.")),
-        Template("report.status_changed", ("Perubahan status laporan", "Report status changes"),
-                 ("Status laporan diperbarui", "Report status updated"),
-                 ("Status laporan Anda telah diperbarui.", "The status of your report has changed.")),
-        Template("report.assigned", ("Penugasan laporan", "Report assignments"),
-                 ("Laporan ditugaskan", "Report assigned"),
-                 ("Laporan telah ditugaskan untuk ditindaklanjuti.", "The report has been assigned for follow-up.")),
-        Template("report.comment_added", ("Tanggapan laporan", "Report replies"),
-                 ("Tanggapan baru", "New reply"),
-                 ("Ada tanggapan baru pada laporan.", "There is a new reply on a report.")),
-        Template("report.supported", ("Dukungan warga", "Residents' support"),
-                 ("Laporan Anda didukung warga", "Your report has support"),
-                 ("Warga lain mendukung laporan Anda.", "Other residents support your report.")),
-        Template("report.sla_breached", ("Laporan melewati batas waktu", "Overdue reports"),
-                 ("Batas waktu terlewati", "Deadline passed"),
-                 ("Sebuah laporan melewati batas waktu tindak lanjut.", "A report is past its follow-up deadline."),
-                 priority="high"),
-        Template("permit.status_changed", ("Perubahan status izin", "Permit status changes"),
-                 ("Status izin diperbarui", "Permit status updated"),
-                 ("Status permohonan izin Anda telah diperbarui.", "The status of your permit application changed.")),
-        Template("letter.status_changed", ("Perubahan status surat", "Letter status changes"),
-                 ("Status surat diperbarui", "Letter status updated"),
-                 ("Status permohonan surat Anda telah diperbarui.", "The status of your letter request changed.")),
-        Template("bansos.disbursed", ("Penyaluran bantuan sosial", "Social aid payments"),
-                 ("Bantuan sosial disalurkan", "Social aid paid"),
-                 ("Bantuan sosial telah disalurkan ke rekening Anda.", "Social aid has been paid into your account.")),
-        Template("tax.bill_due", ("Pengingat jatuh tempo pajak", "Tax due reminders"),
-                 ("Pengingat pajak", "Tax reminder"),
-                 ("Tagihan pajak Anda akan segera jatuh tempo.", "A tax bill of yours is due soon.")),
-        Template("permit.sla_breached", ("Izin melewati batas waktu", "Overdue permits"),
-                 ("Batas waktu izin terlewati", "Permit deadline passed"),
-                 ("Sebuah permohonan izin melewati batas waktu layanan.",
-                  "A permit application is past its service deadline."), priority="high"),
-        Template("letter.sla_breached", ("Surat melewati batas waktu", "Overdue letters"),
-                 ("Batas waktu surat terlewati", "Letter deadline passed"),
-                 ("Sebuah permohonan surat melewati batas waktu layanan.",
-                  "A letter request is past its service deadline."), priority="high"),
+        Template(
+            "report.created",
+            ("Laporan baru", "New reports"),
+            ("Laporan diterima", "Report received"),
+            ("Laporan telah tercatat.", "The report has been recorded."),
+        ),
+        Template(
+            "report.status_changed",
+            ("Perubahan status laporan", "Report status changes"),
+            ("Status laporan diperbarui", "Report status updated"),
+            ("Status laporan Anda telah diperbarui.", "The status of your report has changed."),
+        ),
+        Template(
+            "report.assigned",
+            ("Penugasan laporan", "Report assignments"),
+            ("Laporan ditugaskan", "Report assigned"),
+            ("Laporan telah ditugaskan untuk ditindaklanjuti.", "The report has been assigned for follow-up."),
+        ),
+        Template(
+            "report.comment_added",
+            ("Tanggapan laporan", "Report replies"),
+            ("Tanggapan baru", "New reply"),
+            ("Ada tanggapan baru pada laporan.", "There is a new reply on a report."),
+        ),
+        Template(
+            "report.supported",
+            ("Dukungan warga", "Residents' support"),
+            ("Laporan Anda didukung warga", "Your report has support"),
+            ("Warga lain mendukung laporan Anda.", "Other residents support your report."),
+        ),
+        Template(
+            "report.sla_breached",
+            ("Laporan melewati batas waktu", "Overdue reports"),
+            ("Batas waktu terlewati", "Deadline passed"),
+            ("Sebuah laporan melewati batas waktu tindak lanjut.", "A report is past its follow-up deadline."),
+            priority="high",
+        ),
+        Template(
+            "permit.status_changed",
+            ("Perubahan status izin", "Permit status changes"),
+            ("Status izin diperbarui", "Permit status updated"),
+            ("Status permohonan izin Anda telah diperbarui.", "The status of your permit application changed."),
+        ),
+        Template(
+            "letter.status_changed",
+            ("Perubahan status surat", "Letter status changes"),
+            ("Status surat diperbarui", "Letter status updated"),
+            ("Status permohonan surat Anda telah diperbarui.", "The status of your letter request changed."),
+        ),
+        Template(
+            "bansos.disbursed",
+            ("Penyaluran bantuan sosial", "Social aid payments"),
+            ("Bantuan sosial disalurkan", "Social aid paid"),
+            ("Bantuan sosial telah disalurkan ke rekening Anda.", "Social aid has been paid into your account."),
+        ),
+        Template(
+            "tax.bill_due",
+            ("Pengingat jatuh tempo pajak", "Tax due reminders"),
+            ("Pengingat pajak", "Tax reminder"),
+            ("Tagihan pajak Anda akan segera jatuh tempo.", "A tax bill of yours is due soon."),
+        ),
+        Template(
+            "permit.sla_breached",
+            ("Izin melewati batas waktu", "Overdue permits"),
+            ("Batas waktu izin terlewati", "Permit deadline passed"),
+            (
+                "Sebuah permohonan izin melewati batas waktu layanan.",
+                "A permit application is past its service deadline.",
+            ),
+            priority="high",
+        ),
+        Template(
+            "letter.sla_breached",
+            ("Surat melewati batas waktu", "Overdue letters"),
+            ("Batas waktu surat terlewati", "Letter deadline passed"),
+            ("Sebuah permohonan surat melewati batas waktu layanan.", "A letter request is past its service deadline."),
+            priority="high",
+        ),
     )
 }
 

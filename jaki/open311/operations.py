@@ -63,6 +63,7 @@ def _plausible(value, max_length: int) -> bool:
 
 # ---- API keys -----------------------------------------------------------------------------------------
 
+
 def _hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -70,8 +71,12 @@ def _hash_key(raw: str) -> str:
 def create_key(name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
     """A new key; the plaintext is returned once and never stored."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name.strip(), key_hash=_hash_key(raw), key_prefix=raw[:12],
-                 created_by_id=created_by.id if created_by else None)
+    key = ApiKey(
+        name=name.strip(),
+        key_hash=_hash_key(raw),
+        key_prefix=raw[:12],
+        created_by_id=created_by.id if created_by else None,
+    )
     db.session.add(key)
     db.session.commit()
     return key, raw
@@ -115,6 +120,7 @@ def check_jurisdiction(jurisdiction_id: str | None) -> None:
 
 # ---- services -----------------------------------------------------------------------------------------
 
+
 def agency_names() -> dict[str, str]:
     return dict(db.session.execute(select(Agency.code, Agency.name)).all())
 
@@ -134,6 +140,7 @@ def get_service(service_code: str) -> Category:
 
 # ---- submitting ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Submitted:
     report: Report
@@ -151,12 +158,18 @@ def _category_for_post(service_code: str | None) -> Category:
         raise JakiError("open311_service_unknown", status=400) from None
 
 
-def _validated_by_reports(category: Category, description: str, lat: float, lon: float,
-                          address: str | None) -> dict:
+def _validated_by_reports(category: Category, description: str, lat: float, lon: float, address: str | None) -> dict:
     """The fields checked by the reports domain's own create schema (lengths and types), so the rules are one."""
     try:
-        return ReportCreateSchema().load({"category": category.code, "description": description, "latitude": lat,
-                                          "longitude": lon, "address": address})
+        return ReportCreateSchema().load(
+            {
+                "category": category.code,
+                "description": description,
+                "latitude": lat,
+                "longitude": lon,
+                "address": address,
+            }
+        )
     except ValidationError as exc:
         names = {"description": "description", "address": "address_string", "latitude": "lat", "longitude": "long"}
         raise parameter_error({names.get(k, k): v for k, v in exc.messages.items()}) from None
@@ -179,21 +192,35 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
         raise JakiError("open311_location_required", status=400)
     reports.check_location(lat, lon)
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
-    description = (data.get("description") or "").strip() or translate("open311_no_description", language="id",
-                                                                      service=category.name)
+    description = (data.get("description") or "").strip() or translate(
+        "open311_no_description", language="id", service=category.name
+    )
     fields = _validated_by_reports(category, description, lat, lon, data.get("address_string"))
     nearby = reports.find_duplicates(category, lat, lon)
-    submission = Submission(token=secrets.token_urlsafe(24), api_key_id=key.id, service_code=category.code,
-                            address_id=(data.get("address_id") or "").strip() or None,
-                            media_url=data.get("media_url"), attributes=attributes or None,
-                            contact_sealed=_seal_contact(data))
+    submission = Submission(
+        token=secrets.token_urlsafe(24),
+        api_key_id=key.id,
+        service_code=category.code,
+        address_id=(data.get("address_id") or "").strip() or None,
+        media_url=data.get("media_url"),
+        attributes=attributes or None,
+        contact_sealed=_seal_contact(data),
+    )
     # Pending in the session, the submission commits together with the report (create_report commits);
     # the link to the report follows in a second commit (until then the token answers without an id).
     db.session.add(submission)
     try:
-        created = reports.create_report(None, category_code=category.code, description=fields["description"],
-                                        latitude=fields["latitude"], longitude=fields["longitude"],
-                                        address=fields["address"], anonymous=True, force=True, source="open311")
+        created = reports.create_report(
+            None,
+            category_code=category.code,
+            description=fields["description"],
+            latitude=fields["latitude"],
+            longitude=fields["longitude"],
+            address=fields["address"],
+            anonymous=True,
+            force=True,
+            source="open311",
+        )
     except BaseException:
         db.session.rollback()
         raise
@@ -202,14 +229,16 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     db.session.commit()
     log.info("open311 request created", extra={"report_id": created.report.id, "api_key_id": key.id})
     agency = db.session.get(Agency, created.report.agency_code)
-    notice = translate("open311_notice", agency=agency.name if agency else created.report.agency_code,
-                       hours=category.sla_hours)
+    notice = translate(
+        "open311_notice", agency=agency.name if agency else created.report.agency_code, hours=category.sla_hours
+    )
     if nearby:
         notice += " " + translate("open311_notice_duplicates", count=len(nearby))
     return Submitted(created.report, submission.token, notice, (data.get("account_id") or "").strip() or None)
 
 
 # ---- reading ------------------------------------------------------------------------------------------
+
 
 def _open311_statuses(wanted: Sequence[str] | None) -> list[str] | None:
     """open/closed as jaki's public statuses (the mapping is workflow.open311_status)."""
@@ -249,8 +278,9 @@ def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | No
         query = query.where(Report.created_at >= since)
     if until is not None:
         query = query.where(Report.created_at < until)
-    row = db.session.execute(query.order_by(Report.created_at.desc(), Report.id.desc())
-                             .offset(skip - 1).limit(1)).first()
+    row = db.session.execute(
+        query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
+    ).first()
     return encode_cursor([row.created_at.isoformat(), row.id]) if row else None
 
 
@@ -272,8 +302,9 @@ def find_requests(args: dict) -> list[Report]:
         cursor = _cursor_before(skip, categories=categories, statuses=statuses, since=since, until=until)
         if cursor is None:
             return []
-    return reports.list_reports(categories=categories, statuses=statuses, since=since, until=until, public=True,
-                                limit=page_size, cursor=cursor).items
+    return reports.list_reports(
+        categories=categories, statuses=statuses, since=since, until=until, public=True, limit=page_size, cursor=cursor
+    ).items
 
 
 def get_request(report_id: str) -> Report:
@@ -303,6 +334,7 @@ def lookup_token(token: str) -> Submission:
 
 # ---- staff --------------------------------------------------------------------------------------------
 
+
 def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
     """The Open311 submitter's contact for staff in scope who must reach them: needs a reason, always audited."""
     if not _plausible(report_id, 36):
@@ -312,11 +344,21 @@ def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
     submission = db.session.scalar(select(Submission).where(Submission.report_id == report.id))
     if submission is None:
         raise NotFound()
-    contact = json.loads(cipher().decrypt(submission.contact_sealed, CONTACT_PURPOSE)) \
-        if submission.contact_sealed else {}
-    audit.record(db.session, actor=user, subject_id=None, action="open311.submitter.read",
-                 fields=tuple(sorted(contact)), reason=f"report {report.id}: {reason}")
+    contact = (
+        json.loads(cipher().decrypt(submission.contact_sealed, CONTACT_PURPOSE)) if submission.contact_sealed else {}
+    )
+    audit.record(
+        db.session,
+        actor=user,
+        subject_id=None,
+        action="open311.submitter.read",
+        fields=tuple(sorted(contact)),
+        reason=f"report {report.id}: {reason}",
+    )
     db.session.commit()
-    return {"report_id": report.id, **{name: contact.get(name) for name in CONTACT_FIELDS},
-            "media_url": submission.media_url, "attributes": submission.attributes}
-
+    return {
+        "report_id": report.id,
+        **{name: contact.get(name) for name in CONTACT_FIELDS},
+        "media_url": submission.media_url,
+        "attributes": submission.attributes,
+    }

@@ -115,6 +115,7 @@ def format_of_path(path: str) -> str:
 # ---- the documents' items -------------------------------------------------------------------------------
 # Field order is the spec's: XML clients often read elements positionally.
 
+
 def service_item(category, agencies: Mapping[str, str]) -> dict:
     english = current_language() == "en"
     name = category.name_en if english else category.name
@@ -123,8 +124,7 @@ def service_item(category, agencies: Mapping[str, str]) -> dict:
     return {
         "service_code": category.code,
         "service_name": name,
-        "description": translate("open311_service_description", name=name, agency=agency,
-                                 hours=category.sla_hours),
+        "description": translate("open311_service_description", name=name, agency=agency, hours=category.sla_hours),
         "metadata": False,  # no category has attributes (yet): clients need not fetch the definition
         "type": "realtime",  # the report exists (and has its id) when POST answers
         "keywords": ", ".join(dict.fromkeys([category.code.replace("_", " "), other_name.lower()])),
@@ -179,8 +179,12 @@ def request_item(report, agencies: Mapping[str, str], submission=None) -> dict:
 
 def submitted_item(submitted) -> dict:
     """POST requests' answer: the id (the report exists at once) and the token, which also finds it later."""
-    return {"service_request_id": submitted.report.id, "token": submitted.token,
-            "service_notice": submitted.notice, "account_id": submitted.account_id}
+    return {
+        "service_request_id": submitted.report.id,
+        "token": submitted.token,
+        "service_notice": submitted.notice,
+        "account_id": submitted.account_id,
+    }
 
 
 def token_item(submission) -> dict:
@@ -192,11 +196,16 @@ def discovery(base_url: str, contact: str, key_service: str, production: bool, c
         "changeset": changeset,
         "contact": contact,
         "key_service": key_service,
-        "endpoints": Repeated("endpoint", [{
-            "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": base_url,
-            "changeset": changeset,
-            "type": "production" if production else "test",
-            "formats": Repeated("format", ["text/xml", "application/json"]),
-        }]),
+        "endpoints": Repeated(
+            "endpoint",
+            [
+                {
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": base_url,
+                    "changeset": changeset,
+                    "type": "production" if production else "test",
+                    "formats": Repeated("format", ["text/xml", "application/json"]),
+                }
+            ],
+        ),
     }

@@ -22,10 +22,15 @@ from jaki.open311 import schemas as s
 log = logging.getLogger(__name__)
 
 open311_blp = Blueprint("open311", __name__, description="Open311 GeoReport v2 (XML and JSON)")
-admin_blp = Blueprint("open311_admin", __name__, url_prefix=f"{API_PREFIX}/admin/open311",
-                      description="Open311: API key klien")
-staff_blp = Blueprint("open311_staff", __name__, url_prefix=f"{API_PREFIX}/officer/open311",
-                      description="Open311: kontak pengirim (diaudit)")
+admin_blp = Blueprint(
+    "open311_admin", __name__, url_prefix=f"{API_PREFIX}/admin/open311", description="Open311: API key klien"
+)
+staff_blp = Blueprint(
+    "open311_staff",
+    __name__,
+    url_prefix=f"{API_PREFIX}/officer/open311",
+    description="Open311: kontak pengirim (diaudit)",
+)
 
 FMT = "<any(xml,json):fmt>"
 # Field names of jaki's reports domain as Open311 clients know them.
@@ -33,6 +38,7 @@ _FIELD_NAMES = {"latitude": "lat", "longitude": "long", "category": "service_cod
 
 
 # ---- errors in Open311's format -----------------------------------------------------------------------
+
 
 def _format() -> str:
     fmt = (request.view_args or {}).get("fmt")
@@ -52,17 +58,18 @@ def _jaki_error(error: JakiError):
     status = 400 if error.status == 422 else error.status
     descriptions = [error.message]
     if isinstance(error.errors, dict) and error.errors:
-        descriptions = [f"{_FIELD_NAMES.get(field, field)}: {message}"
-                        for field, messages in error.errors.items()
-                        for message in (messages if isinstance(messages, list) else [messages])]
+        descriptions = [
+            f"{_FIELD_NAMES.get(field, field)}: {message}"
+            for field, messages in error.errors.items()
+            for message in (messages if isinstance(messages, list) else [messages])
+        ]
     return _error_response(status, descriptions, error.headers)
 
 
 def _http_error(error: HTTPException):
     status = error.code or 500
     code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-    headers = {name: value for name, value in error.get_headers()
-               if name.lower() in ("allow", "retry-after")}
+    headers = {name: value for name, value in error.get_headers() if name.lower() in ("allow", "retry-after")}
     return _error_response(status, [translate(code)], headers)
 
 
@@ -98,6 +105,7 @@ def _jurisdiction():
 
 # ---- rate limits --------------------------------------------------------------------------------------
 
+
 def _get_rate() -> str:
     return current_app.config["OPEN311_GET_RATE_PER_CLIENT"]
 
@@ -120,14 +128,20 @@ def _api_key_key() -> str:
 
 # ---- GeoReport v2 -------------------------------------------------------------------------------------
 
+
 @open311_blp.route(f"/discovery.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
 def discovery(fmt):
     """Service discovery: the endpoint, its formats and how to get an API key."""
     contact = current_app.config["OPEN311_CONTACT"]
     base_url = request.host_url.rstrip("/") + current_app.config["OPEN311_BASE_PATH"]
-    body = render.discovery(base_url, contact, translate("open311_key_service", contact=contact),
-                            current_app.config.get("JAKI_ENV") == "production", operations.CHANGESET)
+    body = render.discovery(
+        base_url,
+        contact,
+        translate("open311_key_service", contact=contact),
+        current_app.config.get("JAKI_ENV") == "production",
+        operations.CHANGESET,
+    )
     return render.document(fmt, "discovery", body)
 
 
@@ -166,8 +180,9 @@ def list_requests(fmt):
     reports = operations.find_requests(args)
     agencies = operations.agency_names()
     submissions = operations.submissions_for([r.id for r in reports])
-    return render.listing(fmt, "service_requests", "request",
-                          [render.request_item(r, agencies, submissions.get(r.id)) for r in reports])
+    return render.listing(
+        fmt, "service_requests", "request", [render.request_item(r, agencies, submissions.get(r.id)) for r in reports]
+    )
 
 
 @open311_blp.route(f"/requests/<string:request_id>.{FMT}", methods=["GET"])
@@ -176,8 +191,9 @@ def get_request(request_id, fmt):
     """One public request (as a one-item list, as the spec has it)."""
     report = operations.get_request(request_id)
     submission = operations.submissions_for([report.id]).get(report.id)
-    return render.listing(fmt, "service_requests", "request",
-                          [render.request_item(report, operations.agency_names(), submission)])
+    return render.listing(
+        fmt, "service_requests", "request", [render.request_item(report, operations.agency_names(), submission)]
+    )
 
 
 @open311_blp.route(f"/tokens/<string:token>.{FMT}", methods=["GET"])
@@ -190,9 +206,17 @@ def token(token, fmt):
 
 # ---- admins: API keys ---------------------------------------------------------------------------------
 
+
 def _issued(key, raw: str) -> dict:
-    return {"id": key.id, "name": key.name, "key_prefix": key.key_prefix, "created_at": key.created_at,
-            "last_used_at": key.last_used_at, "revoked_at": key.revoked_at, "key": raw}
+    return {
+        "id": key.id,
+        "name": key.name,
+        "key_prefix": key.key_prefix,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+        "key": raw,
+    }
 
 
 @admin_blp.route("/keys", methods=["POST"])
@@ -223,10 +247,20 @@ def revoke_key(key_id):
 
 # ---- staff: the submitter's contact -------------------------------------------------------------------
 
+
 @staff_blp.route("/requests/<string:report_id>/submitter", methods=["GET"])
 @roles_required("officer", "agency_admin", "admin")
-@staff_blp.doc(parameters=[{"in": "header", "name": "X-Access-Reason", "required": True,
-                            "schema": {"type": "string"}, "description": "Why you need to contact the submitter"}])
+@staff_blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Access-Reason",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Why you need to contact the submitter",
+        }
+    ]
+)
 @staff_blp.response(200, s.SubmitterContactSchema)
 def submitter(report_id):
     """The Open311 submitter's contact data for staff in the report's scope (audited: who, whose, when, why)."""

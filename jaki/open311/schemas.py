@@ -38,7 +38,7 @@ class W3CDateTime(ma.fields.Field):
 
 
 class CommaList(ma.fields.Field):
-    """"a,b" as a list of non-empty strings."""
+    """ "a,b" as a list of non-empty strings."""
 
     def __init__(self, item_max: int, max_items: int, choices: tuple[str, ...] | None = None, **kwargs):
         self.item_max = item_max
@@ -69,8 +69,11 @@ class Open311Schema(ma.Schema):
     @ma.pre_load
     def _drop_empty(self, data, **kwargs):
         # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-        with_nul = {key: ["Contains a NUL character."] for key, value in data.items()
-                    if isinstance(value, str) and "\x00" in value and key in self.fields}
+        with_nul = {
+            key: ["Contains a NUL character."]
+            for key, value in data.items()
+            if isinstance(value, str) and "\x00" in value and key in self.fields
+        }
         if with_nul:
             raise ma.ValidationError(with_nul)
         return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
@@ -101,8 +104,9 @@ class PostRequestSchema(Open311Schema):
     last_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
     phone = ma.fields.String(load_default=None, validate=V.Length(max=30))
     description = ma.fields.String(load_default=None)  # length: the reports schema's rule for description
-    media_url = ma.fields.Url(load_default=None, schemes={"http", "https"}, require_tld=True,
-                              validate=V.Length(max=500))
+    media_url = ma.fields.Url(
+        load_default=None, schemes={"http", "https"}, require_tld=True, validate=V.Length(max=500)
+    )
 
 
 def parameter_error(messages) -> JakiError:
@@ -111,8 +115,10 @@ def parameter_error(messages) -> JakiError:
     if not isinstance(messages, dict):
         messages = {"_": messages}
     # marshmallow's details are English: they follow the catalogue's (Indonesian by default) sentence.
-    flat = {field: [f"{invalid} ({m})" for m in (msgs if isinstance(msgs, list) else [msgs])]
-            for field, msgs in messages.items()}
+    flat = {
+        field: [f"{invalid} ({m})" for m in (msgs if isinstance(msgs, list) else [msgs])]
+        for field, msgs in messages.items()
+    }
     return JakiError("open311_parameter_invalid", status=400, errors=flat)
 
 
@@ -142,6 +148,7 @@ def attributes_of(form) -> dict[str, str | list[str]]:
 
 
 # ---- jaki JSON endpoints (admins and staff) ---------------------------------------------------------------
+
 
 class ApiKeyCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=[V.Length(min=2, max=100), V.Regexp(r"^[^\x00-\x1f]*$")])

@@ -34,9 +34,18 @@ CATEGORIES = [
 
 
 def category_rows() -> list[dict]:
-    return [{"code": code, "name": name, "name_en": name_en, "agency_code": agency, "sla_hours": sla,
-             "duplicate_radius_m": radius, "sort_order": order}
-            for code, name, name_en, agency, sla, radius, order in CATEGORIES]
+    return [
+        {
+            "code": code,
+            "name": name,
+            "name_en": name_en,
+            "agency_code": agency,
+            "sla_hours": sla,
+            "duplicate_radius_m": radius,
+            "sort_order": order,
+        }
+        for code, name, name_en, agency, sla, radius, order in CATEGORIES
+    ]
 
 
 def seed_categories() -> None:
@@ -46,11 +55,21 @@ def seed_categories() -> None:
 
 # (place, lat, lon): spread over the five kota; Kebayoran Lama (31.74.05) gets the most, for the demo officer.
 PLACES = [
-    ("Pondok Pinang", -6.2710, 106.7770), ("Cipulir", -6.2380, 106.7700), ("Kebayoran Lama Utara", -6.2390, 106.7830),
-    ("Grogol Selatan", -6.2230, 106.7850), ("Pondok Indah", -6.2650, 106.7840), ("Gandaria Utara", -6.2480, 106.7960),
-    ("Monas", -6.1754, 106.8272), ("Tanah Abang", -6.1865, 106.8130), ("Kemayoran", -6.1600, 106.8450),
-    ("Kota Tua", -6.1352, 106.8133), ("Kelapa Gading", -6.1580, 106.9050), ("Grogol", -6.1670, 106.7900),
-    ("Cengkareng", -6.1500, 106.7350), ("Jatinegara", -6.2150, 106.8700), ("Cawang", -6.2430, 106.8660),
+    ("Pondok Pinang", -6.2710, 106.7770),
+    ("Cipulir", -6.2380, 106.7700),
+    ("Kebayoran Lama Utara", -6.2390, 106.7830),
+    ("Grogol Selatan", -6.2230, 106.7850),
+    ("Pondok Indah", -6.2650, 106.7840),
+    ("Gandaria Utara", -6.2480, 106.7960),
+    ("Monas", -6.1754, 106.8272),
+    ("Tanah Abang", -6.1865, 106.8130),
+    ("Kemayoran", -6.1600, 106.8450),
+    ("Kota Tua", -6.1352, 106.8133),
+    ("Kelapa Gading", -6.1580, 106.9050),
+    ("Grogol", -6.1670, 106.7900),
+    ("Cengkareng", -6.1500, 106.7350),
+    ("Jatinegara", -6.2150, 106.8700),
+    ("Cawang", -6.2430, 106.8660),
     ("Pasar Minggu", -6.2830, 106.8440),
 ]
 DESCRIPTIONS = {
@@ -66,8 +85,20 @@ DESCRIPTIONS = {
     "pkl_liar": "Pedagang menutup trotoar sehingga pejalan kaki harus berjalan di jalan raya.",
 }
 # How far along the workflow each demo report goes (cycled).
-STAGES = [wf.SUBMITTED, wf.VERIFIED, wf.DISPATCHED, wf.IN_PROGRESS, wf.RESOLVED, wf.CLOSED, wf.SUBMITTED,
-          wf.REJECTED, wf.IN_PROGRESS, wf.VERIFIED, wf.RESOLVED, wf.DISPATCHED]
+STAGES = [
+    wf.SUBMITTED,
+    wf.VERIFIED,
+    wf.DISPATCHED,
+    wf.IN_PROGRESS,
+    wf.RESOLVED,
+    wf.CLOSED,
+    wf.SUBMITTED,
+    wf.REJECTED,
+    wf.IN_PROGRESS,
+    wf.VERIFIED,
+    wf.RESOLVED,
+    wf.DISPATCHED,
+]
 DEMO_COUNT = 36
 
 
@@ -132,13 +163,21 @@ def seed_demo_reports() -> int:
         lat += rng.uniform(-0.004, 0.004)
         lon += rng.uniform(-0.004, 0.004)
         code = codes[n % len(codes)]
-        if db.session.scalar(select(Report.id).where(Report.reporter_id == citizen.id,
-                                                     Report.idempotency_key == key)):
+        if db.session.scalar(select(Report.id).where(Report.reporter_id == citizen.id, Report.idempotency_key == key)):
             continue
         created = operations.create_report(
-            citizen, category_code=code, description=f"{DESCRIPTIONS[code]} ({place})", latitude=lat, longitude=lon,
-            address=f"Sekitar {place}", anonymous=n % 5 == 0, idempotency_key=key, force=True, source="demo",
-            enforce_quota=False)
+            citizen,
+            category_code=code,
+            description=f"{DESCRIPTIONS[code]} ({place})",
+            latitude=lat,
+            longitude=lon,
+            address=f"Sekitar {place}",
+            anonymous=n % 5 == 0,
+            idempotency_key=key,
+            force=True,
+            source="demo",
+            enforce_quota=False,
+        )
         _advance(created.report, STAGES[n % len(STAGES)], citizen, admin, n)
         made += 1
     return made

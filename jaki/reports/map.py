@@ -60,22 +60,36 @@ def choose_level(rect: tuple[int, int, int, int]) -> int:
     return LEVELS[-1]
 
 
-def tile_rows(level: int, tiles: Sequence[int], *, statuses: Sequence[str],
-              categories: Sequence[str] | None = None):
+def tile_rows(level: int, tiles: Sequence[int], *, statuses: Sequence[str], categories: Sequence[str] | None = None):
     """(tile, status, count, sum_latitude, sum_longitude) per tile and status: categories summed together."""
-    query = (select(ReportMapTile.tile, ReportMapTile.status, func.sum(ReportMapTile.count),
-                    func.sum(ReportMapTile.sum_latitude), func.sum(ReportMapTile.sum_longitude))
-             .where(ReportMapTile.level == level, ReportMapTile.tile.in_(list(tiles)),
-                    ReportMapTile.status.in_(list(statuses)))
-             .group_by(ReportMapTile.tile, ReportMapTile.status))
+    query = (
+        select(
+            ReportMapTile.tile,
+            ReportMapTile.status,
+            func.sum(ReportMapTile.count),
+            func.sum(ReportMapTile.sum_latitude),
+            func.sum(ReportMapTile.sum_longitude),
+        )
+        .where(
+            ReportMapTile.level == level, ReportMapTile.tile.in_(list(tiles)), ReportMapTile.status.in_(list(statuses))
+        )
+        .group_by(ReportMapTile.tile, ReportMapTile.status)
+    )
     if categories:
         query = query.where(ReportMapTile.category_code.in_(list(categories)))
     return db.session.execute(query).all()
 
 
-def map_view(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
-             categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-             limit: int | None = None) -> MapView:
+def map_view(
+    min_lat: float,
+    min_lon: float,
+    max_lat: float,
+    max_lon: float,
+    *,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> MapView:
     """Pins for every matching report in the box when there are at most `limit`, else clusters per tile."""
     operations.check_bbox(min_lat, min_lon, max_lat, max_lon)
     cap = operations.setting("REPORTS_MAP_MAX_PINS")
@@ -90,8 +104,9 @@ def map_view(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
     rows = tile_rows(level, list(tiles), statuses=shown, categories=categories)
     total = sum(row[2] for row in rows)
     if total <= limit:
-        pins, _ = operations.reports_in_bbox(min_lat, min_lon, max_lat, max_lon, categories=categories,
-                                             statuses=shown, limit=limit)
+        pins, _ = operations.reports_in_bbox(
+            min_lat, min_lon, max_lat, max_lon, categories=categories, statuses=shown, limit=limit
+        )
         return MapView(pins=pins, clusters=[], total=len(pins), level=None)
 
     per_tile: dict[int, list] = {}  # tile -> [count, sum of latitudes, sum of longitudes, counts by label]
@@ -104,11 +119,20 @@ def map_view(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
         acc[2] += sum_lon
         code = wf.PUBLIC_LABELS[status]
         acc[3][code] = acc[3].get(code, 0) + count
-    clusters = sorted((Cluster(id=f"{level}-{tile}", count=n, latitude=round(sum_lat / n, 6),
-                               longitude=round(sum_lon / n, 6), bounds=tile_bounds(*tiles[tile], level),
-                               by_status=by_status)
-                       for tile, (n, sum_lat, sum_lon, by_status) in per_tile.items()),
-                      key=lambda c: (-c.count, c.id))
+    clusters = sorted(
+        (
+            Cluster(
+                id=f"{level}-{tile}",
+                count=n,
+                latitude=round(sum_lat / n, 6),
+                longitude=round(sum_lon / n, 6),
+                bounds=tile_bounds(*tiles[tile], level),
+                by_status=by_status,
+            )
+            for tile, (n, sum_lat, sum_lon, by_status) in per_tile.items()
+        ),
+        key=lambda c: (-c.count, c.id),
+    )
     return MapView(pins=[], clusters=clusters, total=sum(c.count for c in clusters), level=level)
 
 
@@ -119,11 +143,20 @@ def recount() -> int:
     db.session.execute(delete(ReportMapTile))
     for level in LEVELS:
         tile = Report.cell.op(">>")(literal_column(str(2 * level)))
-        counted = (select(literal(level), tile, Report.category_code, Report.status, func.count(),
-                          func.sum(Report.latitude), func.sum(Report.longitude))
-                   .group_by(tile, Report.category_code, Report.status))
-        db.session.execute(insert(ReportMapTile).from_select(
-            ["level", "tile", "category_code", "status", "count", "sum_latitude", "sum_longitude"], counted))
+        counted = select(
+            literal(level),
+            tile,
+            Report.category_code,
+            Report.status,
+            func.count(),
+            func.sum(Report.latitude),
+            func.sum(Report.longitude),
+        ).group_by(tile, Report.category_code, Report.status)
+        db.session.execute(
+            insert(ReportMapTile).from_select(
+                ["level", "tile", "category_code", "status", "count", "sum_latitude", "sum_longitude"], counted
+            )
+        )
     written = db.session.scalar(select(func.count()).select_from(ReportMapTile))
     db.session.commit()
     return written

@@ -19,8 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duplicate_nearby": (
         "Sudah ada laporan serupa di dekat lokasi ini. Dukung laporan tersebut, atau kirim ulang dengan "
         "force=true jika masalahnya berbeda.",
-        "A similar report exists nearby. Support it instead, or resend with force=true if it is a different "
-        "problem.",
+        "A similar report exists nearby. Support it instead, or resend with force=true if it is a different problem.",
     ),
     "idempotency_key_reused": (
         "Idempotency-Key ini sudah dipakai untuk laporan lain.",

@@ -104,8 +104,11 @@ class Report(TimestampMixin, Base):
     # Public payloads show the reporter's first name: lists load reporters in one query (selectinload).
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], viewonly=True)
     photos: Mapped[list[ReportPhoto]] = relationship(
-        lazy="selectin", order_by="ReportPhoto.position", cascade="all, delete-orphan",
-        passive_deletes=True, back_populates="report",
+        lazy="selectin",
+        order_by="ReportPhoto.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        back_populates="report",
     )
 
     __mapper_args__ = {"version_id_col": version}

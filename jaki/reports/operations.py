@@ -97,6 +97,7 @@ def storage():
 
 # ---- small helpers --------------------------------------------------------------------------------------
 
+
 def etag(report: Report) -> str:
     return f'"{report.version}"'
 
@@ -154,18 +155,37 @@ def _commit_versioned() -> None:
         raise PreconditionFailed() from None
 
 
-def _history(report: Report, actor: User | None, action: str, from_status: str | None, to_status: str,
-             reason: str | None = None, details: dict | None = None) -> ReportHistory:
-    entry = ReportHistory(report_id=report.id, actor_id=actor.id if actor else None,
-                          actor_role=actor.role if actor else "system", action=action, from_status=from_status,
-                          to_status=to_status, reason=reason, details=details)
+def _history(
+    report: Report,
+    actor: User | None,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    reason: str | None = None,
+    details: dict | None = None,
+) -> ReportHistory:
+    entry = ReportHistory(
+        report_id=report.id,
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else "system",
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        details=details,
+    )
     db.session.add(entry)
     return entry
 
 
 def _supporter_ids(report_id: str) -> list[str]:
-    return list(db.session.scalars(select(ReportSupport.user_id).where(ReportSupport.report_id == report_id)
-                                   .order_by(ReportSupport.created_at, ReportSupport.user_id)))
+    return list(
+        db.session.scalars(
+            select(ReportSupport.user_id)
+            .where(ReportSupport.report_id == report_id)
+            .order_by(ReportSupport.created_at, ReportSupport.user_id)
+        )
+    )
 
 
 def _recipients(*groups: Iterable[str | None], exclude: str | None = None) -> list[str]:
@@ -179,21 +199,33 @@ def _recipients(*groups: Iterable[str | None], exclude: str | None = None) -> li
 
 def _event(type_: str, report: Report, recipients: list[str], **data) -> None:
     """Outbox event in the caller's transaction. Payload: ids, codes and statuses only (never free text)."""
-    payload = {"report_id": report.id, "reference": report.reference, "category_code": report.category_code,
-               "status": report.status,
-               "public_status": wf.PUBLIC_LABELS[report.status], "kelurahan_code": report.kelurahan_code,
-               "agency_code": report.agency_code, **data}
+    payload = {
+        "report_id": report.id,
+        "reference": report.reference,
+        "category_code": report.category_code,
+        "status": report.status,
+        "public_status": wf.PUBLIC_LABELS[report.status],
+        "kelurahan_code": report.kelurahan_code,
+        "agency_code": report.agency_code,
+        **data,
+    }
     record_event(db.session, type_, "report", report.id, {"recipients": recipients, "data": payload})
 
 
 def _status_changed(report: Report, from_status: str, actor: User | None, extra: Iterable[str] = (), **data) -> None:
-    recipients = _recipients([report.reporter_id], _supporter_ids(report.id), [report.assigned_officer_id], extra,
-                             exclude=actor.id if actor else None)
+    recipients = _recipients(
+        [report.reporter_id],
+        _supporter_ids(report.id),
+        [report.assigned_officer_id],
+        extra,
+        exclude=actor.id if actor else None,
+    )
     if recipients:
         _event("report.status_changed", report, recipients, from_status=from_status, **data)
 
 
 # ---- categories ---------------------------------------------------------------------------------------
+
 
 def list_categories(active_only: bool = True) -> list[Category]:
     query = select(Category).order_by(Category.sort_order, Category.code)
@@ -207,13 +239,30 @@ def _check_agency(agency_code: str) -> None:
         raise field_error("agency_code", "agency_unknown")
 
 
-def create_category(*, code: str, name: str, name_en: str, agency_code: str, sla_hours: int,
-                    duplicate_radius_m: int = 50, active: bool = True, sort_order: int = 100) -> Category:
+def create_category(
+    *,
+    code: str,
+    name: str,
+    name_en: str,
+    agency_code: str,
+    sla_hours: int,
+    duplicate_radius_m: int = 50,
+    active: bool = True,
+    sort_order: int = 100,
+) -> Category:
     _check_agency(agency_code)
     if db.session.get(Category, code) is not None:
         raise Conflict("category_exists")
-    category = Category(code=code, name=name, name_en=name_en, agency_code=agency_code, sla_hours=sla_hours,
-                        duplicate_radius_m=duplicate_radius_m, active=active, sort_order=sort_order)
+    category = Category(
+        code=code,
+        name=name,
+        name_en=name_en,
+        agency_code=agency_code,
+        sla_hours=sla_hours,
+        duplicate_radius_m=duplicate_radius_m,
+        active=active,
+        sort_order=sort_order,
+    )
     db.session.add(category)
     db.session.commit()
     return category
@@ -245,6 +294,7 @@ def upsert_categories(rows: Iterable[dict]) -> int:
 
 # ---- photos -------------------------------------------------------------------------------------------
 
+
 def _photo_error(index: int, exc: PhotoRejected) -> JakiError:
     message = exc.message_en if current_language() == "en" else exc.message_id
     return JakiError(exc.code, status=exc.http_status, message=message, errors={"photos": [f"{index + 1}: {message}"]})
@@ -264,12 +314,23 @@ def sanitize_uploads(uploads: Sequence[bytes], already: int = 0) -> list[Sanitiz
     return cleaned
 
 
-def _store_photo(report: Report, photo: SanitizedPhoto, *, kind: str, position: int, uploader: User | None,
-                 round_: int = 0) -> ReportPhoto:
-    row = ReportPhoto(id=new_uuid(), report_id=report.id, kind=kind, position=position, round=round_,
-                      content_type=photo.content_type, width=photo.width, height=photo.height,
-                      size_bytes=len(photo.content), sha256=photo.sha256,
-                      uploaded_by_id=uploader.id if uploader else None, storage_key="")
+def _store_photo(
+    report: Report, photo: SanitizedPhoto, *, kind: str, position: int, uploader: User | None, round_: int = 0
+) -> ReportPhoto:
+    row = ReportPhoto(
+        id=new_uuid(),
+        report_id=report.id,
+        kind=kind,
+        position=position,
+        round=round_,
+        content_type=photo.content_type,
+        width=photo.width,
+        height=photo.height,
+        size_bytes=len(photo.content),
+        sha256=photo.sha256,
+        uploaded_by_id=uploader.id if uploader else None,
+        storage_key="",
+    )
     row.storage_key = f"reports/{report.id}/{row.id}.{photo.extension}"
     storage().put(row.storage_key, photo.content, photo.content_type)
     db.session.add(row)
@@ -303,8 +364,9 @@ def photo_url(photo: ReportPhoto, thumbnail: bool = False) -> str:
     return url_for("reports.photo", report_id=photo.report_id, photo_id=photo.id, **params)
 
 
-def read_photo(report_id: str, photo_id: str, thumbnail: bool = False,
-               viewer: User | None = None) -> tuple[bytes, str, bool]:
+def read_photo(
+    report_id: str, photo_id: str, thumbnail: bool = False, viewer: User | None = None
+) -> tuple[bytes, str, bool]:
     """(bytes, content type, public) of a photo of a report the viewer may see; the thumbnail once it exists."""
     report = _load_report(report_id)
     _check_visible(report, viewer)
@@ -318,6 +380,7 @@ def read_photo(report_id: str, photo_id: str, thumbnail: bool = False,
 
 
 # ---- creating -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Created:
@@ -365,12 +428,14 @@ def _take_quota(user_id: str, now: datetime) -> None:
         )
         if result.rowcount == 1:
             return
-        row_exists = db.session.scalar(select(ReportQuota.count).where(ReportQuota.user_id == user_id,
-                                                                       ReportQuota.day == day))
+        row_exists = db.session.scalar(
+            select(ReportQuota.count).where(ReportQuota.user_id == user_id, ReportQuota.day == day)
+        )
         if row_exists is not None:
             midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), WIB)
-            raise RateLimited("report_daily_cap", cap=cap,
-                              headers={"Retry-After": str(max(int((midnight - now).total_seconds()), 1))})
+            raise RateLimited(
+                "report_daily_cap", cap=cap, headers={"Retry-After": str(max(int((midnight - now).total_seconds()), 1))}
+            )
         try:
             with db.session.begin_nested():
                 db.session.execute(ReportQuota.__table__.insert().values(user_id=user_id, day=day, count=1))
@@ -383,13 +448,16 @@ def _take_quota(user_id: str, now: datetime) -> None:
 def duplicates_query(category: Category, latitude: float, longitude: float):
     """Open reports of the category whose cell may lie within its radius (index: category_code + cell)."""
     ranges = ranges_for_radius(latitude, longitude, category.duplicate_radius_m)
-    return (select(Report)
-            .where(Report.category_code == category.code, _cells(ranges), Report.status.in_(wf.OPEN_STATUSES))
-            .limit(_SCAN_CAP))
+    return (
+        select(Report)
+        .where(Report.category_code == category.code, _cells(ranges), Report.status.in_(wf.OPEN_STATUSES))
+        .limit(_SCAN_CAP)
+    )
 
 
-def find_duplicates(category: Category, latitude: float, longitude: float, *,
-                    exclude_id: str | None = None) -> list[tuple[Report, float]]:
+def find_duplicates(
+    category: Category, latitude: float, longitude: float, *, exclude_id: str | None = None
+) -> list[tuple[Report, float]]:
     """Open reports of the same category within the category's radius, nearest first."""
     radius = category.duplicate_radius_m
     if radius <= 0:
@@ -406,17 +474,36 @@ def find_duplicates(category: Category, latitude: float, longitude: float, *,
 
 
 def _duplicate_conflict(candidates: list[tuple[Report, float]], reporter: User | None) -> Conflict:
-    listed = [{"id": r.id, "distance_m": round(d, 1), "status": r.status,
-               "public_status": wf.PUBLIC_LABELS[r.status], "support_count": r.support_count,
-               "created_at": r.created_at.isoformat(), "mine": reporter is not None and r.reporter_id == reporter.id}
-              for r, d in candidates]
+    listed = [
+        {
+            "id": r.id,
+            "distance_m": round(d, 1),
+            "status": r.status,
+            "public_status": wf.PUBLIC_LABELS[r.status],
+            "support_count": r.support_count,
+            "created_at": r.created_at.isoformat(),
+            "mine": reporter is not None and r.reporter_id == reporter.id,
+        }
+        for r, d in candidates
+    ]
     return Conflict("duplicate_nearby", errors={"duplicates": listed})
 
 
-def create_report(reporter: User | None, *, category_code: str, description: str, latitude: float, longitude: float,
-                  address: str | None = None, anonymous: bool = False, photos: Sequence[bytes] = (),
-                  idempotency_key: str | None = None, force: bool = False, source: str = "app",
-                  enforce_quota: bool = True) -> Created:
+def create_report(
+    reporter: User | None,
+    *,
+    category_code: str,
+    description: str,
+    latitude: float,
+    longitude: float,
+    address: str | None = None,
+    anonymous: bool = False,
+    photos: Sequence[bytes] = (),
+    idempotency_key: str | None = None,
+    force: bool = False,
+    source: str = "app",
+    enforce_quota: bool = True,
+) -> Created:
     """File a report: validate, offer duplicates (unless force), route, store photos, record the event.
 
     A retry with the same reporter and Idempotency-Key returns the first report (created=False). Photos are the raw
@@ -443,13 +530,26 @@ def create_report(reporter: User | None, *, category_code: str, description: str
         _take_quota(reporter.id, now)
     routing = geo.locate(latitude, longitude)
     report = Report(
-        reporter_id=reporter.id if reporter else None, source=source, category_code=category.code,
-        description=description, address=(address or "").strip() or None, latitude=latitude, longitude=longitude,
-        cell=cell_of(latitude, longitude), anonymous=bool(anonymous), status=wf.SUBMITTED,
-        kelurahan_code=routing.kelurahan_code, kecamatan_code=routing.kecamatan_code, kota_code=routing.kota_code,
-        routing_distance_m=routing.distance_m, agency_code=category.agency_code,
-        sla_due_at=now + timedelta(hours=category.sla_hours), idempotency_key=idempotency_key,
-        idempotency_fingerprint=fingerprint if idempotency_key else None, created_at=now, updated_at=now,
+        reporter_id=reporter.id if reporter else None,
+        source=source,
+        category_code=category.code,
+        description=description,
+        address=(address or "").strip() or None,
+        latitude=latitude,
+        longitude=longitude,
+        cell=cell_of(latitude, longitude),
+        anonymous=bool(anonymous),
+        status=wf.SUBMITTED,
+        kelurahan_code=routing.kelurahan_code,
+        kecamatan_code=routing.kecamatan_code,
+        kota_code=routing.kota_code,
+        routing_distance_m=routing.distance_m,
+        agency_code=category.agency_code,
+        sla_due_at=now + timedelta(hours=category.sla_hours),
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint if idempotency_key else None,
+        created_at=now,
+        updated_at=now,
     )
     try:
         with db.session.begin_nested():
@@ -466,9 +566,19 @@ def create_report(reporter: User | None, *, category_code: str, description: str
     try:
         for position, photo in enumerate(cleaned):
             stored.append(_store_photo(report, photo, kind="report", position=position, uploader=reporter))
-        _history(report, reporter, "create", None, wf.SUBMITTED,
-                 details={"kelurahan_code": routing.kelurahan_code, "agency_code": category.agency_code,
-                          "routed": routing.routed, "exact": routing.exact})
+        _history(
+            report,
+            reporter,
+            "create",
+            None,
+            wf.SUBMITTED,
+            details={
+                "kelurahan_code": routing.kelurahan_code,
+                "agency_code": category.agency_code,
+                "routed": routing.routed,
+                "exact": routing.exact,
+            },
+        )
         if reporter is not None:
             _event("report.created", report, [reporter.id], routed=routing.routed)
         report_id, photo_ids = report.id, [p.id for p in stored]
@@ -485,6 +595,7 @@ def create_report(reporter: User | None, *, category_code: str, description: str
 
 # ---- scope --------------------------------------------------------------------------------------------
 
+
 def may_verify(user: User, report: Report) -> bool:
     """The kelurahan's decisions: staff whose areas cover the report's kelurahan, or an admin."""
     if user.role == "admin":
@@ -500,8 +611,9 @@ def may_work(user: User, report: Report) -> bool:
         return False
     if user.role == "agency_admin":
         return True
-    return user.role == "officer" and (report.assigned_officer_id == user.id
-                                       or area_covers(user.area_codes, report.kelurahan_code))
+    return user.role == "officer" and (
+        report.assigned_officer_id == user.id or area_covers(user.area_codes, report.kelurahan_code)
+    )
 
 
 def may_see_as_staff(user: User, report: Report) -> bool:
@@ -534,17 +646,20 @@ def _check_transition_scope(actor: User | None, role: str, report: Report, move:
         ok = may_work(actor, report)
     if not ok:
         raise Forbidden("transition_forbidden")
-    if (role == "officer" and move in ((wf.DISPATCHED, wf.IN_PROGRESS), (wf.IN_PROGRESS, wf.RESOLVED))
-            and report.assigned_officer_id not in (None, actor.id)):
+    if (
+        role == "officer"
+        and move in ((wf.DISPATCHED, wf.IN_PROGRESS), (wf.IN_PROGRESS, wf.RESOLVED))
+        and report.assigned_officer_id not in (None, actor.id)
+    ):
         raise Conflict("report_already_claimed")
 
 
 # ---- the workflow -------------------------------------------------------------------------------------
 
+
 def _agency_officer(officer_id: str, agency_code: str) -> User:
     officer = db.session.get(User, officer_id) if isinstance(officer_id, str) and len(officer_id) <= 36 else None
-    if (officer is None or officer.role != "officer" or officer.agency_code != agency_code
-            or officer.status != "active"):
+    if officer is None or officer.role != "officer" or officer.agency_code != agency_code or officer.status != "active":
         raise field_error("officer_id", "officer_invalid")
     return officer
 
@@ -566,9 +681,17 @@ def _assign(report: Report, officer: User, now: datetime) -> None:
     report.assigned_at = now
 
 
-def transition(actor: User | None, report_id: str, to_status: str, *, expected_version: int | None,
-               reason: str | None = None, note: str | None = None, officer_id: str | None = None,
-               duplicate_of_id: str | None = None) -> Report:
+def transition(
+    actor: User | None,
+    report_id: str,
+    to_status: str,
+    *,
+    expected_version: int | None,
+    reason: str | None = None,
+    note: str | None = None,
+    officer_id: str | None = None,
+    duplicate_of_id: str | None = None,
+) -> Report:
     """Move a report along the state machine. actor None is the system (scheduled jobs).
 
     Errors: 404 unknown, 428/412 version, 409 transition_not_allowed (no such move from this status),
@@ -623,9 +746,13 @@ def transition(actor: User | None, report_id: str, to_status: str, *, expected_v
                 details["officer_id"] = actor.id
         elif to_status == wf.RESOLVED:
             history_reason = _require_text(note, "note", "resolution_note_required")
-            has_evidence = db.session.scalar(select(func.count(ReportPhoto.id)).where(
-                ReportPhoto.report_id == report.id, ReportPhoto.kind == "evidence",
-                ReportPhoto.round == report.reopen_count))
+            has_evidence = db.session.scalar(
+                select(func.count(ReportPhoto.id)).where(
+                    ReportPhoto.report_id == report.id,
+                    ReportPhoto.kind == "evidence",
+                    ReportPhoto.round == report.reopen_count,
+                )
+            )
             if not has_evidence:
                 raise field_error("evidence", "evidence_required")
             report.resolution_note = history_reason
@@ -639,8 +766,12 @@ def transition(actor: User | None, report_id: str, to_status: str, *, expected_v
             _merge_supporters(report, original, now)
         report.status = to_status
         _history(report, actor, "transition", from_status, to_status, reason=history_reason, details=details or None)
-        _status_changed(report, from_status, actor, **({"duplicate_of_id": report.duplicate_of_id}
-                                                       if to_status == wf.DUPLICATE else {}))
+        _status_changed(
+            report,
+            from_status,
+            actor,
+            **({"duplicate_of_id": report.duplicate_of_id} if to_status == wf.DUPLICATE else {}),
+        )
         if assigned is not None and (actor is None or assigned.id != actor.id):
             _event("report.assigned", report, [assigned.id], officer_id=assigned.id)
     _commit_versioned()
@@ -648,8 +779,11 @@ def transition(actor: User | None, report_id: str, to_status: str, *, expected_v
 
 
 def _duplicate_target(report: Report, duplicate_of_id: str | None) -> Report:
-    original = (db.session.get(Report, duplicate_of_id)
-                if isinstance(duplicate_of_id, str) and len(duplicate_of_id) <= 36 else None)
+    original = (
+        db.session.get(Report, duplicate_of_id)
+        if isinstance(duplicate_of_id, str) and len(duplicate_of_id) <= 36
+        else None
+    )
     if original is None or original.id == report.id or original.status not in wf.OPEN_STATUSES:
         raise field_error("duplicate_of", "duplicate_of_invalid")
     return original
@@ -657,15 +791,17 @@ def _duplicate_target(report: Report, duplicate_of_id: str | None) -> Report:
 
 def _merge_supporters(duplicate: Report, original: Report, now: datetime) -> None:
     """The duplicate's reporter and supporters follow the original from now on."""
-    people = _recipients([duplicate.reporter_id], _supporter_ids(duplicate.id),
-                         exclude=original.reporter_id)
+    people = _recipients([duplicate.reporter_id], _supporter_ids(duplicate.id), exclude=original.reporter_id)
     already = set(_supporter_ids(original.id))
     added = [p for p in people if p not in already]
     for user_id in added:
         db.session.add(ReportSupport(report_id=original.id, user_id=user_id, created_at=now))
     if added:
-        db.session.execute(update(Report.__table__).where(Report.id == original.id)
-                           .values(support_count=Report.support_count + len(added)))
+        db.session.execute(
+            update(Report.__table__)
+            .where(Report.id == original.id)
+            .values(support_count=Report.support_count + len(added))
+        )
 
 
 def claim(actor: User, report_id: str, *, expected_version: int | None) -> Report:
@@ -706,15 +842,28 @@ def assign(actor: User, report_id: str, officer_id: str, *, expected_version: in
     with db.session.no_autoflush:  # one conditional UPDATE, at the commit where a lost race becomes 412
         previous = report.assigned_officer_id
         _assign(report, officer, utcnow())
-        _history(report, actor, "assign", report.status, report.status,
-                 details={"officer_id": officer.id, "previous_officer_id": previous})
+        _history(
+            report,
+            actor,
+            "assign",
+            report.status,
+            report.status,
+            details={"officer_id": officer.id, "previous_officer_id": previous},
+        )
         _event("report.assigned", report, [officer.id], officer_id=officer.id)
     _commit_versioned()
     return report
 
 
-def transfer(actor: User, report_id: str, *, expected_version: int | None, reason: str | None,
-             kelurahan_code: str | None = None, agency_code: str | None = None) -> Report:
+def transfer(
+    actor: User,
+    report_id: str,
+    *,
+    expected_version: int | None,
+    reason: str | None,
+    kelurahan_code: str | None = None,
+    agency_code: str | None = None,
+) -> Report:
     """Pass a report to another kelurahan (it is verified again there) or agency (it is dispatched again)."""
     report = _load_report(report_id)
     if not actor.is_staff or not (may_verify(actor, report) or may_work(actor, report)):
@@ -755,8 +904,9 @@ def transfer(actor: User, report_id: str, *, expected_version: int | None, reaso
 
 
 def mark_duplicate(actor: User, report_id: str, duplicate_of_id: str, *, expected_version: int | None) -> Report:
-    return transition(actor, report_id, wf.DUPLICATE, expected_version=expected_version,
-                      duplicate_of_id=duplicate_of_id)
+    return transition(
+        actor, report_id, wf.DUPLICATE, expected_version=expected_version, duplicate_of_id=duplicate_of_id
+    )
 
 
 def add_evidence(actor: User, report_id: str, uploads: Sequence[bytes]) -> list[ReportPhoto]:
@@ -775,8 +925,11 @@ def add_evidence(actor: User, report_id: str, uploads: Sequence[bytes]) -> list[
     stored: list[ReportPhoto] = []
     try:
         for offset, photo in enumerate(cleaned):
-            stored.append(_store_photo(report, photo, kind="evidence", position=start + offset, uploader=actor,
-                                       round_=report.reopen_count))
+            stored.append(
+                _store_photo(
+                    report, photo, kind="evidence", position=start + offset, uploader=actor, round_=report.reopen_count
+                )
+            )
         photo_ids = [p.id for p in stored]
         db.session.commit()
     except BaseException:
@@ -788,6 +941,7 @@ def add_evidence(actor: User, report_id: str, uploads: Sequence[bytes]) -> list[
 
 
 # ---- citizens' interactions -----------------------------------------------------------------------------
+
 
 def support(actor: User, report_id: str) -> Report:
     """+1: the citizen has the same problem and follows the report. Idempotent."""
@@ -803,8 +957,9 @@ def support(actor: User, report_id: str) -> Report:
     except IntegrityError:
         return report  # already supported (or a double tap racing itself)
     # A plain UPDATE: supporting is not an edit, so it must not change the version officers hold.
-    db.session.execute(update(Report.__table__).where(Report.id == report.id)
-                       .values(support_count=Report.support_count + 1))
+    db.session.execute(
+        update(Report.__table__).where(Report.id == report.id).values(support_count=Report.support_count + 1)
+    )
     if report.reporter_id:
         _event("report.supported", report, [report.reporter_id], support_count=report.support_count + 1)
     db.session.commit()
@@ -827,18 +982,21 @@ def add_comment(actor: User, report_id: str, body: str, *, internal: bool = Fals
     else:
         _check_visible(report, actor)
     body = _require_text(body, "body", "validation_error")
-    comment = ReportComment(report_id=report.id, author_id=actor.id, author_role=actor.role, internal=internal,
-                            body=body)
+    comment = ReportComment(
+        report_id=report.id, author_id=actor.id, author_role=actor.role, internal=internal, body=body
+    )
     db.session.add(comment)
     db.session.flush()
     if internal:
         recipients = _recipients([report.assigned_officer_id], exclude=actor.id)
     else:
-        recipients = _recipients([report.reporter_id], _supporter_ids(report.id), [report.assigned_officer_id],
-                                 exclude=actor.id)
+        recipients = _recipients(
+            [report.reporter_id], _supporter_ids(report.id), [report.assigned_officer_id], exclude=actor.id
+        )
     if recipients:
-        _event("report.comment_added", report, recipients, comment_id=comment.id, internal=internal,
-               author_role=actor.role)
+        _event(
+            "report.comment_added", report, recipients, comment_id=comment.id, internal=internal, author_role=actor.role
+        )
     db.session.commit()
     return comment
 
@@ -852,8 +1010,9 @@ def rate(actor: User, report_id: str, score: int, comment: str | None = None) ->
         raise Conflict("rating_not_allowed")
     if db.session.get(ReportRating, report.id) is not None:
         raise Conflict("already_rated")
-    rating = ReportRating(report_id=report.id, user_id=actor.id, score=score,
-                          comment=_text(comment or "", "comment") or None)
+    rating = ReportRating(
+        report_id=report.id, user_id=actor.id, score=score, comment=_text(comment or "", "comment") or None
+    )
     try:
         with db.session.begin_nested():
             db.session.add(rating)
@@ -868,6 +1027,7 @@ def rating_of(report_id: str) -> ReportRating | None:
 
 
 # ---- reading ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Page:
@@ -890,8 +1050,7 @@ def _in_cells(ranges: list[tuple[int, int]]):
     ANALYZE statistics prefer the status index (every public report read); PostgreSQL inlines the CTE and
     filters inside the index scans.
     """
-    columns = (Report.id, Report.latitude, Report.longitude, Report.status, Report.category_code,
-               Report.created_at)
+    columns = (Report.id, Report.latitude, Report.longitude, Report.status, Report.category_code, Report.created_at)
     branches = [select(*columns).where(Report.cell.between(lo, hi)) for lo, hi in ranges]
     return union_all(*branches).cte("cells").prefix_with("MATERIALIZED", dialect="sqlite")
 
@@ -928,10 +1087,19 @@ def _cursor_values(cursor: str | None) -> tuple[datetime, str] | None:
     return parsed.astimezone(UTC), last_id
 
 
-def list_reports(*, categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-                 area: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 ids: Sequence[str] | None = None, reporter_id: str | None = None, public: bool = True,
-                 limit: int = 20, cursor: str | None = None) -> Page:
+def list_reports(
+    *,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    area: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ids: Sequence[str] | None = None,
+    reporter_id: str | None = None,
+    public: bool = True,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page:
     """Reports newest first, by filters, in keyset pages (cursor = the last item's created_at and id).
 
     public=True keeps to what anyone may see (no rejected reports); reporter_id lists one person's own reports.
@@ -954,11 +1122,15 @@ def list_reports(*, categories: Sequence[str] | None = None, statuses: Sequence[
     if after is not None:
         at, last_id = after
         query = query.where(or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id)))
-    rows = list(db.session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)
-                                   .options(selectinload(Report.reporter))))
+    rows = list(
+        db.session.scalars(
+            query.order_by(Report.created_at.desc(), Report.id.desc())
+            .limit(limit + 1)
+            .options(selectinload(Report.reporter))
+        )
+    )
     items = rows[:limit]
-    next_cursor = (encode_cursor([items[-1].created_at.isoformat(), items[-1].id])
-                   if len(rows) > limit else None)
+    next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id]) if len(rows) > limit else None
     return Page(items, next_cursor)
 
 
@@ -968,8 +1140,7 @@ def get_public_report(report_id: str, viewer: User | None = None) -> Report:
     return report
 
 
-def public_comments(report_id: str, *, limit: int = 50, cursor: str | None = None,
-                    viewer: User | None = None) -> Page:
+def public_comments(report_id: str, *, limit: int = 50, cursor: str | None = None, viewer: User | None = None) -> Page:
     report = get_public_report(report_id, viewer)
     query = select(ReportComment).where(ReportComment.report_id == report.id, ReportComment.internal.is_(False))
     values = decode_cursor(cursor)
@@ -984,9 +1155,13 @@ def public_comments(report_id: str, *, limit: int = 50, cursor: str | None = Non
 
 def check_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> None:
     values = (min_lat, min_lon, max_lat, max_lon)
-    if (not all(math.isfinite(v) for v in values) or min_lat > max_lat or min_lon > max_lon
-            or not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90)
-            or not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180)):
+    if (
+        not all(math.isfinite(v) for v in values)
+        or min_lat > max_lat
+        or min_lon > max_lon
+        or not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90)
+        or not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180)
+    ):
         raise field_error("bbox", "bbox_invalid")
 
 
@@ -994,8 +1169,12 @@ def _in_order(ids: Sequence[str]) -> list[Report]:
     """The reports with these ids, in this order (one primary-key lookup each; a report gone since is skipped)."""
     if not ids:
         return []
-    found = {r.id: r for r in db.session.scalars(select(Report).where(Report.id.in_(list(ids)))
-                                                 .options(selectinload(Report.reporter)))}
+    found = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Report).where(Report.id.in_(list(ids))).options(selectinload(Report.reporter))
+        )
+    }
     return [found[i] for i in ids if i in found]
 
 
@@ -1006,8 +1185,16 @@ def map_statuses(statuses: Sequence[str] | None) -> list[str]:
     return [s for s in wf.PUBLIC_STATUSES if s != wf.DUPLICATE]
 
 
-def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *, limit: int,
-               categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None):
+def bbox_query(
+    min_lat: float,
+    min_lon: float,
+    max_lat: float,
+    max_lon: float,
+    *,
+    limit: int,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+):
     """Ids of the newest `limit` reports in a box: cell ranges (covering index) narrowed by the exact coordinates.
 
     Only ids: the rows are then read by primary key, so neither planner can trade the cell ranges for a worse
@@ -1015,23 +1202,35 @@ def bbox_query(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *
     every report for a small viewport; PostgreSQL hash-joining a table read whole).
     """
     cells = _in_cells(ranges_for_bbox(min_lat, min_lon, max_lat, max_lon, max_ranges=_MAP_RANGES))
-    query = (select(cells.c.id)
-             .where(cells.c.latitude.between(min_lat, max_lat), cells.c.longitude.between(min_lon, max_lon),
-                    cells.c.status.in_(map_statuses(statuses))))
+    query = select(cells.c.id).where(
+        cells.c.latitude.between(min_lat, max_lat),
+        cells.c.longitude.between(min_lon, max_lon),
+        cells.c.status.in_(map_statuses(statuses)),
+    )
     if categories:
         query = query.where(cells.c.category_code.in_(list(categories)))
     return query.order_by(cells.c.created_at.desc(), cells.c.id.desc()).limit(limit)
 
 
-def reports_in_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float, *,
-                    categories: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-                    limit: int | None = None) -> tuple[list[Report], bool]:
+def reports_in_bbox(
+    min_lat: float,
+    min_lon: float,
+    max_lat: float,
+    max_lon: float,
+    *,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> tuple[list[Report], bool]:
     """Reports in a map viewport, newest first, at most `limit` (bounded); True when more were left out."""
     check_bbox(min_lat, min_lon, max_lat, max_lon)
     cap = setting("REPORTS_MAP_MAX_PINS")
     limit = min(limit or cap, cap)
-    ids = list(db.session.scalars(bbox_query(min_lat, min_lon, max_lat, max_lon, limit=limit + 1,
-                                             categories=categories, statuses=statuses)))
+    ids = list(
+        db.session.scalars(
+            bbox_query(min_lat, min_lon, max_lat, max_lon, limit=limit + 1, categories=categories, statuses=statuses)
+        )
+    )
     return _in_order(ids[:limit]), len(ids) > limit
 
 
@@ -1043,23 +1242,38 @@ def _approx_distance2(lat: float, lon: float, latitude=Report.latitude, longitud
     return dy * dy + dx * dx
 
 
-def nearby_query(lat: float, lon: float, radius_m: float, *, limit: int, categories: Sequence[str] | None = None,
-                 statuses: Sequence[str] | None = None):
+def nearby_query(
+    lat: float,
+    lon: float,
+    radius_m: float,
+    *,
+    limit: int,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+):
     """(id, latitude, longitude) of the `limit` reports nearest by approximate distance among those whose cell
     may lie within radius_m, straight from the covering index (the rows shown are read afterwards by primary key,
     as for the viewport)."""
     cells = _in_cells(ranges_for_radius(lat, lon, radius_m, max_ranges=_MAP_RANGES))
     distance2 = _approx_distance2(lat, lon, cells.c.latitude, cells.c.longitude)
     slack = (radius_m * 1.01 + 1) ** 2
-    query = (select(cells.c.id, cells.c.latitude, cells.c.longitude)
-             .where(distance2 <= slack, cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES))))
+    query = select(cells.c.id, cells.c.latitude, cells.c.longitude).where(
+        distance2 <= slack, cells.c.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES))
+    )
     if categories:
         query = query.where(cells.c.category_code.in_(list(categories)))
     return query.order_by(distance2, cells.c.id).limit(limit)
 
 
-def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str] | None = None,
-           statuses: Sequence[str] | None = None, limit: int = 20) -> list[tuple[Report, float]]:
+def nearby(
+    lat: float,
+    lon: float,
+    radius_m: float,
+    *,
+    categories: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    limit: int = 20,
+) -> list[tuple[Report, float]]:
     """Public reports within radius_m of a point, nearest first, with their distance in metres."""
     check_location(lat, lon)
     radius_m = min(max(radius_m, 1.0), setting("REPORTS_NEARBY_MAX_RADIUS_M"))
@@ -1071,8 +1285,11 @@ def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str]
     ring = min(radius_m, _NEARBY_FIRST_RING_M)
     while True:
         query = nearby_query(lat, lon, ring, limit=limit * 2 + 10, categories=categories, statuses=statuses)
-        found = sorted((d, report_id) for report_id, r_lat, r_lon in db.session.execute(query)
-                       if (d := haversine_m(lat, lon, r_lat, r_lon)) <= ring)
+        found = sorted(
+            (d, report_id)
+            for report_id, r_lat, r_lon in db.session.execute(query)
+            if (d := haversine_m(lat, lon, r_lat, r_lon)) <= ring
+        )
         if len(found) >= limit or ring >= radius_m:
             break
         ring = min(radius_m, ring * 4)
@@ -1082,6 +1299,7 @@ def nearby(lat: float, lon: float, radius_m: float, *, categories: Sequence[str]
 
 
 # ---- staff --------------------------------------------------------------------------------------------
+
 
 def _staff_scope(user: User):
     """Which reports a staff member's queue holds (admins: all)."""
@@ -1098,16 +1316,22 @@ def _staff_scope(user: User):
     return or_(*parts)
 
 
-def officer_queue(user: User, *, statuses: Sequence[str] | None = None, mine: bool = False,
-                  unrouted: bool = False, categories: Sequence[str] | None = None, limit: int = 20,
-                  cursor: str | None = None) -> Page:
+def officer_queue(
+    user: User,
+    *,
+    statuses: Sequence[str] | None = None,
+    mine: bool = False,
+    unrouted: bool = False,
+    categories: Sequence[str] | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page:
     """Open reports the staff member answers for, most urgent (earliest SLA due) first, in keyset pages."""
     if not user.is_staff:
         raise Forbidden()
     if unrouted and user.role != "admin":
         raise Forbidden()
-    query = select(Report).where(Report.status.in_(_statuses(statuses, wf.STATUSES) if statuses
-                                                   else wf.OPEN_STATUSES))
+    query = select(Report).where(Report.status.in_(_statuses(statuses, wf.STATUSES) if statuses else wf.OPEN_STATUSES))
     scope = _staff_scope(user)
     if scope is not None:
         query = query.where(scope)
@@ -1135,13 +1359,15 @@ def get_for_staff(user: User, report_id: str) -> Report:
 
 
 def history(report_id: str) -> list[ReportHistory]:
-    return list(db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == report_id)
-                                   .order_by(ReportHistory.id)))
+    return list(
+        db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == report_id).order_by(ReportHistory.id))
+    )
 
 
 def comments_for_staff(report_id: str) -> list[ReportComment]:
-    return list(db.session.scalars(select(ReportComment).where(ReportComment.report_id == report_id)
-                                   .order_by(ReportComment.id)))
+    return list(
+        db.session.scalars(select(ReportComment).where(ReportComment.report_id == report_id).order_by(ReportComment.id))
+    )
 
 
 def reporter_contact(user: User, report_id: str, reason: str | None) -> dict:
@@ -1151,17 +1377,30 @@ def reporter_contact(user: User, report_id: str, reason: str | None) -> dict:
     if report.reporter_id is None:
         raise NotFound()
     person = db.session.get(User, report.reporter_id)
-    audit.record(db.session, actor=user, subject_id=person.id, action="report.reporter.read",
-                 fields=("full_name", "phone", "nik_masked"), reason=f"report {report.id}: {reason}")
+    audit.record(
+        db.session,
+        actor=user,
+        subject_id=person.id,
+        action="report.reporter.read",
+        fields=("full_name", "phone", "nik_masked"),
+        reason=f"report {report.id}: {reason}",
+    )
     db.session.commit()
-    return {"report_id": report.id, "user_id": person.id, "full_name": person.full_name, "phone": person.phone,
-            "nik_masked": person.nik_masked}
+    return {
+        "report_id": report.id,
+        "user_id": person.id,
+        "full_name": person.full_name,
+        "phone": person.phone,
+        "nik_masked": person.nik_masked,
+    }
 
 
 # ---- the citizen's own ----------------------------------------------------------------------------------
 
-def my_reports(user: User, *, statuses: Sequence[str] | None = None, limit: int = 20,
-               cursor: str | None = None) -> Page:
+
+def my_reports(
+    user: User, *, statuses: Sequence[str] | None = None, limit: int = 20, cursor: str | None = None
+) -> Page:
     return list_reports(statuses=statuses, reporter_id=user.id, public=False, limit=limit, cursor=cursor)
 
 
@@ -1174,24 +1413,46 @@ def my_report(user: User, report_id: str) -> Report:
 
 def export_section(user: User) -> dict:
     """UU PDP data export: the person's reports (anonymous ones too), comments, supports and ratings."""
-    reports = db.session.scalars(select(Report).where(Report.reporter_id == user.id)
-                                 .order_by(Report.created_at)).all()
-    comments = db.session.scalars(select(ReportComment).where(ReportComment.author_id == user.id)
-                                  .order_by(ReportComment.id)).all()
-    supports = db.session.scalars(select(ReportSupport).where(ReportSupport.user_id == user.id)
-                                  .order_by(ReportSupport.created_at)).all()
+    reports = db.session.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.created_at)).all()
+    comments = db.session.scalars(
+        select(ReportComment).where(ReportComment.author_id == user.id).order_by(ReportComment.id)
+    ).all()
+    supports = db.session.scalars(
+        select(ReportSupport).where(ReportSupport.user_id == user.id).order_by(ReportSupport.created_at)
+    ).all()
     ratings = db.session.scalars(select(ReportRating).where(ReportRating.user_id == user.id)).all()
     return {
-        "reports": [{
-            "id": r.id, "created_at": r.created_at.isoformat(), "category_code": r.category_code,
-            "description": r.description, "address": r.address, "latitude": r.latitude, "longitude": r.longitude,
-            "anonymous": r.anonymous, "status": r.status, "kelurahan_code": r.kelurahan_code,
-            "agency_code": r.agency_code, "photos": [p.id for p in r.photos],
-            "idempotency_key": r.idempotency_key,
-        } for r in reports],
-        "comments": [{"id": c.id, "report_id": c.report_id, "created_at": c.created_at.isoformat(),
-                      "body": c.body, "internal": c.internal} for c in comments],
+        "reports": [
+            {
+                "id": r.id,
+                "created_at": r.created_at.isoformat(),
+                "category_code": r.category_code,
+                "description": r.description,
+                "address": r.address,
+                "latitude": r.latitude,
+                "longitude": r.longitude,
+                "anonymous": r.anonymous,
+                "status": r.status,
+                "kelurahan_code": r.kelurahan_code,
+                "agency_code": r.agency_code,
+                "photos": [p.id for p in r.photos],
+                "idempotency_key": r.idempotency_key,
+            }
+            for r in reports
+        ],
+        "comments": [
+            {
+                "id": c.id,
+                "report_id": c.report_id,
+                "created_at": c.created_at.isoformat(),
+                "body": c.body,
+                "internal": c.internal,
+            }
+            for c in comments
+        ],
         "supports": [{"report_id": s.report_id, "created_at": s.created_at.isoformat()} for s in supports],
-        "ratings": [{"report_id": r.report_id, "score": r.score, "comment": r.comment,
-                     "created_at": r.created_at.isoformat()} for r in ratings],
+        "ratings": [
+            {"report_id": r.report_id, "score": r.score, "comment": r.comment, "created_at": r.created_at.isoformat()}
+            for r in ratings
+        ],
     }

@@ -20,14 +20,28 @@ from jaki.reports import operations
 from jaki.reports import schemas as s
 
 reports_blp = Blueprint("reports", __name__, url_prefix=f"{API_PREFIX}/reports", description="Laporan warga")
-officer_blp = Blueprint("officer_reports", __name__, url_prefix=f"{API_PREFIX}/officer/reports",
-                        description="Laporan: antrean dan tindak lanjut petugas")
+officer_blp = Blueprint(
+    "officer_reports",
+    __name__,
+    url_prefix=f"{API_PREFIX}/officer/reports",
+    description="Laporan: antrean dan tindak lanjut petugas",
+)
 my_blp = Blueprint("my_reports", __name__, url_prefix=f"{API_PREFIX}/me/reports", description="Laporan saya")
-categories_blp = Blueprint("report_categories", __name__, url_prefix=f"{API_PREFIX}/report-categories",
-                           description="Kategori laporan")
+categories_blp = Blueprint(
+    "report_categories", __name__, url_prefix=f"{API_PREFIX}/report-categories", description="Kategori laporan"
+)
 
-IF_MATCH_DOC = {"parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                                "description": "The ETag of the report as last read"}]}
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The ETag of the report as last read",
+        }
+    ]
+}
 
 
 def _viewer():
@@ -66,14 +80,21 @@ def _read_uploads(files) -> list[bytes]:
 
 # ---- public -------------------------------------------------------------------------------------------
 
+
 @reports_blp.route("", methods=["GET"])
 @reports_blp.arguments(s.FeedArgsSchema, location="query")
 @reports_blp.response(200, s.PublicReportPageSchema)
 def feed(args):
     """Public feed, newest first: filter by category, status, area and time; keyset pages (next_cursor)."""
-    return operations.list_reports(categories=args["category"], statuses=args["status"], area=args["area"],
-                                   since=args["since"], until=args["until"], limit=args["limit"],
-                                   cursor=args["cursor"])
+    return operations.list_reports(
+        categories=args["category"],
+        statuses=args["status"],
+        area=args["area"],
+        since=args["since"],
+        until=args["until"],
+        limit=args["limit"],
+        cursor=args["cursor"],
+    )
 
 
 @reports_blp.route("/map", methods=["GET"])
@@ -82,8 +103,7 @@ def feed(args):
 def map_viewport(args):
     """Reports in a map viewport as GeoJSON: every one as a pin while there are at most `limit` (default 200),
     else clusters per map tile with their counts (`clustered` says which; `total` counts what they hold)."""
-    view = report_map.map_view(*args["box"], categories=args["category"], statuses=args["status"],
-                               limit=args["limit"])
+    view = report_map.map_view(*args["box"], categories=args["category"], statuses=args["status"], limit=args["limit"])
     return s.feature_collection(view)
 
 
@@ -92,8 +112,14 @@ def map_viewport(args):
 @reports_blp.response(200, s.NearbyPageSchema)
 def nearby(args):
     """Reports within `radius` metres (max 5000) of a point, nearest first."""
-    found = operations.nearby(args["lat"], args["lon"], args["radius"], categories=args["category"],
-                              statuses=args["status"], limit=args["limit"])
+    found = operations.nearby(
+        args["lat"],
+        args["lon"],
+        args["radius"],
+        categories=args["category"],
+        statuses=args["status"],
+        limit=args["limit"],
+    )
     return {"items": [{"distance_m": round(d, 1), "report": r} for r, d in found]}
 
 
@@ -118,29 +144,48 @@ def comments(args, report_id):
 def photo(args, report_id, photo_id):
     """A photo (sanitised on upload: no EXIF, no GPS), or its thumbnail."""
     data, content_type, public = operations.read_photo(report_id, photo_id, args["thumbnail"], viewer=_viewer())
-    return Response(data, mimetype=content_type, headers={
-        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return Response(
+        data,
+        mimetype=content_type,
+        headers={
+            "Cache-Control": "public, max-age=86400" if public else "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # ---- citizens -----------------------------------------------------------------------------------------
 
+
 @reports_blp.route("", methods=["POST"])
 @limiter.limit(_create_rate, key_func=_user_key, methods=["POST"])
 @login_required()
-@reports_blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                              "schema": {"type": "string"},
-                              "description": "Retrying with the same key returns the same report (201)"}])
+@reports_blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Retrying with the same key returns the same report (201)",
+        }
+    ]
+)
 @reports_blp.arguments(s.ReportCreateSchema, location="form", content_type="multipart/form-data")
 @reports_blp.arguments(s.PhotoFilesSchema, location="files")
 @reports_blp.response(201, s.MyReportSchema)
 def create(data, files):
     """File a report (multipart: fields and up to 5 `photos`); 409 duplicate_nearby offers similar reports."""
     result = operations.create_report(
-        current_user, category_code=data["category"], description=data["description"], latitude=data["latitude"],
-        longitude=data["longitude"], address=data["address"], anonymous=data["anonymous"],
-        photos=_read_uploads(files["photos"]), idempotency_key=request.headers.get("Idempotency-Key"),
+        current_user,
+        category_code=data["category"],
+        description=data["description"],
+        latitude=data["latitude"],
+        longitude=data["longitude"],
+        address=data["address"],
+        anonymous=data["anonymous"],
+        photos=_read_uploads(files["photos"]),
+        idempotency_key=request.headers.get("Idempotency-Key"),
         force=data["force"],
     )
     return result.report, _etag(result.report)
@@ -153,9 +198,16 @@ def create(data, files):
 @reports_blp.response(200, s.ReportStateSchema)
 def transition(data, report_id):
     """Change the status (staff: verify, reject, dispatch, start, resolve, duplicate; reporter: close, reopen)."""
-    report = operations.transition(current_user, report_id, data["to"], expected_version=_if_match(),
-                                   reason=data["reason"], note=data["note"], officer_id=data["officer_id"],
-                                   duplicate_of_id=data["duplicate_of"])
+    report = operations.transition(
+        current_user,
+        report_id,
+        data["to"],
+        expected_version=_if_match(),
+        reason=data["reason"],
+        note=data["note"],
+        officer_id=data["officer_id"],
+        duplicate_of_id=data["duplicate_of"],
+    )
     return report, _etag(report)
 
 
@@ -206,15 +258,22 @@ def my_report(report_id):
 
 # ---- officers -----------------------------------------------------------------------------------------
 
+
 @officer_blp.route("", methods=["GET"])
 @roles_required("officer", "agency_admin", "admin")
 @officer_blp.arguments(s.QueueArgsSchema, location="query")
 @officer_blp.response(200, s.StaffReportPageSchema)
 def queue(args):
     """My queue, most urgent first: my areas' reports to verify and my agency's work (agency admins: all of it)."""
-    return operations.officer_queue(current_user, statuses=args["status"], mine=args["mine"],
-                                    unrouted=args["unrouted"], categories=args["category"], limit=args["limit"],
-                                    cursor=args["cursor"])
+    return operations.officer_queue(
+        current_user,
+        statuses=args["status"],
+        mine=args["mine"],
+        unrouted=args["unrouted"],
+        categories=args["category"],
+        limit=args["limit"],
+        cursor=args["cursor"],
+    )
 
 
 @officer_blp.route("/<string:report_id>", methods=["GET"])
@@ -228,8 +287,17 @@ def staff_detail(report_id):
 
 @officer_blp.route("/<string:report_id>/reporter", methods=["GET"])
 @roles_required("officer", "agency_admin", "admin")
-@officer_blp.doc(parameters=[{"in": "header", "name": "X-Access-Reason", "required": True,
-                              "schema": {"type": "string"}, "description": "Why you need to contact the reporter"}])
+@officer_blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Access-Reason",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Why you need to contact the reporter",
+        }
+    ]
+)
 @officer_blp.response(200, s.ReporterContactSchema)
 def reporter(report_id):
     """The reporter's name and phone (audited: who, whose, when, why)."""
@@ -264,8 +332,14 @@ def assign(data, report_id):
 @officer_blp.response(200, s.ReportStateSchema)
 def transfer(data, report_id):
     """Pass the report to another kelurahan (verified again there) or agency (dispatched again)."""
-    report = operations.transfer(current_user, report_id, expected_version=_if_match(), reason=data["reason"],
-                                 kelurahan_code=data["kelurahan_code"], agency_code=data["agency_code"])
+    report = operations.transfer(
+        current_user,
+        report_id,
+        expected_version=_if_match(),
+        reason=data["reason"],
+        kelurahan_code=data["kelurahan_code"],
+        agency_code=data["agency_code"],
+    )
     return report, _etag(report)
 
 
@@ -299,6 +373,7 @@ def add_evidence(files, report_id):
 
 
 # ---- categories ---------------------------------------------------------------------------------------
+
 
 @categories_blp.route("", methods=["GET"])
 @categories_blp.response(200, s.CategorySchema(many=True))

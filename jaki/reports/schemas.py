@@ -32,6 +32,7 @@ class CommaList(ma.fields.Field):
 
 # ---- categories ---------------------------------------------------------------------------------------
 
+
 class CategorySchema(Schema):
     code = ma.fields.String()
     name = ma.fields.Method("_name")
@@ -70,6 +71,7 @@ class CategoryPatchSchema(Schema):
 
 # ---- reports: shared pieces ----------------------------------------------------------------------------
 
+
 class PublicStatusSchema(Schema):
     code = ma.fields.String()
     label = ma.fields.String()
@@ -102,8 +104,9 @@ class PublicReportSchema(Schema):
     longitude = ma.fields.Float()
     status = ma.fields.String()
     public_status = ma.fields.Function(lambda r: public_status(r.status))
-    reporter_name = ma.fields.Method("_reporter_name", allow_none=True,
-                                     metadata={"description": "First name and initial; null when anonymous"})
+    reporter_name = ma.fields.Method(
+        "_reporter_name", allow_none=True, metadata={"description": "First name and initial; null when anonymous"}
+    )
     kelurahan_code = ma.fields.String(allow_none=True)
     kecamatan_code = ma.fields.String(allow_none=True)
     kota_code = ma.fields.String(allow_none=True)
@@ -283,8 +286,9 @@ class StaffReportSchema(PublicReportSchema):
 class StaffReportDetailSchema(StaffReportSchema):
     history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(operations.history(r.id)))
     comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(operations.comments_for_staff(r.id)))
-    rating = ma.fields.Function(lambda r: RatingSchema().dump(operations.rating_of(r.id))
-                                if operations.rating_of(r.id) else None)
+    rating = ma.fields.Function(
+        lambda r: RatingSchema().dump(operations.rating_of(r.id)) if operations.rating_of(r.id) else None
+    )
 
 
 class StaffReportPageSchema(Schema):
@@ -302,6 +306,7 @@ class ReporterContactSchema(Schema):
 
 # ---- requests -----------------------------------------------------------------------------------------
 
+
 class ReportCreateSchema(Schema):
     category = ma.fields.String(required=True, validate=V.Length(max=40))
     description = ma.fields.String(required=True, validate=V.Length(min=5, max=2000))
@@ -309,8 +314,12 @@ class ReportCreateSchema(Schema):
     longitude = ma.fields.Float(required=True, allow_nan=False)
     address = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=300))
     anonymous = ma.fields.Boolean(load_default=False)
-    force = ma.fields.Boolean(load_default=False, metadata={
-        "description": "File even when similar open reports are near (otherwise 409 duplicate_nearby lists them)"})
+    force = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "File even when similar open reports are near (otherwise 409 duplicate_nearby lists them)"
+        },
+    )
 
 
 class PhotoFilesSchema(Schema):
@@ -324,8 +333,11 @@ class EvidenceFilesSchema(Schema):
 class FeedArgsSchema(CursorPageArgsSchema):
     category = CommaList(load_default=None)
     status = CommaList(load_default=None, metadata={"description": "Internal statuses, comma-separated"})
-    area = ma.fields.String(load_default=None, validate=V.Length(max=20),
-                            metadata={"description": "Kota, kecamatan or kelurahan code (31.74.05)"})
+    area = ma.fields.String(
+        load_default=None,
+        validate=V.Length(max=20),
+        metadata={"description": "Kota, kecamatan or kelurahan code (31.74.05)"},
+    )
     since = ma.fields.AwareDateTime(load_default=None)
     until = ma.fields.AwareDateTime(load_default=None)
 
@@ -334,9 +346,14 @@ class MapArgsSchema(Schema):
     bbox = ma.fields.String(required=True, metadata={"description": "min_lon,min_lat,max_lon,max_lat"})
     category = CommaList(load_default=None)
     status = CommaList(load_default=None)
-    limit = ma.fields.Integer(load_default=None, validate=V.Range(min=1, max=500), metadata={
-        "description": "Most pins (capped by the pin limit, 200 by default); a viewport holding more matching "
-                       "reports is answered with clusters"})
+    limit = ma.fields.Integer(
+        load_default=None,
+        validate=V.Range(min=1, max=500),
+        metadata={
+            "description": "Most pins (capped by the pin limit, 200 by default); a viewport holding more matching "
+            "reports is answered with clusters"
+        },
+    )
 
     @ma.post_load
     def _bbox(self, data, **kwargs):
@@ -371,10 +388,18 @@ class MyReportsArgsSchema(CursorPageArgsSchema):
 class TransitionSchema(Schema):
     to = ma.fields.String(required=True, validate=V.OneOf(wf.STATUSES))
     reason = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=1000))
-    note = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=2000),
-                            metadata={"description": "Resolution note (to=resolved)"})
-    officer_id = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=36),
-                                  metadata={"description": "Dispatch to this officer (to=dispatched)"})
+    note = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=V.Length(max=2000),
+        metadata={"description": "Resolution note (to=resolved)"},
+    )
+    officer_id = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=V.Length(max=36),
+        metadata={"description": "Dispatch to this officer (to=dispatched)"},
+    )
     duplicate_of = ma.fields.String(load_default=None, allow_none=True, validate=V.Length(max=36))
 
 

@@ -49,37 +49,55 @@ def make_photo_thumbnail(photo_id: str) -> str | None:
 
 
 def _agency_admins(agency_code: str) -> list[str]:
-    return list(db.session.scalars(select(User.id).where(User.role == "agency_admin", User.agency_code == agency_code,
-                                                         User.status == "active").order_by(User.id)))
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.role == "agency_admin", User.agency_code == agency_code, User.status == "active")
+            .order_by(User.id)
+        )
+    )
 
 
 def escalate_sla_breaches(now: datetime | None = None) -> int:
     """Flag open reports past their SLA due time and tell the agency admins (and the assigned officer), once."""
     now = now or utcnow()
     due = db.session.scalars(
-        select(Report.id).where(Report.status.in_(wf.OPEN_STATUSES), Report.sla_due_at < now,
-                                Report.sla_breached_at.is_(None))
-        .order_by(Report.sla_due_at).limit(BATCH)
+        select(Report.id)
+        .where(Report.status.in_(wf.OPEN_STATUSES), Report.sla_due_at < now, Report.sla_breached_at.is_(None))
+        .order_by(Report.sla_due_at)
+        .limit(BATCH)
     ).all()
     flagged = 0
     for report_id in due:
         # Conditional and outside the version: a second sweep (or another worker) flags nothing twice, and an
         # officer's If-Match stays valid.
-        result = db.session.execute(update(Report.__table__)
-                                    .where(Report.id == report_id, Report.sla_breached_at.is_(None),
-                                           Report.status.in_(wf.OPEN_STATUSES))
-                                    .values(sla_breached_at=now))
+        result = db.session.execute(
+            update(Report.__table__)
+            .where(Report.id == report_id, Report.sla_breached_at.is_(None), Report.status.in_(wf.OPEN_STATUSES))
+            .values(sla_breached_at=now)
+        )
         if result.rowcount != 1:
             db.session.rollback()
             continue
         report = db.session.get(Report, report_id)
         db.session.refresh(report)
         overdue_hours = int((now - report.sla_due_at).total_seconds() // 3600)
-        operations._history(report, None, "sla_breached", report.status, report.status,
-                            details={"sla_due_at": report.sla_due_at.isoformat()})
+        operations._history(
+            report,
+            None,
+            "sla_breached",
+            report.status,
+            report.status,
+            details={"sla_due_at": report.sla_due_at.isoformat()},
+        )
         recipients = operations._recipients(_agency_admins(report.agency_code), [report.assigned_officer_id])
-        operations._event("report.sla_breached", report, recipients, sla_due_at=report.sla_due_at.isoformat(),
-                          overdue_hours=overdue_hours)
+        operations._event(
+            "report.sla_breached",
+            report,
+            recipients,
+            sla_due_at=report.sla_due_at.isoformat(),
+            overdue_hours=overdue_hours,
+        )
         db.session.commit()
         flagged += 1
     if flagged:
@@ -92,8 +110,10 @@ def auto_close_resolved(now: datetime | None = None) -> int:
     now = now or utcnow()
     cutoff = now - timedelta(days=operations.setting("REPORTS_AUTO_CLOSE_DAYS"))
     rows = db.session.execute(
-        select(Report.id, Report.version).where(Report.status == wf.RESOLVED, Report.resolved_at < cutoff)
-        .order_by(Report.resolved_at).limit(BATCH)
+        select(Report.id, Report.version)
+        .where(Report.status == wf.RESOLVED, Report.resolved_at < cutoff)
+        .order_by(Report.resolved_at)
+        .limit(BATCH)
     ).all()
     closed = 0
     for report_id, version in rows:

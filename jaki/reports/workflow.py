@@ -56,8 +56,7 @@ TRANSFERS: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
 # Transitions that make the kelurahan's decision (scope: the report's area) rather than the agency's work.
 VERIFICATION = frozenset({(SUBMITTED, VERIFIED), (SUBMITTED, REJECTED), (SUBMITTED, DUPLICATE)})
 # Transitions that need a reason from the actor.
-NEEDS_REASON = frozenset({(SUBMITTED, REJECTED), (VERIFIED, REJECTED), (RESOLVED, DISPATCHED),
-                          (CLOSED, DISPATCHED)})
+NEEDS_REASON = frozenset({(SUBMITTED, REJECTED), (VERIFIED, REJECTED), (RESOLVED, DISPATCHED), (CLOSED, DISPATCHED)})
 REOPEN = frozenset({(RESOLVED, DISPATCHED), (CLOSED, DISPATCHED)})
 
 # What citizens see: JAKI's labels (public code; the text is the i18n message report_label_<code>).

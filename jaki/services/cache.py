@@ -32,8 +32,9 @@ def fingerprint(member_ids: list[str]) -> str:
 
 def _seal(entry: CacheEntry) -> str:
     # Health, child and financial data: encrypted at rest in Redis and in the table alike.
-    plain = json.dumps({"fp": entry.fingerprint, "as_of": entry.as_of.isoformat(), "data": entry.data},
-                       separators=(",", ":"))
+    plain = json.dumps(
+        {"fp": entry.fingerprint, "as_of": entry.as_of.isoformat(), "data": entry.data}, separators=(",", ":")
+    )
     return cipher().encrypt(plain, PURPOSE)
 
 
@@ -61,8 +62,9 @@ class DatabaseCache:
 
         if not domains:
             return {}
-        rows = db.session.scalars(select(SectionCache).where(SectionCache.user_id == user_id,
-                                                             SectionCache.domain.in_(domains)))
+        rows = db.session.scalars(
+            select(SectionCache).where(SectionCache.user_id == user_id, SectionCache.domain.in_(domains))
+        )
         return {row.domain: entry for row in rows if (entry := _open(row.payload)) is not None}
 
     def put(self, user_id: str, domain: str, entry: CacheEntry, ttl_seconds: int) -> None:

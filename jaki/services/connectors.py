@@ -102,8 +102,9 @@ class HttpConnector(Connector):
 
     def fetch_one(self, subject: Subject) -> dict:
         try:
-            loaded = self.client.get_json(self.path, path_params={"nik": subject.nik}, schema=self.schema,
-                                          log_path=self.path)
+            loaded = self.client.get_json(
+                self.path, path_params={"nik": subject.nik}, schema=self.schema, log_path=self.path
+            )
         except AgencyNotFound:
             return self.empty()
         return self.present(loaded)
@@ -164,8 +165,9 @@ def breaker_store():
                 from redis.retry import Retry
 
                 # Its own client with short timeouts and no retries: see RedisBreakerStore's docstring.
-                client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5,
-                                              retry=Retry(NoBackoff(), 0))
+                client = redis.Redis.from_url(
+                    url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
+                )
                 store = RedisBreakerStore(client, prefix="jaki:breaker")
             else:
                 store = MemoryBreakerStore()
@@ -175,7 +177,8 @@ def breaker_store():
 
 def breaker_for(code: str) -> CircuitBreaker:
     return CircuitBreaker(
-        f"agency:{code}", breaker_store(),
+        f"agency:{code}",
+        breaker_store(),
         failure_threshold=int(setting("AGENCY_BREAKER_FAILURES")),
         window_s=float(setting("AGENCY_BREAKER_WINDOW_SECONDS")),
         open_for_s=float(setting("AGENCY_BREAKER_OPEN_SECONDS")),
@@ -206,7 +209,9 @@ def agency_client(code: str) -> AgencyClient | None:
     with state["lock"]:
         http = _http_client(state)
     client = AgencyClient(
-        code, url, auth_token=agency_token(code),
+        code,
+        url,
+        auth_token=agency_token(code),
         connect_timeout=float(setting("AGENCY_CONNECT_TIMEOUT")),
         read_timeout=float(setting("AGENCY_READ_TIMEOUT")),
         total_timeout=float(setting("AGENCY_TOTAL_TIMEOUT")),

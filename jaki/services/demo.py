@@ -32,8 +32,17 @@ def seed_reference() -> None:
 # (name, kecamatan, birth date, sex, serial, role, agency, areas, phone)
 STAFF = [
     ("Yuliana Siregar", "317101", date(1986, 2, 14), "F", 111, "officer", "DPMPTSP", ["31"], "081200000111"),
-    ("Bambang Hartono", "317405", date(1979, 10, 5), "M", 112, "officer", "KELURAHAN", ["31.74.05.1002"],
-     "081200000112"),
+    (
+        "Bambang Hartono",
+        "317405",
+        date(1979, 10, 5),
+        "M",
+        112,
+        "officer",
+        "KELURAHAN",
+        ["31.74.05.1002"],
+        "081200000112",
+    ),
     ("Sri Wahyuni", "317405", date(1983, 4, 21), "F", 113, "officer", "KECAMATAN", ["31.74.05"], "081200000113"),
     ("dr. Lestari Putri", "317405", date(1988, 9, 30), "F", 114, "officer", "DINKES", ["31.74"], "081200000114"),
     ("Dodi Kurniawan", "317101", date(1984, 12, 12), "M", 115, "officer", "DINSOS", ["31"], "081200000115"),
@@ -84,92 +93,223 @@ def seed_records() -> None:
         return  # seeded before
 
     # JKN (BPJS Kesehatan): Siti's family pays itself (PBPU, class 2); Ahmad's is through his employer (PPU).
-    jkn = [("Siti", "0001234500011", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
-           ("Budi", "0001234500012", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
-           ("Rizky", "0001234500013", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
-           ("Aisyah", "0001234500014", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
-           ("Ahmad", "0002876500021", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
-           ("Dewi", "0002876500022", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
-           ("Nur", "0002876500023", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
-           ("Maria", "0003555500031", "PBI_APBD", 3, "0902U001", "Puskesmas Kecamatan Gambir")]
+    jkn = [
+        ("Siti", "0001234500011", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
+        ("Budi", "0001234500012", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
+        ("Rizky", "0001234500013", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
+        ("Aisyah", "0001234500014", "PBPU", 2, "0901U034", "Puskesmas Kecamatan Kebayoran Lama"),
+        ("Ahmad", "0002876500021", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
+        ("Dewi", "0002876500022", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
+        ("Nur", "0002876500023", "PPU", 1, "0901K112", "Klinik Pratama Cipulir Sehat"),
+        ("Maria", "0003555500031", "PBI_APBD", 3, "0902U001", "Puskesmas Kecamatan Gambir"),
+    ]
     for name, card, segment, care_class, code, faskes in jkn:
-        db.session.add(JknMembership(nik_index=idx[name], card_number=card, segment=segment, care_class=care_class,
-                                     status="aktif", faskes_code=code, faskes_name=faskes,
-                                     valid_until=date(today.year, 12, 31)))
+        db.session.add(
+            JknMembership(
+                nik_index=idx[name],
+                card_number=card,
+                segment=segment,
+                care_class=care_class,
+                status="aktif",
+                faskes_code=code,
+                faskes_name=faskes,
+                valid_until=date(today.year, 12, 31),
+            )
+        )
 
     # Children's immunisations (Kemenkes schedule: basic in the first year, BIAS at school).
-    rizky = [("Hepatitis B (HB-0)", 1, date(2014, 5, 20)), ("BCG", 1, date(2014, 6, 20)),
-             ("Polio tetes (OPV)", 1, date(2014, 6, 20)), ("DPT-HB-Hib", 1, date(2014, 7, 21)),
-             ("Polio tetes (OPV)", 2, date(2014, 7, 21)), ("DPT-HB-Hib", 2, date(2014, 8, 20)),
-             ("Polio tetes (OPV)", 3, date(2014, 8, 20)), ("DPT-HB-Hib", 3, date(2014, 9, 22)),
-             ("Polio tetes (OPV)", 4, date(2014, 9, 22)), ("Campak", 1, date(2015, 2, 23)),
-             ("MR (BIAS kelas 1)", 1, date(2021, 8, 16)), ("DT (BIAS kelas 1)", 1, date(2021, 11, 15)),
-             ("Td (BIAS kelas 2)", 1, date(2022, 11, 14)), ("Td (BIAS kelas 5)", 2, date(2025, 11, 17))]
-    aisyah = [("Hepatitis B (HB-0)", 1, date(2018, 9, 9)), ("BCG", 1, date(2018, 10, 10)),
-              ("Polio tetes (OPV)", 1, date(2018, 10, 10)), ("DPT-HB-Hib", 1, date(2018, 11, 12)),
-              ("DPT-HB-Hib", 2, date(2018, 12, 10)), ("DPT-HB-Hib", 3, date(2019, 1, 14)),
-              ("IPV", 1, date(2019, 1, 14)), ("MR", 1, date(2019, 6, 10)), ("MR (lanjutan)", 2, date(2020, 3, 9)),
-              ("MR (BIAS kelas 1)", 1, date(2025, 8, 11)), ("DT (BIAS kelas 1)", 1, date(2025, 11, 10))]
+    rizky = [
+        ("Hepatitis B (HB-0)", 1, date(2014, 5, 20)),
+        ("BCG", 1, date(2014, 6, 20)),
+        ("Polio tetes (OPV)", 1, date(2014, 6, 20)),
+        ("DPT-HB-Hib", 1, date(2014, 7, 21)),
+        ("Polio tetes (OPV)", 2, date(2014, 7, 21)),
+        ("DPT-HB-Hib", 2, date(2014, 8, 20)),
+        ("Polio tetes (OPV)", 3, date(2014, 8, 20)),
+        ("DPT-HB-Hib", 3, date(2014, 9, 22)),
+        ("Polio tetes (OPV)", 4, date(2014, 9, 22)),
+        ("Campak", 1, date(2015, 2, 23)),
+        ("MR (BIAS kelas 1)", 1, date(2021, 8, 16)),
+        ("DT (BIAS kelas 1)", 1, date(2021, 11, 15)),
+        ("Td (BIAS kelas 2)", 1, date(2022, 11, 14)),
+        ("Td (BIAS kelas 5)", 2, date(2025, 11, 17)),
+    ]
+    aisyah = [
+        ("Hepatitis B (HB-0)", 1, date(2018, 9, 9)),
+        ("BCG", 1, date(2018, 10, 10)),
+        ("Polio tetes (OPV)", 1, date(2018, 10, 10)),
+        ("DPT-HB-Hib", 1, date(2018, 11, 12)),
+        ("DPT-HB-Hib", 2, date(2018, 12, 10)),
+        ("DPT-HB-Hib", 3, date(2019, 1, 14)),
+        ("IPV", 1, date(2019, 1, 14)),
+        ("MR", 1, date(2019, 6, 10)),
+        ("MR (lanjutan)", 2, date(2020, 3, 9)),
+        ("MR (BIAS kelas 1)", 1, date(2025, 8, 11)),
+        ("DT (BIAS kelas 1)", 1, date(2025, 11, 10)),
+    ]
     for name, doses in (("Rizky", rizky), ("Aisyah", aisyah)):
         for vaccine, dose, given in doses:
             place = "Posyandu Melati RW 04 Pondok Pinang" if given.year < 2020 else "Sekolah (BIAS)"
             db.session.add(Immunisation(nik_index=idx[name], vaccine=vaccine, dose=dose, given_on=given, place=place))
-    db.session.add(HealthVisit(nik_index=idx["Aisyah"], scheduled_for=_at(today + timedelta(days=5), 2),
-                               kind="imunisasi", facility="SD Negeri Pondok Pinang 05",
-                               purpose="BIAS Td kelas 2"))
-    db.session.add(HealthVisit(nik_index=idx["Siti"], scheduled_for=_at(today + timedelta(days=12), 1),
-                               kind="skrining", facility="Puskesmas Kecamatan Kebayoran Lama",
-                               purpose="Cek kesehatan gratis (CKG)"))
+    db.session.add(
+        HealthVisit(
+            nik_index=idx["Aisyah"],
+            scheduled_for=_at(today + timedelta(days=5), 2),
+            kind="imunisasi",
+            facility="SD Negeri Pondok Pinang 05",
+            purpose="BIAS Td kelas 2",
+        )
+    )
+    db.session.add(
+        HealthVisit(
+            nik_index=idx["Siti"],
+            scheduled_for=_at(today + timedelta(days=12), 1),
+            kind="skrining",
+            facility="Puskesmas Kecamatan Kebayoran Lama",
+            purpose="Cek kesehatan gratis (CKG)",
+        )
+    )
 
     # Schools and university; the academic year starts in July.
     year = today.year if today.month >= 7 else today.year - 1
     academic = f"{year}/{year + 1}"
-    db.session.add_all([
-        SchoolEnrolment(nik_index=idx["Rizky"], school_name="SMP Negeri 48 Jakarta", npsn="20102546", level="smp",
-                        grade="7", academic_year=academic, status="aktif"),
-        SchoolEnrolment(nik_index=idx["Rizky"], school_name="SD Negeri Pondok Pinang 05", npsn="20102871",
-                        level="sd", grade="6", academic_year=f"{year - 1}/{year}", status="lulus"),
-        SchoolEnrolment(nik_index=idx["Aisyah"], school_name="SD Negeri Pondok Pinang 05", npsn="20102871",
-                        level="sd", grade="2", academic_year=academic, status="aktif"),
-        SchoolEnrolment(nik_index=idx["Nur"], school_name="Universitas Negeri Jakarta", npsn="001009", level="pt",
-                        grade="semester 3", academic_year=academic, status="aktif"),
-    ])
+    db.session.add_all(
+        [
+            SchoolEnrolment(
+                nik_index=idx["Rizky"],
+                school_name="SMP Negeri 48 Jakarta",
+                npsn="20102546",
+                level="smp",
+                grade="7",
+                academic_year=academic,
+                status="aktif",
+            ),
+            SchoolEnrolment(
+                nik_index=idx["Rizky"],
+                school_name="SD Negeri Pondok Pinang 05",
+                npsn="20102871",
+                level="sd",
+                grade="6",
+                academic_year=f"{year - 1}/{year}",
+                status="lulus",
+            ),
+            SchoolEnrolment(
+                nik_index=idx["Aisyah"],
+                school_name="SD Negeri Pondok Pinang 05",
+                npsn="20102871",
+                level="sd",
+                grade="2",
+                academic_year=academic,
+                status="aktif",
+            ),
+            SchoolEnrolment(
+                nik_index=idx["Nur"],
+                school_name="Universitas Negeri Jakarta",
+                npsn="001009",
+                level="pt",
+                grade="semester 3",
+                academic_year=academic,
+                status="aktif",
+            ),
+        ]
+    )
 
     # Welfare register and aid: Siti's household (desil 3) has KJP Plus for both children; Maria has KLJ.
     verified = date(today.year, 2, 10)
-    for name, desil in (("Siti", 3), ("Budi", 3), ("Rizky", 3), ("Aisyah", 3), ("Ahmad", 4), ("Dewi", 4),
-                        ("Nur", 4), ("Maria", 2)):
+    for name, desil in (
+        ("Siti", 3),
+        ("Budi", 3),
+        ("Rizky", 3),
+        ("Aisyah", 3),
+        ("Ahmad", 4),
+        ("Dewi", 4),
+        ("Nur", 4),
+        ("Maria", 2),
+    ):
         db.session.add(DtksEntry(nik_index=idx[name], desil=desil, verified_on=verified))
-    enrolments = [("Rizky", "KJP_PLUS", date(2024, 1, 15), 300_000, "5001234501"),
-                  ("Aisyah", "KJP_PLUS", date(2025, 8, 15), 250_000, "5001234502"),
-                  ("Nur", "KJMU", date(year, 9, 1), 1_500_000, "5002876503"),
-                  ("Maria", "KLJ", date(2023, 4, 15), 300_000, "5003555504")]
+    enrolments = [
+        ("Rizky", "KJP_PLUS", date(2024, 1, 15), 300_000, "5001234501"),
+        ("Aisyah", "KJP_PLUS", date(2025, 8, 15), 250_000, "5001234502"),
+        ("Nur", "KJMU", date(year, 9, 1), 1_500_000, "5002876503"),
+        ("Maria", "KLJ", date(2023, 4, 15), 300_000, "5003555504"),
+    ]
     for name, code, since, amount, account in enrolments:
-        enrolment = AidEnrolment(nik_index=idx[name], programme_code=code, status="aktif", since=since,
-                                 monthly_amount=amount, next_disbursement_on=_next_month(today), bank="Bank DKI",
-                                 account_number=account)
+        enrolment = AidEnrolment(
+            nik_index=idx[name],
+            programme_code=code,
+            status="aktif",
+            since=since,
+            monthly_amount=amount,
+            next_disbursement_on=_next_month(today),
+            bank="Bank DKI",
+            account_number=account,
+        )
         db.session.add(enrolment)
         db.session.flush()
         for paid_on in _months_back(today, 3):
             if paid_on >= since:
-                db.session.add(AidDisbursement(enrolment_id=enrolment.id, period=f"{paid_on:%Y-%m}", amount=amount,
-                                               disbursed_on=paid_on, status="cair"))
+                db.session.add(
+                    AidDisbursement(
+                        enrolment_id=enrolment.id,
+                        period=f"{paid_on:%Y-%m}",
+                        amount=amount,
+                        disbursed_on=paid_on,
+                        status="cair",
+                    )
+                )
 
     # Tax: since 2025 one home up to Rp2 billion NJOP is exempt from PBB; the motorbike's PKB is due in 6 days.
-    db.session.add_all([
-        TaxBill(nik_index=idx["Siti"], kind="pbb", object_id="31.74.050.002.012-0123.0",
-                object_label="Jl. Pondok Pinang Raya No. 12, RT 003/RW 004, Pondok Pinang", tax_year=today.year,
-                amount=0, exemption="pembebasan_pbb_rumah_tinggal", due_on=date(today.year, 8, 31)),
-        TaxBill(nik_index=idx["Siti"], kind="pkb", object_id="B 3217 SRH", object_label="Honda Vario 125 (2021)",
-                tax_year=today.year, amount=412_000, due_on=today + timedelta(days=6)),
-        TaxBill(nik_index=idx["Budi"], kind="pkb", object_id="B 1918 PKY", object_label="Toyota Avanza 1.3 G (2019)",
-                tax_year=today.year, amount=3_186_000, due_on=today + timedelta(days=40)),
-        TaxBill(nik_index=idx["Ahmad"], kind="pbb", object_id="31.74.050.003.007-0045.0",
-                object_label="Jl. Cipulir V No. 7, RT 001/RW 002, Cipulir", tax_year=today.year, amount=1_254_300,
-                due_on=date(today.year, 8, 31), paid_at=_at(date(today.year, 8, 20), 3)),
-        TaxBill(nik_index=idx["Ahmad"], kind="pkb", object_id="B 4471 UKF", object_label="Yamaha NMAX (2022)",
-                tax_year=today.year, amount=598_500, due_on=today + timedelta(days=1)),
-    ])
+    db.session.add_all(
+        [
+            TaxBill(
+                nik_index=idx["Siti"],
+                kind="pbb",
+                object_id="31.74.050.002.012-0123.0",
+                object_label="Jl. Pondok Pinang Raya No. 12, RT 003/RW 004, Pondok Pinang",
+                tax_year=today.year,
+                amount=0,
+                exemption="pembebasan_pbb_rumah_tinggal",
+                due_on=date(today.year, 8, 31),
+            ),
+            TaxBill(
+                nik_index=idx["Siti"],
+                kind="pkb",
+                object_id="B 3217 SRH",
+                object_label="Honda Vario 125 (2021)",
+                tax_year=today.year,
+                amount=412_000,
+                due_on=today + timedelta(days=6),
+            ),
+            TaxBill(
+                nik_index=idx["Budi"],
+                kind="pkb",
+                object_id="B 1918 PKY",
+                object_label="Toyota Avanza 1.3 G (2019)",
+                tax_year=today.year,
+                amount=3_186_000,
+                due_on=today + timedelta(days=40),
+            ),
+            TaxBill(
+                nik_index=idx["Ahmad"],
+                kind="pbb",
+                object_id="31.74.050.003.007-0045.0",
+                object_label="Jl. Cipulir V No. 7, RT 001/RW 002, Cipulir",
+                tax_year=today.year,
+                amount=1_254_300,
+                due_on=date(today.year, 8, 31),
+                paid_at=_at(date(today.year, 8, 20), 3),
+            ),
+            TaxBill(
+                nik_index=idx["Ahmad"],
+                kind="pkb",
+                object_id="B 4471 UKF",
+                object_label="Yamaha NMAX (2022)",
+                tax_year=today.year,
+                amount=598_500,
+                due_on=today + timedelta(days=1),
+            ),
+        ]
+    )
     db.session.flush()
 
 
@@ -192,17 +332,41 @@ def seed_applications() -> None:
         # Demo placeholders: metadata only, no file stored (downloading one answers 503).
         for item in application.type.documents:
             if item["required"]:
-                application.documents.append(ApplicationDocument(
-                    kind=item["kind"], filename=f"{item['kind']}.pdf", content_type="application/pdf", size=48_213,
-                    storage_key=f"demo/{application.reference}/{item['kind']}.pdf"))
+                application.documents.append(
+                    ApplicationDocument(
+                        kind=item["kind"],
+                        filename=f"{item['kind']}.pdf",
+                        content_type="application/pdf",
+                        size=48_213,
+                        storage_key=f"demo/{application.reference}/{item['kind']}.pdf",
+                    )
+                )
 
-    skd = Application(reference=operations._reference("SKD"), kind="letter", type_code="SKD",
-                      applicant_id=siti.id, area_code="31.74.05.1002", purpose="Melamar pekerjaan")
-    sktm = Application(reference=operations._reference("SKTM"), kind="letter", type_code="SKTM",
-                       applicant_id=siti.id, area_code="31.74.05.1002", purpose="Keringanan biaya sekolah anak")
-    slf = Application(reference=operations._reference("SLF"), kind="permit", type_code="SLF",
-                      applicant_id=ahmad.id, area_code="31.74.05.1003", object_address="Jl. Cipulir V No. 7",
-                      purpose="Rumah tinggal dua lantai")
+    skd = Application(
+        reference=operations._reference("SKD"),
+        kind="letter",
+        type_code="SKD",
+        applicant_id=siti.id,
+        area_code="31.74.05.1002",
+        purpose="Melamar pekerjaan",
+    )
+    sktm = Application(
+        reference=operations._reference("SKTM"),
+        kind="letter",
+        type_code="SKTM",
+        applicant_id=siti.id,
+        area_code="31.74.05.1002",
+        purpose="Keringanan biaya sekolah anak",
+    )
+    slf = Application(
+        reference=operations._reference("SLF"),
+        kind="permit",
+        type_code="SLF",
+        applicant_id=ahmad.id,
+        area_code="31.74.05.1003",
+        object_address="Jl. Cipulir V No. 7",
+        purpose="Rumah tinggal dua lantai",
+    )
     for application, applicant in ((skd, siti), (sktm, siti), (slf, ahmad)):
         application.type = db.session.get(ApplicationType, application.type_code)
         application.events.append(ApplicationEvent(to_status="draft", actor_id=applicant.id, actor_role="citizen"))

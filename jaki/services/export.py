@@ -51,19 +51,47 @@ def tax(user) -> dict:
 def _applications(user, kind: str) -> list[dict]:
     from jaki.services.permits.models import Application
 
-    rows = db.session.scalars(select(Application).where(Application.applicant_id == user.id,
-                                                        Application.kind == kind)
-                              .order_by(Application.created_at)).all()
-    return [{
-        "reference": a.reference, "type_code": a.type_code, "status": a.status, "area_code": a.area_code,
-        "object_address": a.object_address, "purpose": a.purpose, "created_at": iso(a.created_at),
-        "submitted_at": iso(a.submitted_at), "sla_due_at": iso(a.sla_due_at), "decided_at": iso(a.decided_at),
-        "decision_number": a.decision_number,
-        "documents": [{"kind": d.kind, "filename": d.filename, "content_type": d.content_type, "size": d.size,
-                       "uploaded_at": iso(d.uploaded_at)} for d in a.documents],
-        "timeline": [{"at": iso(e.at), "from_status": e.from_status, "to_status": e.to_status,
-                      "actor_role": e.actor_role, "note": e.note} for e in a.events],
-    } for a in rows]
+    rows = db.session.scalars(
+        select(Application)
+        .where(Application.applicant_id == user.id, Application.kind == kind)
+        .order_by(Application.created_at)
+    ).all()
+    return [
+        {
+            "reference": a.reference,
+            "type_code": a.type_code,
+            "status": a.status,
+            "area_code": a.area_code,
+            "object_address": a.object_address,
+            "purpose": a.purpose,
+            "created_at": iso(a.created_at),
+            "submitted_at": iso(a.submitted_at),
+            "sla_due_at": iso(a.sla_due_at),
+            "decided_at": iso(a.decided_at),
+            "decision_number": a.decision_number,
+            "documents": [
+                {
+                    "kind": d.kind,
+                    "filename": d.filename,
+                    "content_type": d.content_type,
+                    "size": d.size,
+                    "uploaded_at": iso(d.uploaded_at),
+                }
+                for d in a.documents
+            ],
+            "timeline": [
+                {
+                    "at": iso(e.at),
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "actor_role": e.actor_role,
+                    "note": e.note,
+                }
+                for e in a.events
+            ],
+        }
+        for a in rows
+    ]
 
 
 def permits(user) -> list[dict]:
@@ -76,8 +104,10 @@ def letters(user) -> list[dict]:
 
 def cached_answers(user) -> dict:
     """Copies of agency answers kept for the overview (up to SERVICES_CACHE_STALE_SECONDS old)."""
-    return {domain: {"as_of": iso(entry.as_of), "data": entry.data}
-            for domain, entry in section_cache().export(user.id).items()}
+    return {
+        domain: {"as_of": iso(entry.as_of), "data": entry.data}
+        for domain, entry in section_cache().export(user.id).items()
+    }
 
 
 SECTIONS = {

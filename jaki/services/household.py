@@ -45,12 +45,20 @@ class Member:
         return Subject(self.member_id, self.nik, nik_index(self.nik))
 
     def header(self) -> dict:
-        return {"member_id": self.member_id, "full_name": self.full_name, "relation": self.relation,
-                "is_self": self.is_self}
+        return {
+            "member_id": self.member_id,
+            "full_name": self.full_name,
+            "relation": self.relation,
+            "is_self": self.is_self,
+        }
 
     def describe(self, today: date) -> dict:
-        return {**self.header(), "nik_masked": nik_mod.mask(self.nik), "age": age_on(self.birth_date, today),
-                "sex": self.sex}
+        return {
+            **self.header(),
+            "nik_masked": nik_mod.mask(self.nik),
+            "age": age_on(self.birth_date, today),
+            "sex": self.sex,
+        }
 
 
 @dataclass
@@ -98,8 +106,9 @@ def household_for(user) -> Household:
         if row.id == own.id or not _is_dependent(row.family_relation, row.birth_date, today):
             continue
         child_nik = row.nik
-        dependents.append(Member(member_id(child_nik), child_nik, row.full_name, row.birth_date, row.sex,
-                                 row.family_relation, False))
+        dependents.append(
+            Member(member_id(child_nik), child_nik, row.full_name, row.birth_date, row.sex, row.family_relation, False)
+        )
     return Household(me, dependents, is_head=True)
 
 
@@ -118,10 +127,13 @@ def _from_http(user, nik: str, today: date) -> Household:
     own = next((m for m in members if m.nik == nik), None)
     if own is None or kk_index != user.kk_index or own.family_relation != HEAD:
         relation = own.family_relation if own is not None else "lainnya"
-        return Household(Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, relation, True), [],
-                         is_head=False)
+        return Household(
+            Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, relation, True), [], is_head=False
+        )
     me = Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, HEAD, True)
-    dependents = [Member(member_id(m.nik), m.nik, m.full_name, m.birth_date, m.sex, m.family_relation, False)
-                  for m in sorted(members, key=lambda m: m.birth_date)
-                  if m.nik != nik and _is_dependent(m.family_relation, m.birth_date, today)]
+    dependents = [
+        Member(member_id(m.nik), m.nik, m.full_name, m.birth_date, m.sex, m.family_relation, False)
+        for m in sorted(members, key=lambda m: m.birth_date)
+        if m.nik != nik and _is_dependent(m.family_relation, m.birth_date, today)
+    ]
     return Household(me, dependents, is_head=True)

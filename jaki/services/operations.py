@@ -42,14 +42,23 @@ class Section:
 
         message = None
         if self.status == STALE:
-            message = translate("section_stale", agency=agency_name(self.agency_code),
-                                as_of=f"{self.as_of.astimezone(WIB):%d-%m-%Y %H:%M} WIB")
+            message = translate(
+                "section_stale",
+                agency=agency_name(self.agency_code),
+                as_of=f"{self.as_of.astimezone(WIB):%d-%m-%Y %H:%M} WIB",
+            )
         elif self.status == UNAVAILABLE:
             message = translate("section_unavailable", agency=agency_name(self.agency_code))
-        return {"domain": self.domain, "status": self.status, "as_of": self.as_of, "cached": self.cached,
-                "source": {"agency_code": self.agency_code, "connector": self.connector},
-                "reason": self.reason, "message": message,
-                "data": {"people": self.people} if self.people is not None else None}
+        return {
+            "domain": self.domain,
+            "status": self.status,
+            "as_of": self.as_of,
+            "cached": self.cached,
+            "source": {"agency_code": self.agency_code, "connector": self.connector},
+            "reason": self.reason,
+            "message": message,
+            "data": {"people": self.people} if self.people is not None else None,
+        }
 
 
 _names: dict[str, str] = {}
@@ -116,8 +125,9 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
         if entry is not None and entry.fingerprint != fp:
             entry = None  # the household changed: an answer about other people is no answer
         if entry is not None and not refresh and now - entry.as_of < fresh_for:
-            sections[name] = Section(name, spec.agency_code, "http", OK, entry.as_of, cached=True,
-                                     people=_people(members, entry.data))
+            sections[name] = Section(
+                name, spec.agency_code, "http", OK, entry.as_of, cached=True, people=_people(members, entry.data)
+            )
             continue
         futures = [connectors.pool().submit(connector.fetch_one, subjects[m.member_id]) for m in members]
         pending.append(_Pending(name, connector, members, futures, entry, fp))
@@ -159,16 +169,27 @@ def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Se
         return Section(p.domain, agency, "http", OK, now, people=_people(p.members, data))
     log.info("section not fresh", extra={"domain": p.domain, "agency": agency, "reason": reason})
     if p.cached is not None and now - p.cached.as_of < stale_for:
-        return Section(p.domain, agency, "http", STALE, p.cached.as_of, cached=True, reason=reason,
-                       people=_people(p.members, p.cached.data))
+        return Section(
+            p.domain,
+            agency,
+            "http",
+            STALE,
+            p.cached.as_of,
+            cached=True,
+            reason=reason,
+            people=_people(p.members, p.cached.data),
+        )
     return Section(p.domain, agency, "http", UNAVAILABLE, None, reason=reason)
 
 
 def overview(user, *, refresh: bool = False) -> dict:
     household = household_for(user)
     sections = gather(user, connectors.domains(), refresh=refresh, household=household)
-    return {"generated_at": utcnow(), "household": household_view(household),
-            "sections": {name: s.to_dict() for name, s in sections.items()}}
+    return {
+        "generated_at": utcnow(),
+        "household": household_view(household),
+        "sections": {name: s.to_dict() for name, s in sections.items()},
+    }
 
 
 def section(user, name: str, *, refresh: bool = False) -> dict:
@@ -177,8 +198,11 @@ def section(user, name: str, *, refresh: bool = False) -> dict:
 
 def household_view(household: Household) -> dict:
     today = utcnow().date()
-    return {"status": household.status, "is_head": household.is_head,
-            "members": [m.describe(today) for m in household.visible]}
+    return {
+        "status": household.status,
+        "is_head": household.is_head,
+        "members": [m.describe(today) for m in household.visible],
+    }
 
 
 # ---- officers: one person's records in their own agency's domain, audited -------------------------------
@@ -208,8 +232,19 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
         data = connector.fetch([subject])[subject.member_id]
     person = db.session.scalar(db.select(User.id).where(User.nik_index == subject.nik_index))
     # Recorded before it is served: a read that cannot be audited is not served.
-    audit.record(db.session, actor=officer, subject_id=person, action=f"services.{name}.read",
-                 fields=(name, "nik_masked"), reason=reason)
+    audit.record(
+        db.session,
+        actor=officer,
+        subject_id=person,
+        action=f"services.{name}.read",
+        fields=(name, "nik_masked"),
+        reason=reason,
+    )
     db.session.commit()
-    return {"domain": name, "nik_masked": nik_mod.mask(nik), "has_account": person is not None,
-            "as_of": utcnow(), "data": data}
+    return {
+        "domain": name,
+        "nik_masked": nik_mod.mask(nik),
+        "has_account": person is not None,
+        "as_of": utcnow(),
+        "data": data,
+    }

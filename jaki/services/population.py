@@ -37,9 +37,15 @@ class LocalPopulationRegistry:
         row = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(nik)))
         if row is None:
             return None
-        return Person(full_name=row.full_name, birth_date=row.birth_date, sex=row.sex, kk_index=row.kk_index,
-                      family_relation=row.family_relation, kelurahan_code=row.kelurahan_code,
-                      address=row.address)
+        return Person(
+            full_name=row.full_name,
+            birth_date=row.birth_date,
+            sex=row.sex,
+            kk_index=row.kk_index,
+            family_relation=row.family_relation,
+            kelurahan_code=row.kelurahan_code,
+            address=row.address,
+        )
 
 
 def registry() -> PopulationRegistry:

@@ -16,8 +16,19 @@ from jaki.services.population import Person
 log = logging.getLogger(__name__)
 
 NIK_FORMAT = validate.Regexp(r"^\d{16}$")
-RELATIONS = ("kepala_keluarga", "suami", "istri", "anak", "menantu", "cucu", "orang_tua", "mertua",
-             "famili_lain", "pembantu", "lainnya")
+RELATIONS = (
+    "kepala_keluarga",
+    "suami",
+    "istri",
+    "anak",
+    "menantu",
+    "cucu",
+    "orang_tua",
+    "mertua",
+    "famili_lain",
+    "pembantu",
+    "lainnya",
+)
 
 
 class ResidentSchema(AgencySchema):
@@ -26,8 +37,9 @@ class ResidentSchema(AgencySchema):
     sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
     kk_number = fields.String(required=True, validate=NIK_FORMAT)
     family_relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
-    kelurahan_code = fields.String(load_default=None, allow_none=True,
-                                   validate=validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"))
+    kelurahan_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+    )
     address = fields.String(load_default="", validate=validate.Length(max=300))
 
 
@@ -78,15 +90,22 @@ class HttpPopulationRegistry:
             return None
         except AgencyUnavailable as exc:
             raise Unavailable("population_registry_unavailable", reason=exc.reason) from None
-        return Person(full_name=row["full_name"], birth_date=row["birth_date"], sex=row["sex"],
-                      kk_index=cipher().blind_index(row["kk_number"], "kk"), family_relation=row["family_relation"],
-                      kelurahan_code=row["kelurahan_code"], address=row["address"])
+        return Person(
+            full_name=row["full_name"],
+            birth_date=row["birth_date"],
+            sex=row["sex"],
+            kk_index=cipher().blind_index(row["kk_number"], "kk"),
+            family_relation=row["family_relation"],
+            kelurahan_code=row["kelurahan_code"],
+            address=row["address"],
+        )
 
     def household(self, nik: str) -> tuple[str, list[HouseholdMember]] | None:
         """(kk_index, members) of the Kartu Keluarga the NIK belongs to; None when Dukcapil has no such NIK."""
         try:
-            answer = self.client.get_json("/v1/residents/{nik}/household", path_params={"nik": nik},
-                                          schema=HouseholdSchema)
+            answer = self.client.get_json(
+                "/v1/residents/{nik}/household", path_params={"nik": nik}, schema=HouseholdSchema
+            )
         except AgencyNotFound:
             return None
         except AgencyUnavailable as exc:

@@ -31,8 +31,9 @@ def _refresh_rate() -> str:
 
 
 @blp.route("/me/overview", methods=["GET"])
-@limiter.shared_limit(_refresh_rate, scope="services-refresh", key_func=account_key("services-refresh"),
-                      exempt_when=not_a_refresh)
+@limiter.shared_limit(
+    _refresh_rate, scope="services-refresh", key_func=account_key("services-refresh"), exempt_when=not_a_refresh
+)
 @login_required()
 @blp.arguments(ServicesRefreshArgsSchema, location="query")
 @blp.response(200, ServicesOverviewSchema)
@@ -60,8 +61,9 @@ def _section_view(path: str, domain: str):
     decorated = blp.response(200, ServiceSectionSchema)(view)
     decorated = blp.arguments(ServicesRefreshArgsSchema, location="query")(decorated)
     decorated = login_required()(decorated)
-    decorated = limiter.shared_limit(_refresh_rate, scope="services-refresh", key_func=account_key("services-refresh"),
-                                     exempt_when=not_a_refresh)(decorated)
+    decorated = limiter.shared_limit(
+        _refresh_rate, scope="services-refresh", key_func=account_key("services-refresh"), exempt_when=not_a_refresh
+    )(decorated)
     blp.route(f"/me/{path}", methods=["GET"], endpoint=f"section_{domain}")(decorated)
 
 

@@ -10,8 +10,9 @@ V = ma.validate
 
 
 class ServicesRefreshArgsSchema(Schema):
-    refresh = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Ask the agencies again even when a recent answer is cached"})
+    refresh = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Ask the agencies again even when a recent answer is cached"}
+    )
 
 
 class ServiceSourceSchema(Schema):
@@ -25,9 +26,13 @@ class ServiceSectionSchema(Schema):
     as_of = ma.fields.DateTime(allow_none=True, metadata={"description": "When the data was current"})
     cached = ma.fields.Boolean()
     source = ma.fields.Nested(ServiceSourceSchema)
-    reason = ma.fields.String(allow_none=True, metadata={
-        "description": "Why not fresh: timeout, circuit_open, connection, http_status, malformed, too_large, "
-                       "invalid"})
+    reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why not fresh: timeout, circuit_open, connection, http_status, malformed, too_large, "
+            "invalid"
+        },
+    )
     message = ma.fields.String(allow_none=True)
     data = ma.fields.Raw(allow_none=True, metadata={"description": "{people: [{member_id, ..., domain fields}]}"})
 

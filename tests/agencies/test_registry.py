@@ -5,8 +5,23 @@ from jaki.agencies.registry import AGENCIES, upsert_registry
 from jaki.extensions import db
 from tests.factories import auth_header, ensure_agency, make_user
 
-DEMO_CODES = ("DBM", "DSDA", "DLH", "DPHK", "DISHUB", "DINKES", "DISDIK", "DINSOS", "BAPENDA", "DPMPTSP", "DCKTRP",
-              "DUKCAPIL", "SATPOLPP", "DPE", "BPBD")
+DEMO_CODES = (
+    "DBM",
+    "DSDA",
+    "DLH",
+    "DPHK",
+    "DISHUB",
+    "DINKES",
+    "DISDIK",
+    "DINSOS",
+    "BAPENDA",
+    "DPMPTSP",
+    "DCKTRP",
+    "DUKCAPIL",
+    "SATPOLPP",
+    "DPE",
+    "BPBD",
+)
 
 
 def test_registry_lists_52_offices_and_keeps_the_demo_codes(ctx):

@@ -38,8 +38,7 @@ def test_lockout_after_repeated_failures_with_growing_backoff(client, ctx, app):
     first_wait = int(locked.headers["Retry-After"])
     assert 0 < first_wait <= app.config["LOGIN_LOCKOUT_BASE_SECONDS"] + 1
 
-    throttle = db.session.scalar(select(LoginThrottle).where(
-        LoginThrottle.nik_index == nik_index(user.nik)))
+    throttle = db.session.scalar(select(LoginThrottle).where(LoginThrottle.nik_index == nik_index(user.nik)))
     throttle.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
     db.session.flush()
     assert _login(client, user.nik, "salah-salah-salah").status_code == 401
@@ -79,13 +78,12 @@ def test_rate_limit_per_client(client, ctx, app):
     limit = int(app.config["LOGIN_RATE_PER_CLIENT"].split()[0])
     app.config["LOGIN_LOCKOUT_THRESHOLD"] = 10_000
     try:
-        statuses = [
-            _login(client, f"31740541079{n:05d}", "salah-salah-salah").status_code for n in range(1, limit + 2)
-        ]
+        statuses = [_login(client, f"31740541079{n:05d}", "salah-salah-salah").status_code for n in range(1, limit + 2)]
     finally:
         app.config["LOGIN_LOCKOUT_THRESHOLD"] = 5
     assert statuses.count(429) == 1 and statuses[-1] == 429
     # A different client address has its own budget.
-    other = client.post("/api/v1/auth/login", json={"nik": UNKNOWN_NIK, "password": "x" * 10},
-                        environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    other = client.post(
+        "/api/v1/auth/login", json={"nik": UNKNOWN_NIK, "password": "x" * 10}, environ_base={"REMOTE_ADDR": "10.9.8.7"}
+    )
     assert other.status_code == 401

@@ -124,8 +124,7 @@ def test_any_sixteen_digits_parse_or_give_a_named_reason(value):
     try:
         parsed = nik.parse(value, today=TODAY)
     except nik.InvalidNIK as exc:
-        assert exc.code in {"nik_province_unknown", "nik_region_unknown", "nik_birth_date_invalid",
-                            "nik_serial_zero"}
+        assert exc.code in {"nik_province_unknown", "nik_region_unknown", "nik_birth_date_invalid", "nik_serial_zero"}
     else:
         assert parsed.province_code in nik.PROVINCES
         assert parsed.serial != "0000"

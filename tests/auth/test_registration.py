@@ -14,15 +14,22 @@ PASSWORD = "rahasia-sekali-123"
 
 
 def _register(client, nik, **overrides):
-    body = {"nik": nik, "full_name": "Siti Rahayu", "birth_date": "1990-07-01", "phone": "0812-3456-7890",
-            "password": PASSWORD, **overrides}
+    body = {
+        "nik": nik,
+        "full_name": "Siti Rahayu",
+        "birth_date": "1990-07-01",
+        "phone": "0812-3456-7890",
+        "password": PASSWORD,
+        **overrides,
+    }
     return client.post("/api/v1/auth/register", json=body)
 
 
 def _last_otp(phone="+6281234567890") -> str:
     index = cipher().blind_index(phone, "phone")
-    message = db.session.scalars(select(RecordedMessage).where(RecordedMessage.recipient == index)
-                                 .order_by(RecordedMessage.id.desc())).first()
+    message = db.session.scalars(
+        select(RecordedMessage).where(RecordedMessage.recipient == index).order_by(RecordedMessage.id.desc())
+    ).first()
     return message.body.split(": ")[1][:6]
 
 
@@ -82,9 +89,17 @@ def test_invalid_nik_reason_in_indonesian_and_english(client, ctx):
     response = _register(client, "3174053102900001", birth_date="1990-02-28")
     assert response.json["code"] == "nik_birth_date_invalid"
     assert response.json["message"] == "Tanggal lahir pada NIK tidak valid."
-    english = client.post("/api/v1/auth/register", headers={"Accept-Language": "en-US,en;q=0.9"},
-                          json={"nik": "9974050101900001", "full_name": "X Y", "birth_date": "1990-01-01",
-                                "phone": "081234567890", "password": PASSWORD})
+    english = client.post(
+        "/api/v1/auth/register",
+        headers={"Accept-Language": "en-US,en;q=0.9"},
+        json={
+            "nik": "9974050101900001",
+            "full_name": "X Y",
+            "birth_date": "1990-01-01",
+            "phone": "081234567890",
+            "password": PASSWORD,
+        },
+    )
     assert english.json["code"] == "nik_province_unknown"
     assert english.json["message"] == "Unknown province code in the NIK."
 

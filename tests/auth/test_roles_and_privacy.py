@@ -9,9 +9,16 @@ from jaki.auth.models import User
 from jaki.extensions import db
 from tests.factories import PASSWORD, auth_header, ensure_agency, make_user
 
-STAFF_BODY = {"nik": "3174051708850555", "full_name": "Petugas Baru", "birth_date": "1985-08-17",
-              "phone": "081200000555", "password": "petugas-rahasia-1", "role": "officer", "agency_code": "DBM",
-              "area_codes": []}
+STAFF_BODY = {
+    "nik": "3174051708850555",
+    "full_name": "Petugas Baru",
+    "birth_date": "1985-08-17",
+    "phone": "081200000555",
+    "password": "petugas-rahasia-1",
+    "role": "officer",
+    "agency_code": "DBM",
+    "area_codes": [],
+}
 
 
 def test_citizen_and_officer_cannot_create_staff(client, ctx):
@@ -36,25 +43,65 @@ def test_admin_creates_officer_with_agency_and_areas(client, ctx):
     assert response.json["nik_masked"] == "317405******0555"
     officer_login = client.post("/api/v1/auth/login", json={"nik": body["nik"], "password": body["password"]})
     assert officer_login.status_code == 200
-    unknown_agency = client.post("/api/v1/admin/staff", headers=auth_header(admin),
-                                 json={**STAFF_BODY, "nik": "3174051708850556", "agency_code": "NOPE"})
+    unknown_agency = client.post(
+        "/api/v1/admin/staff",
+        headers=auth_header(admin),
+        json={**STAFF_BODY, "nik": "3174051708850556", "agency_code": "NOPE"},
+    )
     assert unknown_agency.status_code == 422 and unknown_agency.json["code"] == "agency_unknown"
-    unknown_area = client.post("/api/v1/admin/staff", headers=auth_header(admin),
-                               json={**STAFF_BODY, "nik": "3174051708850557", "area_codes": ["31.99"]})
+    unknown_area = client.post(
+        "/api/v1/admin/staff",
+        headers=auth_header(admin),
+        json={**STAFF_BODY, "nik": "3174051708850557", "area_codes": ["31.99"]},
+    )
     assert unknown_area.status_code == 422 and unknown_area.json["code"] == "area_unknown"
 
 
 def test_cli_creates_staff(app, ctx):
     ensure_agency()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-staff", "--nik", "3171014312870777", "--name", "Rina",
-                                 "--birth-date", "1987-12-03", "--phone", "081200000777", "--role", "agency_admin",
-                                 "--agency", "DBM", "--password", "rahasia-rina-123"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create-staff",
+            "--nik",
+            "3171014312870777",
+            "--name",
+            "Rina",
+            "--birth-date",
+            "1987-12-03",
+            "--phone",
+            "081200000777",
+            "--role",
+            "agency_admin",
+            "--agency",
+            "DBM",
+            "--password",
+            "rahasia-rina-123",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "created agency_admin" in result.output
-    bad = runner.invoke(args=["users", "create-staff", "--nik", "3171014312870778", "--name", "Rina",
-                              "--birth-date", "1987-12-04", "--phone", "081200000778", "--role", "officer",
-                              "--agency", "DBM", "--password", "rahasia-rina-123"])
+    bad = runner.invoke(
+        args=[
+            "users",
+            "create-staff",
+            "--nik",
+            "3171014312870778",
+            "--name",
+            "Rina",
+            "--birth-date",
+            "1987-12-04",
+            "--phone",
+            "081200000778",
+            "--role",
+            "officer",
+            "--agency",
+            "DBM",
+            "--password",
+            "rahasia-rina-123",
+        ]
+    )
     assert bad.exit_code != 0 and "nik_birth_date_mismatch" in bad.output
 
 
@@ -67,8 +114,9 @@ def test_staff_read_of_a_person_needs_a_reason_and_is_audited(client, ctx):
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == citizen.id)) is None
 
     reason = "Verifikasi laporan #123"
-    response = client.get(f"/api/v1/admin/users/{citizen.id}",
-                          headers={**auth_header(officer), "X-Access-Reason": reason})
+    response = client.get(
+        f"/api/v1/admin/users/{citizen.id}", headers={**auth_header(officer), "X-Access-Reason": reason}
+    )
     assert response.status_code == 200
     assert response.json["nik_masked"] == citizen.nik_masked and citizen.nik not in response.get_data(as_text=True)
     assert citizen.phone not in response.get_data(as_text=True)
@@ -76,8 +124,9 @@ def test_staff_read_of_a_person_needs_a_reason_and_is_audited(client, ctx):
     assert (entry.actor_id, entry.action, entry.reason) == (officer.id, "user.read", reason)
     assert entry.at is not None and "nik" not in (entry.fields or "").replace("nik_masked", "")
 
-    citizen_try = client.get(f"/api/v1/admin/users/{officer.id}",
-                             headers={**auth_header(citizen), "X-Access-Reason": reason})
+    citizen_try = client.get(
+        f"/api/v1/admin/users/{officer.id}", headers={**auth_header(citizen), "X-Access-Reason": reason}
+    )
     assert citizen_try.status_code == 403
 
 
@@ -89,8 +138,9 @@ def test_admin_reads_the_audit_log_with_keyset_pages(client, ctx):
         client.get(f"/api/v1/admin/users/{citizen.id}", headers={**auth_header(admin), "X-Access-Reason": f"cek {n}xx"})
     page1 = client.get(f"/api/v1/admin/audit?subject_id={citizen.id}&limit=2", headers=auth_header(admin)).json
     assert [e["reason"] for e in page1["items"]] == ["cek 2xx", "cek 1xx"]
-    page2 = client.get(f"/api/v1/admin/audit?subject_id={citizen.id}&limit=2&cursor={page1['next_cursor']}",
-                       headers=auth_header(admin)).json
+    page2 = client.get(
+        f"/api/v1/admin/audit?subject_id={citizen.id}&limit=2&cursor={page1['next_cursor']}", headers=auth_header(admin)
+    ).json
     assert [e["reason"] for e in page2["items"]] == ["cek 0xx"] and page2["next_cursor"] is None
     bad_cursor = client.get("/api/v1/admin/audit?cursor=%%%", headers=auth_header(admin))
     assert bad_cursor.status_code == 422

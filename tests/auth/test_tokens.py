@@ -65,8 +65,9 @@ def test_access_token_cannot_refresh_and_refresh_token_cannot_access(client, ctx
 def test_logout_revokes_access_and_refresh(client, ctx):
     user = make_user()
     pair = _login(client, user).json
-    out = client.post("/api/v1/auth/logout", headers=_bearer(pair["access_token"]),
-                      json={"refresh_token": pair["refresh_token"]})
+    out = client.post(
+        "/api/v1/auth/logout", headers=_bearer(pair["access_token"]), json={"refresh_token": pair["refresh_token"]}
+    )
     assert out.status_code == 204
     me = client.get("/api/v1/me", headers=_bearer(pair["access_token"]))
     assert me.status_code == 401 and me.json["code"] == "token_revoked"
@@ -81,8 +82,16 @@ def _b64(data: dict) -> str:
 def test_forged_expired_none_and_garbage_tokens_are_401(client, ctx, app):
     user = make_user()
     now = int(time.time())
-    claims = {"sub": user.id, "role": "admin", "type": "access", "fresh": False, "jti": "x", "iat": now,
-              "nbf": now, "exp": now + 600}
+    claims = {
+        "sub": user.id,
+        "role": "admin",
+        "type": "access",
+        "fresh": False,
+        "jti": "x",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     forged = pyjwt.encode(claims, "not-the-server-key-but-long-enough-32", algorithm="HS256")
     none_alg = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     expired = create_access_token(identity=user.id, expires_delta=timedelta(seconds=-5))
@@ -111,11 +120,13 @@ def test_full_nik_needs_a_fresh_token(client, ctx):
     stale = client.post("/api/v1/auth/refresh", headers=_bearer(pair["refresh_token"])).json
     refused = client.get("/api/v1/me/nik", headers=_bearer(stale["access_token"]))
     assert refused.status_code == 401 and refused.json["code"] == "fresh_token_required"
-    wrong = client.post("/api/v1/auth/reauthenticate", headers=_bearer(stale["access_token"]),
-                        json={"password": "salah-salah-salah"})
+    wrong = client.post(
+        "/api/v1/auth/reauthenticate", headers=_bearer(stale["access_token"]), json={"password": "salah-salah-salah"}
+    )
     assert wrong.status_code == 401
-    fresh = client.post("/api/v1/auth/reauthenticate", headers=_bearer(stale["access_token"]),
-                        json={"password": PASSWORD}).json
+    fresh = client.post(
+        "/api/v1/auth/reauthenticate", headers=_bearer(stale["access_token"]), json={"password": PASSWORD}
+    ).json
     assert client.get("/api/v1/me/nik", headers=_bearer(fresh["access_token"])).status_code == 200
 
 
@@ -123,8 +134,11 @@ def test_password_change_logs_out_other_sessions(client, ctx):
     user = make_user()
     phone_a = _login(client, user).json
     phone_b = _login(client, user).json
-    changed = client.post("/api/v1/me/password", headers=_bearer(phone_a["access_token"]),
-                          json={"current_password": PASSWORD, "new_password": "kata-sandi-baru-2026"})
+    changed = client.post(
+        "/api/v1/me/password",
+        headers=_bearer(phone_a["access_token"]),
+        json={"current_password": PASSWORD, "new_password": "kata-sandi-baru-2026"},
+    )
     assert changed.status_code == 200
     assert client.get("/api/v1/me", headers=_bearer(phone_b["access_token"])).status_code == 401
     assert client.get("/api/v1/me", headers=_bearer(changed.json["access_token"])).status_code == 200

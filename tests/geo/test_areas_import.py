@@ -31,8 +31,9 @@ def levels() -> dict[str, int]:
 
 def test_import_loads_every_level_with_codes_names_and_polygons(ctx, areas_file):
     summary = geo.import_areas(areas_file)
-    assert summary == "1 provinsi, 1 kabupaten, 5 kota, 44 kecamatan, 267 kelurahan: 318 created, 0 updated, " \
-                      "0 unchanged"
+    assert (
+        summary == "1 provinsi, 1 kabupaten, 5 kota, 44 kecamatan, 267 kelurahan: 318 created, 0 updated, 0 unchanged"
+    )
     assert levels() == {"provinsi": 1, "kabupaten": 1, "kota": 5, "kecamatan": 44, "kelurahan": 267}
     gambir = db.session.get(Area, "31.71.01.1001")
     # BPS numbers Jakarta Pusat 3173 where Kemendagri says 31.71.
@@ -45,7 +46,10 @@ def test_import_loads_every_level_with_codes_names_and_polygons(ctx, areas_file)
     assert selatan.level == "kota" and selatan.name == "Kota Administrasi Jakarta Selatan"
     kebayoran_lama = db.session.get(Area, "31.74.05")
     assert (kebayoran_lama.name, kebayoran_lama.parent_code, kebayoran_lama.geometry) == (
-        "Kebayoran Lama", "31.74", None)
+        "Kebayoran Lama",
+        "31.74",
+        None,
+    )
     assert db.session.get(Area, "31").level == "provinsi"
 
 
@@ -82,20 +86,59 @@ def test_cli_import_and_locate(app, ctx, areas_file, tmp_path):
     assert missing.exit_code != 0
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("not json", "cannot read"),
-    ('{"type": "Feature"}', "FeatureCollection"),
-    ('{"type": "FeatureCollection", "features": []}', "no kelurahan"),
-    (json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
-        "kode_kel": "31.71.01.1001", "kelurahan": "Gambir", "kode_kec": "31.71.01", "kecamatan": "Gambir",
-        "kode_kota": "31.71", "kota": "Jakarta Pusat"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}),
-     "unsupported geometry"),
-    (json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
-        "kode_kel": "32.71.01.1001", "kelurahan": "Bogor", "kode_kec": "32.71.01", "kecamatan": "Bogor",
-        "kode_kota": "32.71", "kota": "Bogor"}, "geometry": {"type": "Polygon", "coordinates": [[[1, 2], [2, 2],
-                                                                                              [2, 3], [1, 2]]]}}]}),
-     "not in DKI Jakarta"),
-], ids=["not-json", "not-a-collection", "empty", "point", "outside-jakarta"])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read"),
+        ('{"type": "Feature"}', "FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": []}', "no kelurahan"),
+        (
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {
+                                "kode_kel": "31.71.01.1001",
+                                "kelurahan": "Gambir",
+                                "kode_kec": "31.71.01",
+                                "kecamatan": "Gambir",
+                                "kode_kota": "31.71",
+                                "kota": "Jakarta Pusat",
+                            },
+                            "geometry": {"type": "Point", "coordinates": [1, 2]},
+                        }
+                    ],
+                }
+            ),
+            "unsupported geometry",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {
+                                "kode_kel": "32.71.01.1001",
+                                "kelurahan": "Bogor",
+                                "kode_kec": "32.71.01",
+                                "kecamatan": "Bogor",
+                                "kode_kota": "32.71",
+                                "kota": "Bogor",
+                            },
+                            "geometry": {"type": "Polygon", "coordinates": [[[1, 2], [2, 2], [2, 3], [1, 2]]]},
+                        }
+                    ],
+                }
+            ),
+            "not in DKI Jakarta",
+        ),
+    ],
+    ids=["not-json", "not-a-collection", "empty", "point", "outside-jakarta"],
+)
 def test_bad_files_are_refused_with_a_reason(ctx, tmp_path, content, message):
     path = tmp_path / "areas.geojson"
     path.write_text(content)
@@ -114,8 +157,9 @@ def test_the_routing_index_is_rebuilt_when_areas_change(app, ctx, areas_file, mo
 
     # Gambir's polygon replaced by a small square far away: Monas no longer routes to Gambir.
     gambir = db.session.get(Area, "31.71.01.1001")
-    gambir.geometry = json.dumps({"type": "Polygon", "coordinates": [[[106.60, -6.10], [106.601, -6.10],
-                                                                      [106.601, -6.101], [106.60, -6.10]]]})
+    gambir.geometry = json.dumps(
+        {"type": "Polygon", "coordinates": [[[106.60, -6.10], [106.601, -6.10], [106.601, -6.101], [106.60, -6.10]]]}
+    )
     gambir.updated_at = utcnow()
     db.session.commit()
     moved = geo.locate(-6.1754, 106.8272)

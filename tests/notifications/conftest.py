@@ -107,8 +107,9 @@ class Committed:
         return user
 
     def device(self, user: User, token: str, *, locale: str = "id") -> Device:
-        device = Device(user_id=user.id, token=token, platform="android", locale=locale, topics=[],
-                        topics_synced_at=utcnow())
+        device = Device(
+            user_id=user.id, token=token, platform="android", locale=locale, topics=[], topics_synced_at=utcnow()
+        )
         db.session.add(device)
         db.session.commit()
         return device

@@ -12,8 +12,11 @@ from tests.factories import auth_header, make_user
 from tests.notifications.conftest import target
 
 BROADCASTS = "/api/v1/admin/broadcasts"
-FLOOD = {"area_code": "31.75.06", "title": "Siaga 1 banjir Kampung Melayu",
-         "body": "Air Ciliwung naik. Segera mengungsi ke posko RW 04."}
+FLOOD = {
+    "area_code": "31.75.06",
+    "title": "Siaga 1 banjir Kampung Melayu",
+    "body": "Air Ciliwung naik. Segera mengungsi ke posko RW 04.",
+}
 
 
 def _row(broadcast_id) -> Broadcast:
@@ -84,15 +87,21 @@ def test_listing_pages_newest_first(client, ctx, areas):
     now = utcnow()
     ids = []
     for n in range(5):
-        b = Broadcast(area_code="31.74" if n % 2 else "31", title=f"t{n}", body="b", status="sent",
-                      created_at=now - timedelta(minutes=10 - n))
+        b = Broadcast(
+            area_code="31.74" if n % 2 else "31",
+            title=f"t{n}",
+            body="b",
+            status="sent",
+            created_at=now - timedelta(minutes=10 - n),
+        )
         db.session.add(b)
         db.session.flush()
         ids.append(b.id)
     page = client.get(BROADCASTS, query_string={"limit": 3}, headers=auth_header(admin)).json
     assert [i["id"] for i in page["items"]] == ids[::-1][:3]
-    rest = client.get(BROADCASTS, query_string={"limit": 3, "cursor": page["next_cursor"]},
-                      headers=auth_header(admin)).json
+    rest = client.get(
+        BROADCASTS, query_string={"limit": 3, "cursor": page["next_cursor"]}, headers=auth_header(admin)
+    ).json
     assert [i["id"] for i in rest["items"]] == ids[::-1][3:] and rest["next_cursor"] is None
     only = client.get(BROADCASTS, query_string={"area_code": "31.74"}, headers=auth_header(admin)).json
     assert {i["id"] for i in only["items"]} == {ids[1], ids[3]}
@@ -110,8 +119,14 @@ def test_unavailable_fcm_is_retried_and_an_unknown_outcome_is_sent_again(ctx, ar
     assert len(stub.messages) == 1
 
     # An emergency whose worker died mid-send is sent again: a duplicate alert beats a missing one.
-    lost = Broadcast(area_code="31", title="Peringatan", body="Banjir rob di pesisir utara.", status="sending",
-                     attempts=1, claimed_at=utcnow() - timedelta(minutes=5))
+    lost = Broadcast(
+        area_code="31",
+        title="Peringatan",
+        body="Banjir rob di pesisir utara.",
+        status="sending",
+        attempts=1,
+        claimed_at=utcnow() - timedelta(minutes=5),
+    )
     db.session.add(lost)
     db.session.commit()
     assert delivery.deliver_broadcast(lost.id).outcome == "sent"

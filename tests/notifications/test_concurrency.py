@@ -24,8 +24,13 @@ def test_concurrent_relays_share_the_backlog_without_duplicates(app, committed, 
     monkeypatch.setattr(relay, "enqueue_delivery", record)
     users = [committed.user() for _ in range(3)]
     for n in range(120):
-        record_event(db.session, "report.status_changed", "report", f"rep-{n}",
-                     {"recipients": [u.id for u in users], "data": {"public_status": "proses"}})
+        record_event(
+            db.session,
+            "report.status_changed",
+            "report",
+            f"rep-{n}",
+            {"recipients": [u.id for u in users], "data": {"public_status": "proses"}},
+        )
     db.session.commit()
     event_ids = db.session.scalars(select(OutboxEvent.id).where(OutboxEvent.id >= committed.first_event_id)).all()
     assert len(event_ids) == 120
@@ -51,10 +56,16 @@ def test_concurrent_relays_share_the_backlog_without_duplicates(app, committed, 
     assert errors == []
 
     db.session.rollback()  # a new snapshot: SQLite readers keep the one their transaction began with
-    pairs = db.session.execute(select(Notification.event_id, Notification.recipient_id, Notification.id)
-                               .where(Notification.event_id.in_(event_ids))).all()
+    pairs = db.session.execute(
+        select(Notification.event_id, Notification.recipient_id, Notification.id).where(
+            Notification.event_id.in_(event_ids)
+        )
+    ).all()
     assert len(pairs) == 360 and len({(e, r) for e, r, _ in pairs}) == 360
     assert set(enqueued) == {p.id for p in pairs} and set(enqueued.values()) == {1}
-    pending = db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.id.in_(event_ids), OutboxEvent.relayed_at.is_(None)))
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxEvent)
+        .where(OutboxEvent.id.in_(event_ids), OutboxEvent.relayed_at.is_(None))
+    )
     assert pending == 0

@@ -16,17 +16,25 @@ from tests.notifications.conftest import target
 
 
 def _device(user, token, locale="id"):
-    device = Device(user_id=user.id, token=token, platform="android", locale=locale, topics=[],
-                    topics_synced_at=utcnow())
+    device = Device(
+        user_id=user.id, token=token, platform="android", locale=locale, topics=[], topics_synced_at=utcnow()
+    )
     db.session.add(device)
     db.session.flush()
     return device
 
 
 def _notification(user, **fields):
-    values = {"recipient_id": user.id, "type": "report.status_changed", "title": "Status laporan diperbarui",
-              "body": "Laporan JKT-7 kini berstatus Proses.", "data": {"ref": "JKT-7", "status": "proses"},
-              "collapse_key": "report-rep-7", "status": "created", **fields}
+    values = {
+        "recipient_id": user.id,
+        "type": "report.status_changed",
+        "title": "Status laporan diperbarui",
+        "body": "Laporan JKT-7 kini berstatus Proses.",
+        "data": {"ref": "JKT-7", "status": "proses"},
+        "collapse_key": "report-rep-7",
+        "status": "created",
+        **fields,
+    }
     row = Notification(**values)
     db.session.add(row)
     db.session.commit()
@@ -67,11 +75,17 @@ def test_each_fcm_answer_has_its_consequence(ctx, stub, fcm, notify_config):
     assert "QUOTA_EXCEEDED x1" in row.last_error and row.next_attempt_at > utcnow()
     sent = {target(m): m for m in stub.messages}
     assert set(sent) == {"good-1", "good-en-2"}
-    assert sent["good-1"]["notification"] == {"title": "Status laporan diperbarui",
-                                              "body": "Laporan JKT-7 kini berstatus Proses."}
+    assert sent["good-1"]["notification"] == {
+        "title": "Status laporan diperbarui",
+        "body": "Laporan JKT-7 kini berstatus Proses.",
+    }
     assert sent["good-en-2"]["notification"]["title"] == "Report status updated"
-    assert sent["good-1"]["data"] == {"ref": "JKT-7", "status": "proses", "type": "report.status_changed",
-                                      "notification_id": row.id}
+    assert sent["good-1"]["data"] == {
+        "ref": "JKT-7",
+        "status": "proses",
+        "type": "report.status_changed",
+        "notification_id": row.id,
+    }
     assert sent["good-1"]["android"]["collapse_key"] == "report-rep-7"
 
     # Not before the Retry-After FCM asked for (say it had said ten minutes)...
@@ -192,8 +206,11 @@ def test_the_embedded_default_records_pushes_in_the_database(app, ctx, monkeypat
     _device(user, "recorded-device-1")
     row = _notification(user)
     assert delivery.deliver_notification(row.id).outcome == "sent"
-    recorded = db.session.scalars(select(RecordedMessage).where(RecordedMessage.channel == "push",
-                                                                RecordedMessage.recipient == "recorded-device-1")).one()
+    recorded = db.session.scalars(
+        select(RecordedMessage).where(
+            RecordedMessage.channel == "push", RecordedMessage.recipient == "recorded-device-1"
+        )
+    ).one()
     body = json.loads(recorded.body)
     assert body["title"] == "Status laporan diperbarui" and body["data"]["notification_id"] == row.id
 

@@ -143,11 +143,13 @@ def test_a_failed_subscription_is_counted_and_left_for_the_sweeper(client, ctx, 
 
 def test_bad_registrations_are_refused(client, ctx):
     user = make_user()
-    for body in ({"token": "has spaces in it", "platform": "android"},
-                 {"token": TOKEN, "platform": "symbian"},
-                 {"token": TOKEN, "platform": "android", "locale": "bahasa"},
-                 {"token": TOKEN, "platform": "android", "user_id": "someone-else"},
-                 {"platform": "android"}):
+    for body in (
+        {"token": "has spaces in it", "platform": "android"},
+        {"token": TOKEN, "platform": "symbian"},
+        {"token": TOKEN, "platform": "android", "locale": "bahasa"},
+        {"token": TOKEN, "platform": "android", "user_id": "someone-else"},
+        {"platform": "android"},
+    ):
         response = client.post("/api/v1/me/devices", json=body, headers=auth_header(user))
         assert response.status_code == 422, body
         assert response.json["code"] == "validation_error"

@@ -43,20 +43,34 @@ def _free_port() -> int:
 def _start_worker(stub: FcmStub, database_url: str) -> subprocess.Popen:
     """`flask jobs worker --burst` in its own process group (the forked job process dies with it)."""
     separator = "&" if "?" in database_url else "?"
-    env = {**os.environ, "JAKI_ENV": "testing", "FLASK_APP": "wsgi.py",
-           "TEST_DATABASE_URL": f"{database_url}{separator}application_name={KILLED_APP_NAME}",
-           "JAKI_PUSH_BACKEND": "fcm", "JAKI_FCM_PROJECT_ID": "jaki-test", "JAKI_FCM_URL": stub.send_url,
-           "JAKI_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "JAKI_ENV": "testing",
+        "FLASK_APP": "wsgi.py",
+        "TEST_DATABASE_URL": f"{database_url}{separator}application_name={KILLED_APP_NAME}",
+        "JAKI_PUSH_BACKEND": "fcm",
+        "JAKI_FCM_PROJECT_ID": "jaki-test",
+        "JAKI_FCM_URL": stub.send_url,
+        "JAKI_LOG_LEVEL": "WARNING",
+    }
     command = [sys.executable, "-m", "flask", "jobs", "worker", "--burst", "--queue", jobs.Queues.NOTIFY]
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,  # noqa: S603 - fixed command
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(  # noqa: S603 - fixed command
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _waiting_on_a_lock() -> int:
     # A fresh connection each time: statistics views are snapshotted once per transaction.
     with db.engine.connect() as probe:
-        return probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                                  "AND wait_event_type = 'Lock'"), {"name": KILLED_APP_NAME}).scalar()
+        return probe.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND wait_event_type = 'Lock'"),
+            {"name": KILLED_APP_NAME},
+        ).scalar()
 
 
 def _descendants(pid: int) -> list[int]:
@@ -88,8 +102,9 @@ def _kill(process: subprocess.Popen) -> None:
 def _notification(committed, token: str) -> str:
     user = committed.user()
     committed.device(user, token)
-    row = Notification(recipient_id=user.id, type="report.created", title="Laporan diterima",
-                       body="Laporan telah tercatat.", data={})
+    row = Notification(
+        recipient_id=user.id, type="report.created", title="Laporan diterima", body="Laporan telah tercatat.", data={}
+    )
     db.session.add(row)
     db.session.commit()
     return row.id
@@ -113,7 +128,8 @@ def postgres_url(app):
 
 
 def test_a_worker_killed_before_sending_leaves_it_delivered_once_after_retry(
-        app, committed, stub, fcm, postgres_url, monkeypatch, notify_config):
+    app, committed, stub, fcm, postgres_url, monkeypatch, notify_config
+):
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
     row_id = _notification(committed, "device-kill-before")
     assert delivery.enqueue_delivery(row_id)
@@ -129,8 +145,10 @@ def test_a_worker_killed_before_sending_leaves_it_delivered_once_after_retry(
         blocker.rollback()
     with db.engine.connect() as admin:
         # Its server process would notice the dead client only at its next write; end it now.
-        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"),
-                      {"n": KILLED_APP_NAME})
+        admin.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"),
+            {"n": KILLED_APP_NAME},
+        )
         admin.commit()
 
     row = db.session.get(Notification, row_id)
@@ -144,7 +162,8 @@ def test_a_worker_killed_before_sending_leaves_it_delivered_once_after_retry(
 
 
 def test_a_worker_killed_during_the_fcm_call_is_not_sent_twice(
-        app, committed, postgres_url, monkeypatch, notify_config):
+    app, committed, postgres_url, monkeypatch, notify_config
+):
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
     with FcmStub(latency=2.0) as slow:
         from jaki.notifications.push import FcmPushSender
@@ -187,7 +206,9 @@ def own_redis(app, monkeypatch):
         def start(self):
             self.process = subprocess.Popen(  # noqa: S603 - fixed command, the port is ours
                 [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             probe = redis_lib.Redis(port=port)
             wait_for(lambda: _pings(probe))
 
@@ -199,8 +220,13 @@ def own_redis(app, monkeypatch):
 
     server = Server()
     server.start()
-    client = redis_lib.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=2,
-                             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2))
+    client = redis_lib.Redis(
+        host="127.0.0.1",
+        port=port,
+        socket_connect_timeout=0.5,
+        socket_timeout=2,
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 2),
+    )
     monkeypatch.setitem(app.extensions, "jaki.redis", client)
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
     try:
@@ -234,14 +260,19 @@ def test_redis_stopped_and_started_again_loses_no_event(app, committed, stub, fc
     committed.event("report.created", [user.id], aggregate_id="relayed-during-outage")
     assert relay.relay_outbox() == 1  # rows written; their jobs could not be enqueued
     committed.event("report.created", [user.id], aggregate_id="waiting-in-outbox")
-    pending = db.session.scalars(select(OutboxEvent).where(OutboxEvent.id >= committed.first_event_id,
-                                                           OutboxEvent.relayed_at.is_(None))).all()
+    pending = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.id >= committed.first_event_id, OutboxEvent.relayed_at.is_(None))
+    ).all()
     assert [e.aggregate_id for e in pending] == ["waiting-in-outbox"]
     assert len(stub.messages) == 1
 
     own_redis.start()  # empty: whatever was in Redis before is gone too
-    scheduler = Scheduler((Periodic("jaki.notifications.tasks.relay_outbox", every=15, queue=jobs.Queues.DEFAULT),
-                           Periodic("jaki.notifications.tasks.sweep", every=60)))
+    scheduler = Scheduler(
+        (
+            Periodic("jaki.notifications.tasks.relay_outbox", every=15, queue=jobs.Queues.DEFAULT),
+            Periodic("jaki.notifications.tasks.sweep", every=60),
+        )
+    )
     assert len(scheduler.tick()) == 2
     work()
     work()  # the sweeper's and the relay's deliveries
@@ -250,5 +281,9 @@ def test_redis_stopped_and_started_again_loses_no_event(app, committed, stub, fc
     assert len(rows) == 3 and {r.status for r in rows} == {"sent"}
     assert sorted(m["data"]["notification_id"] for m in stub.messages) == sorted(r.id for r in rows)
     assert {target(m) for m in stub.messages} == {"device-outage"}
-    assert db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.id >= committed.first_event_id,
-                                                          OutboxEvent.relayed_at.is_(None))) is None
+    assert (
+        db.session.scalar(
+            select(OutboxEvent.id).where(OutboxEvent.id >= committed.first_event_id, OutboxEvent.relayed_at.is_(None))
+        )
+        is None
+    )

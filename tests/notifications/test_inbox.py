@@ -11,18 +11,29 @@ INBOX = "/api/v1/me/notifications"
 
 
 def _notification(user, minutes_ago, *, type_="report.status_changed", data=None, read=False):
-    n = Notification(recipient_id=user.id, type=type_, title="Status laporan diperbarui",
-                     body="Laporan JKT-7 kini berstatus Proses.", data=data or {"ref": "JKT-7", "status": "proses"},
-                     created_at=utcnow() - timedelta(minutes=minutes_ago), status="sent",
-                     read_at=utcnow() if read else None)
+    n = Notification(
+        recipient_id=user.id,
+        type=type_,
+        title="Status laporan diperbarui",
+        body="Laporan JKT-7 kini berstatus Proses.",
+        data=data or {"ref": "JKT-7", "status": "proses"},
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        status="sent",
+        read_at=utcnow() if read else None,
+    )
     db.session.add(n)
     db.session.flush()
     return n
 
 
 def _broadcast(area_code, minutes_ago, title="Siaga banjir"):
-    b = Broadcast(area_code=area_code, title=title, body="Tinggi muka air Katulampa 200 cm.", status="sent",
-                  created_at=utcnow() - timedelta(minutes=minutes_ago))
+    b = Broadcast(
+        area_code=area_code,
+        title=title,
+        body="Tinggi muka air Katulampa 200 cm.",
+        status="sent",
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+    )
     db.session.add(b)
     db.session.flush()
     return b
@@ -58,8 +69,9 @@ def test_inbox_merges_my_notifications_and_my_area_broadcasts_newest_first(clien
 
 def test_keyset_pages_cover_everything_once(client, ctx, areas):
     me = _citizen()
-    ids = {_notification(me, m).id for m in range(1, 12)} | {_broadcast("31.74.05.1002", m + 0.5).id
-                                                              for m in range(1, 6)}
+    ids = {_notification(me, m).id for m in range(1, 12)} | {
+        _broadcast("31.74.05.1002", m + 0.5).id for m in range(1, 6)
+    }
     seen, cursor, pages = [], None, 0
     while True:
         query = {"limit": 4, **({"cursor": cursor} if cursor else {})}

@@ -12,9 +12,20 @@ from jaki.notifications.models import Notification
 from jaki.notifications.templates import TEMPLATES, clean_data
 from tests.factories import auth_header, make_user
 
-EVENT_TYPES = ("report.created", "report.status_changed", "report.assigned", "report.comment_added",
-               "report.supported", "report.sla_breached", "permit.status_changed", "letter.status_changed",
-               "bansos.disbursed", "tax.bill_due", "permit.sla_breached", "letter.sla_breached")
+EVENT_TYPES = (
+    "report.created",
+    "report.status_changed",
+    "report.assigned",
+    "report.comment_added",
+    "report.supported",
+    "report.sla_breached",
+    "permit.status_changed",
+    "letter.status_changed",
+    "bansos.disbursed",
+    "tax.bill_due",
+    "permit.sla_breached",
+    "letter.sla_breached",
+)
 
 
 @pytest.fixture
@@ -47,16 +58,26 @@ def _event(type_, recipients, data=None, aggregate_id="rep-1"):
 def test_producers_payloads_read_well():
     """The data keys jaki.reports and jaki.services actually write."""
     cases = {
-        "report.status_changed": ({"public_status": "proses", "status": "in_progress"},
-                                  "Laporan kini berstatus Proses."),
-        "letter.status_changed": ({"reference": "SKD-20261123-A1B2C3", "type_code": "SKD", "to_status": "issued"},
-                                  "Permohonan surat SKD-20261123-A1B2C3 kini berstatus Terbit."),
-        "bansos.disbursed": ({"programme": "KJP_PLUS", "period": "2026-11"},
-                             "Bantuan KJP Plus periode 2026-11 telah disalurkan ke rekening Bank DKI Anda."),
-        "tax.bill_due": ({"kind": "pbb", "tax_year": 2026, "due_on": "2026-08-31", "days_before": 1},
-                         "Tagihan pajak PBB-P2 2026 jatuh tempo besok."),
-        "letter.sla_breached": ({"reference": "SKD-20261123-A1B2C3"},
-                                "Permohonan surat SKD-20261123-A1B2C3 melewati batas waktu layanan."),
+        "report.status_changed": (
+            {"public_status": "proses", "status": "in_progress"},
+            "Laporan kini berstatus Proses.",
+        ),
+        "letter.status_changed": (
+            {"reference": "SKD-20261123-A1B2C3", "type_code": "SKD", "to_status": "issued"},
+            "Permohonan surat SKD-20261123-A1B2C3 kini berstatus Terbit.",
+        ),
+        "bansos.disbursed": (
+            {"programme": "KJP_PLUS", "period": "2026-11"},
+            "Bantuan KJP Plus periode 2026-11 telah disalurkan ke rekening Bank DKI Anda.",
+        ),
+        "tax.bill_due": (
+            {"kind": "pbb", "tax_year": 2026, "due_on": "2026-08-31", "days_before": 1},
+            "Tagihan pajak PBB-P2 2026 jatuh tempo besok.",
+        ),
+        "letter.sla_breached": (
+            {"reference": "SKD-20261123-A1B2C3"},
+            "Permohonan surat SKD-20261123-A1B2C3 melewati batas waktu layanan.",
+        ),
     }
     for type_, (data, body) in cases.items():
         assert TEMPLATES[type_].render(clean_data(data))[1] == body
@@ -72,8 +93,11 @@ def test_every_event_type_has_an_indonesian_template():
 
 def test_a_status_change_becomes_one_row_per_recipient(ctx, no_kick, queued):
     reporter, follower = make_user(), make_user()
-    event = _event("report.status_changed", [reporter.id, follower.id, reporter.id],
-                   {"report_id": "rep-1", "ref": "JKT-2026-0042", "status": "proses"})
+    event = _event(
+        "report.status_changed",
+        [reporter.id, follower.id, reporter.id],
+        {"report_id": "rep-1", "ref": "JKT-2026-0042", "status": "proses"},
+    )
 
     assert relay.relay_outbox() == 1
     rows = _rows(event.id)
@@ -102,8 +126,17 @@ def test_relaying_again_never_duplicates(ctx, no_kick, queued):
 def test_the_database_refuses_a_second_row_for_the_same_event_and_recipient(ctx):
     user = make_user()
     for _ in range(2):
-        db.session.add(Notification(recipient_id=user.id, event_id=987654, type="report.created", title="t",
-                                    body="b", data={}, status="created"))
+        db.session.add(
+            Notification(
+                recipient_id=user.id,
+                event_id=987654,
+                type="report.created",
+                title="t",
+                body="b",
+                data={},
+                status="created",
+            )
+        )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
@@ -136,9 +169,22 @@ def test_bad_events_are_set_aside_without_blocking_the_rest(ctx, no_kick, queued
 
 def test_payload_data_is_cleaned_before_it_reaches_a_lock_screen(ctx, no_kick, queued):
     user = make_user()
-    event = _event("bansos.disbursed", [user.id], {
-        "program": "KJP Plus", "period": "2026-11", "nik": "3174054107900003", "phone": "081234567890",
-        "nested": {"x": 1}, "google.c.a": "x", "from": "me", "amount": 300000, "ok": True, "long": "x" * 500})
+    event = _event(
+        "bansos.disbursed",
+        [user.id],
+        {
+            "program": "KJP Plus",
+            "period": "2026-11",
+            "nik": "3174054107900003",
+            "phone": "081234567890",
+            "nested": {"x": 1},
+            "google.c.a": "x",
+            "from": "me",
+            "amount": 300000,
+            "ok": True,
+            "long": "x" * 500,
+        },
+    )
     relay.relay_outbox()
     row = _rows(event.id)[0]
     assert row.data == {"program": "KJP Plus", "period": "2026-11", "amount": "300000", "ok": "true"}
@@ -149,8 +195,11 @@ def test_payload_data_is_cleaned_before_it_reaches_a_lock_screen(ctx, no_kick, q
 
 def test_muted_types_land_in_the_inbox_without_a_push(client, ctx, no_kick, queued):
     user = make_user()
-    response = client.patch("/api/v1/me/notification-preferences", json={"preferences": {"report.supported": False}},
-                            headers=auth_header(user))
+    response = client.patch(
+        "/api/v1/me/notification-preferences",
+        json={"preferences": {"report.supported": False}},
+        headers=auth_header(user),
+    )
     assert response.status_code == 200
     event = _event("report.supported", [user.id], {"support_count": 3})
     relay.relay_outbox()
@@ -168,18 +217,29 @@ def test_preferences_list_and_emergencies_cannot_be_muted(client, ctx):
     assert by_type["broadcast.emergency"]["mutable"] is False and by_type["report.created"]["push"] is True
     assert by_type["tax.bill_due"]["label"] == "Pengingat jatuh tempo pajak"
 
-    refused = client.patch("/api/v1/me/notification-preferences",
-                           json={"preferences": {"broadcast.emergency": False}}, headers=auth_header(user))
+    refused = client.patch(
+        "/api/v1/me/notification-preferences",
+        json={"preferences": {"broadcast.emergency": False}},
+        headers=auth_header(user),
+    )
     assert refused.status_code == 422 and refused.json["code"] == "notification_type_unmutable"
     assert "broadcast.emergency" in refused.json["errors"]
-    unknown = client.patch("/api/v1/me/notification-preferences", json={"preferences": {"spam": False}},
-                           headers=auth_header(user))
+    unknown = client.patch(
+        "/api/v1/me/notification-preferences", json={"preferences": {"spam": False}}, headers=auth_header(user)
+    )
     assert unknown.status_code == 422 and unknown.json["code"] == "notification_type_unknown"
 
-    english = client.patch("/api/v1/me/notification-preferences", json={"preferences": {"tax.bill_due": False}},
-                           headers={**auth_header(user), "Accept-Language": "en"}).json
+    english = client.patch(
+        "/api/v1/me/notification-preferences",
+        json={"preferences": {"tax.bill_due": False}},
+        headers={**auth_header(user), "Accept-Language": "en"},
+    ).json
     assert {p["type"]: p for p in english}["tax.bill_due"] == {
-        "type": "tax.bill_due", "label": "Tax due reminders", "push": False, "mutable": True}
+        "type": "tax.bill_due",
+        "label": "Tax due reminders",
+        "push": False,
+        "mutable": True,
+    }
 
 
 def test_a_commit_with_an_event_relays_at_once(app, ctx, recorder, monkeypatch):

@@ -28,9 +28,13 @@ def embedded(app, monkeypatch):
 def test_the_table_names_real_queues_and_sane_intervals():
     paths = [task.path for task in SCHEDULE]
     assert len(paths) == len(set(paths))
-    assert {"jaki.notifications.tasks.relay_outbox", "jaki.notifications.tasks.sweep",
-            "jaki.reports.tasks.escalate_sla_breaches", "jaki.reports.tasks.auto_close_resolved",
-            "jaki.services.tax.tasks.remind_due_bills"} <= set(paths)
+    assert {
+        "jaki.notifications.tasks.relay_outbox",
+        "jaki.notifications.tasks.sweep",
+        "jaki.reports.tasks.escalate_sla_breaches",
+        "jaki.reports.tasks.auto_close_resolved",
+        "jaki.services.tax.tasks.remind_due_bills",
+    } <= set(paths)
     for task in SCHEDULE:
         assert task.queue in jobs.Queues.ALL and task.every >= 10
     reminders = next(t for t in SCHEDULE if t.path.endswith("remind_due_bills"))
@@ -51,7 +55,8 @@ def test_a_task_that_does_not_exist_yet_is_skipped_with_one_warning(app, ctx, em
         assert scheduler.tick(now=0) == [f"{PROBE}.tick"]
         scheduler.tick(now=60)
     assert [r.task for r in caplog.records if r.getMessage().startswith("periodic task not available")] == [
-        "jaki.nowhere.tasks.run"]
+        "jaki.nowhere.tasks.run"
+    ]
 
 
 def test_a_daily_reminder_is_not_caught_up_at_night(app, ctx, embedded):

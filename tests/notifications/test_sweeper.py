@@ -25,8 +25,16 @@ def enqueued(monkeypatch):
 
 
 def _notification(user, *, status="created", age=timedelta(minutes=10), **fields):
-    row = Notification(recipient_id=user.id, type="report.created", title="Laporan diterima", body="b", data={},
-                       status=status, created_at=utcnow() - age, **fields)
+    row = Notification(
+        recipient_id=user.id,
+        type="report.created",
+        title="Laporan diterima",
+        body="b",
+        data={},
+        status=status,
+        created_at=utcnow() - age,
+        **fields,
+    )
     db.session.add(row)
     db.session.flush()
     return row
@@ -42,18 +50,21 @@ def test_orphans_and_dead_claims_are_requeued(ctx, enqueued, notify_config):
     _notification(user, status="sending", claimed_at=utcnow(), attempts=1)  # a live worker has it
     for status in ("sent", "failed", "muted"):
         _notification(user, status=status)
-    broadcast = Broadcast(area_code="31", title="t", body="b", status="created",
-                          created_at=utcnow() - timedelta(minutes=10))
+    broadcast = Broadcast(
+        area_code="31", title="t", body="b", status="created", created_at=utcnow() - timedelta(minutes=10)
+    )
     db.session.add(broadcast)
     db.session.commit()
 
     counts = delivery.sweep()
 
-    assert sorted(enqueued) == sorted([
-        ("deliver_notification", orphan.id, f"notify-{orphan.id}"),
-        ("deliver_notification", dead_claim.id, f"notify-{dead_claim.id}"),
-        ("deliver_broadcast", broadcast.id, f"broadcast-{broadcast.id}"),
-    ])
+    assert sorted(enqueued) == sorted(
+        [
+            ("deliver_notification", orphan.id, f"notify-{orphan.id}"),
+            ("deliver_notification", dead_claim.id, f"notify-{dead_claim.id}"),
+            ("deliver_broadcast", broadcast.id, f"broadcast-{broadcast.id}"),
+        ]
+    )
     assert counts["notify_requeued"] == 2 and counts["broadcast_requeued"] == 1
     assert waiting.id not in {c[1] for c in enqueued}
 
@@ -72,10 +83,12 @@ def test_topic_syncs_are_retried_and_old_removed_devices_deleted(ctx, enqueued, 
     user = make_user()
     needs_sync = Device(user_id=user.id, token="token-needs-sync", platform="ios", topics=[])
     hopeless = Device(user_id=user.id, token="token-hopeless", platform="ios", topics=[], topic_sync_failures=3)
-    synced = Device(user_id=user.id, token="token-synced", platform="ios", topics=["area-31"],
-                    topics_synced_at=utcnow())
-    long_gone = Device(user_id=user.id, token="token-gone", platform="ios", topics=["area-31"],
-                       removed_at=utcnow() - timedelta(days=2))
+    synced = Device(
+        user_id=user.id, token="token-synced", platform="ios", topics=["area-31"], topics_synced_at=utcnow()
+    )
+    long_gone = Device(
+        user_id=user.id, token="token-gone", platform="ios", topics=["area-31"], removed_at=utcnow() - timedelta(days=2)
+    )
     db.session.add_all([needs_sync, hopeless, synced, long_gone])
     db.session.commit()
     needs_sync_id, long_gone_id = needs_sync.id, long_gone.id
@@ -92,8 +105,7 @@ def test_the_sweeper_task_delivers_on_the_embedded_default(app, ctx, recorder, m
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "inline")
     notify_config(NOTIFY_SWEEP_GRACE_SECONDS=0)
     user = make_user()
-    db.session.add(Device(user_id=user.id, token="device-1", platform="android", topics=[],
-                          topics_synced_at=utcnow()))
+    db.session.add(Device(user_id=user.id, token="device-1", platform="android", topics=[], topics_synced_at=utcnow()))
     row = _notification(user)
     db.session.commit()
     tasks.sweep()

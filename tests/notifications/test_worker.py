@@ -21,8 +21,11 @@ def test_jobs_go_to_the_queues_named_in_one_place(app, ctx, monkeypatch):
     delivery.enqueue_delivery("n-1")
     delivery.enqueue_broadcast("b-1")
     delivery.enqueue_topic_sync("d-1")
-    assert seen == [(tasks.deliver_notification, jobs.Queues.NOTIFY), (tasks.deliver_broadcast, jobs.Queues.NOTIFY),
-                    (tasks.sync_device_topics, jobs.Queues.DEFAULT)]
+    assert seen == [
+        (tasks.deliver_notification, jobs.Queues.NOTIFY),
+        (tasks.deliver_broadcast, jobs.Queues.NOTIFY),
+        (tasks.sync_device_topics, jobs.Queues.DEFAULT),
+    ]
     assert {task.queue for task in SCHEDULE} <= set(jobs.Queues.ALL)
 
 
@@ -65,8 +68,9 @@ def test_committed_events_flow_to_devices_through_one_relay_job(app, committed, 
     committed.device(supporter, "device-supporter-id")
     committed.device(supporter, "device-supporter-en", locale="en")
     for n in range(3):
-        committed.event("report.status_changed", [reporter.id, supporter.id], {"public_status": "proses"},
-                        aggregate_id=f"rep-{n}")
+        committed.event(
+            "report.status_changed", [reporter.id, supporter.id], {"public_status": "proses"}, aggregate_id=f"rep-{n}"
+        )
     # Three commits, one pending relay job: the kick is coalesced.
     assert jobs.get_queue(jobs.Queues.DEFAULT).count == 1
 
@@ -78,7 +82,9 @@ def test_committed_events_flow_to_devices_through_one_relay_job(app, committed, 
     by_device = {}
     for message in stub.messages:
         by_device.setdefault(target(message), []).append(message["notification"]["title"])
-    assert by_device == {"device-reporter": ["Status laporan diperbarui"] * 3,
-                         "device-supporter-id": ["Status laporan diperbarui"] * 3,
-                         "device-supporter-en": ["Report status updated"] * 3}
+    assert by_device == {
+        "device-reporter": ["Status laporan diperbarui"] * 3,
+        "device-supporter-id": ["Status laporan diperbarui"] * 3,
+        "device-supporter-en": ["Report status updated"] * 3,
+    }
     wait_for(lambda: jobs.get_queue(jobs.Queues.NOTIFY).count == 0)

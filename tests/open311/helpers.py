@@ -37,14 +37,29 @@ def png_bytes(color=(200, 40, 40)) -> bytes:
     return buffer.getvalue()
 
 
-def make_report(reporter=None, *, category_code="jalan_rusak", at=PONDOK_PINANG,
-                description="Jalan berlubang besar di depan sekolah", status=None, age_days=None, photos=(),
-                **fields):
+def make_report(
+    reporter=None,
+    *,
+    category_code="jalan_rusak",
+    at=PONDOK_PINANG,
+    description="Jalan berlubang besar di depan sekolah",
+    status=None,
+    age_days=None,
+    photos=(),
+    **fields,
+):
     """A report filed by a citizen through jaki's pipeline, then moved straight to `status` / back in time."""
     seed_categories()
-    created = operations.create_report(reporter or make_user(), category_code=category_code,
-                                       description=description, latitude=at[0], longitude=at[1], force=True,
-                                       enforce_quota=False, photos=photos)
+    created = operations.create_report(
+        reporter or make_user(),
+        category_code=category_code,
+        description=description,
+        latitude=at[0],
+        longitude=at[1],
+        force=True,
+        enforce_quota=False,
+        photos=photos,
+    )
     report = created.report
     if status is not None:
         report.status = status

@@ -75,10 +75,17 @@ def test_service_definition_and_unknown_service(client, ctx):
     assert client.get(f"{BASE}/services/tidak_ada.json").status_code == 404
 
 
-@pytest.mark.parametrize("path, fmt", [
-    ("/nothing.xml", "xml"), ("/nothing.json", "json"), ("/services.csv", "xml"), ("/services", "xml"),
-    ("/requests/a/b.json", "json"), ("", "xml"),
-])
+@pytest.mark.parametrize(
+    "path, fmt",
+    [
+        ("/nothing.xml", "xml"),
+        ("/nothing.json", "json"),
+        ("/services.csv", "xml"),
+        ("/services", "xml"),
+        ("/requests/a/b.json", "json"),
+        ("", "xml"),
+    ],
+)
 def test_unknown_paths_under_the_base_are_open311_404s(client, ctx, path, fmt):
     response = client.get(BASE + path)
     assert response.status_code == 404
@@ -122,8 +129,15 @@ def test_base_path_is_configurable(tmp_path):
     env = {**os.environ, "JAKI_INSTANCE_DIR": str(tmp_path)}
     env.pop("TEST_REDIS_URL", None)
     env.pop("TEST_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60,  # noqa: S603 - our own fixed script
-                          cwd=Path(__file__).resolve().parents[2], check=False)
+    done = subprocess.run(  # noqa: S603 - our own fixed script
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["http://localhost/georeport/v2", "404", "404"]
 

@@ -12,9 +12,18 @@ KEYS = "/api/v1/admin/open311/keys"
 
 
 def submit(client, key, at=PONDOK_PINANG, **extra):
-    body = {"api_key": key, "service_code": "jalan_rusak", "lat": str(at[0]), "long": str(at[1]),
-            "description": "Jalan berlubang dalam", "email": "warga.pengirim@example.com",
-            "phone": "081255556666", "first_name": "Dian", "last_name": "Sastrowardoyo", **extra}
+    body = {
+        "api_key": key,
+        "service_code": "jalan_rusak",
+        "lat": str(at[0]),
+        "long": str(at[1]),
+        "description": "Jalan berlubang dalam",
+        "email": "warga.pengirim@example.com",
+        "phone": "081255556666",
+        "first_name": "Dian",
+        "last_name": "Sastrowardoyo",
+        **extra,
+    }
     response = client.post(f"{BASE}/requests.json", data=body)
     assert response.status_code == 200, response.json
     return response.json[0]["service_request_id"]
@@ -38,8 +47,10 @@ def test_admin_issues_lists_and_revokes_keys(client, ctx):
     revoked = client.delete(f"{KEYS}/{issued.json['id']}", headers=auth_header(admin))
     assert revoked.status_code == 200 and revoked.json["revoked_at"]
     assert client.delete(f"{KEYS}/{issued.json['id']}", headers=auth_header(admin)).status_code == 200
-    refused = client.post(f"{BASE}/requests.xml", data={"api_key": raw, "service_code": "jalan_rusak",
-                                                        "lat": str(MONAS[0]), "long": str(MONAS[1])})
+    refused = client.post(
+        f"{BASE}/requests.xml",
+        data={"api_key": raw, "service_code": "jalan_rusak", "lat": str(MONAS[0]), "long": str(MONAS[1])},
+    )
     assert refused.status_code == 403
     assert client.delete(f"{KEYS}/tidak-ada", headers=auth_header(admin)).json["code"] == "not_found"
 
@@ -105,6 +116,8 @@ def test_staff_out_of_scope_and_citizens_cannot(client, api_key):
 def test_contact_of_a_report_not_from_open311_is_404(client, ctx):
     report = make_report()
     admin = make_user(role="admin")
-    response = client.get(f"/api/v1/officer/open311/requests/{report.id}/submitter",
-                          headers={**auth_header(admin), "X-Access-Reason": "Cek data pengirim"})
+    response = client.get(
+        f"/api/v1/officer/open311/requests/{report.id}/submitter",
+        headers={**auth_header(admin), "X-Access-Reason": "Cek data pengirim"},
+    )
     assert response.status_code == 404 and response.json["code"] == "not_found"

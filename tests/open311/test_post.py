@@ -23,14 +23,26 @@ from tests.open311.helpers import (
     xml,
 )
 
-CONTACT = {"email": "rahasia.pelapor@example.com", "phone": "081298765432", "first_name": "Wulandari",
-           "last_name": "Kusumawardani", "account_id": "akun-7731", "device_id": "perangkat-5521"}
+CONTACT = {
+    "email": "rahasia.pelapor@example.com",
+    "phone": "081298765432",
+    "first_name": "Wulandari",
+    "last_name": "Kusumawardani",
+    "account_id": "akun-7731",
+    "device_id": "perangkat-5521",
+}
 
 
 def form(key, **overrides):
-    body = {"api_key": key, "service_code": "jalan_rusak", "lat": str(PONDOK_PINANG[0]),
-            "long": str(PONDOK_PINANG[1]), "address_string": "Jl. Pondok Pinang Raya",
-            "description": "Aspal mengelupas dan berlubang dalam", **CONTACT}
+    body = {
+        "api_key": key,
+        "service_code": "jalan_rusak",
+        "lat": str(PONDOK_PINANG[0]),
+        "long": str(PONDOK_PINANG[1]),
+        "address_string": "Jl. Pondok Pinang Raya",
+        "description": "Aspal mengelupas dan berlubang dalam",
+        **CONTACT,
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -73,8 +85,7 @@ def test_post_json_mirrors_xml(client, api_key):
     response = post(client, form(api_key, account_id=""), fmt="json")
     assert response.status_code == 200
     body = response.json
-    assert isinstance(body, list) and list(body[0]) == ["service_request_id", "token", "service_notice",
-                                                        "account_id"]
+    assert isinstance(body, list) and list(body[0]) == ["service_request_id", "token", "service_notice", "account_id"]
     assert body[0]["account_id"] is None
 
 
@@ -110,13 +121,16 @@ def test_unknown_service_code_is_400(client, api_key):
     assert response.status_code == 400 and "service_code" in error_descriptions(response)[0]
 
 
-@pytest.mark.parametrize("location", [
-    {"lat": None, "long": None},
-    {"lat": "", "long": ""},
-    {"lat": None, "long": None, "address_string": "Jl. Sudirman No. 1"},
-    {"lat": None, "long": None, "address_id": "ALAMAT-123"},
-    {"lat": str(MONAS[0]), "long": None},
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"lat": None, "long": None},
+        {"lat": "", "long": ""},
+        {"lat": None, "long": None, "address_string": "Jl. Sudirman No. 1"},
+        {"lat": None, "long": None, "address_id": "ALAMAT-123"},
+        {"lat": str(MONAS[0]), "long": None},
+    ],
+)
 def test_without_coordinates_is_400_saying_so(client, api_key, location):
     before = count_reports()
     response = post(client, form(api_key, **location))
@@ -135,18 +149,27 @@ def test_outside_jakarta_is_400(client, api_key):
     response = post(client, form(api_key, lat=str(BANDUNG[0]), long=str(BANDUNG[1])), fmt="json")
     assert response.status_code == 400
     descriptions = error_descriptions(response)
-    assert descriptions and all(d.startswith(("lat:", "long:")) and "luar wilayah DKI Jakarta" in d
-                                for d in descriptions)
+    assert descriptions and all(
+        d.startswith(("lat:", "long:")) and "luar wilayah DKI Jakarta" in d for d in descriptions
+    )
     assert count_reports() == before
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"lat": "utara"}, "lat"), ({"long": "nan"}, "long"), ({"lat": "95"}, "lat"),
-    ({"email": "bukan-email"}, "email"), ({"media_url": "ftp://example.org/a.jpg"}, "media_url"),
-    ({"media_url": "javascript:alert(1)"}, "media_url"), ({"description": "x" * 2001}, "description"),
-    ({"description": "abc"}, "description"), ({"address_string": "J" * 301}, "address_string"),
-    ({"attribute[a]": "v" * 501}, "attribute[a]"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"lat": "utara"}, "lat"),
+        ({"long": "nan"}, "long"),
+        ({"lat": "95"}, "lat"),
+        ({"email": "bukan-email"}, "email"),
+        ({"media_url": "ftp://example.org/a.jpg"}, "media_url"),
+        ({"media_url": "javascript:alert(1)"}, "media_url"),
+        ({"description": "x" * 2001}, "description"),
+        ({"description": "abc"}, "description"),
+        ({"address_string": "J" * 301}, "address_string"),
+        ({"attribute[a]": "v" * 501}, "attribute[a]"),
+    ],
+)
 def test_invalid_fields_are_400_naming_the_field(client, api_key, fields, field):
     response = post(client, form(api_key, **fields))
     assert response.status_code == 400
@@ -154,8 +177,20 @@ def test_invalid_fields_are_400_naming_the_field(client, api_key, fields, field)
 
 
 def test_empty_optional_fields_behave_as_missing(client, api_key):
-    body = form(api_key, description="", email="", phone="", first_name="", last_name="", account_id="",
-                device_id="", media_url="", address_string="", address_id="", jurisdiction_id="")
+    body = form(
+        api_key,
+        description="",
+        email="",
+        phone="",
+        first_name="",
+        last_name="",
+        account_id="",
+        device_id="",
+        media_url="",
+        address_string="",
+        address_id="",
+        jurisdiction_id="",
+    )
     response = post(client, body, fmt="json")
     assert response.status_code == 200, response.json
     report = db.session.get(Report, response.json[0]["service_request_id"])

@@ -27,9 +27,25 @@ from tests.open311.helpers import (
 )
 from tests.reports.factories import report_row
 
-REQUEST_FIELDS = ["service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"]
+REQUEST_FIELDS = [
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+]
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$")
 
 
@@ -87,8 +103,7 @@ def test_filter_by_service_code_and_status(client, ctx):
 
 def test_status_notes_are_public_notes(client, ctx):
     road = make_report()
-    make_report(status="resolved", resolution_note="Lubang sudah ditambal", resolved_at=utcnow(),
-                at=MONAS)
+    make_report(status="resolved", resolution_note="Lubang sudah ditambal", resolved_at=utcnow(), at=MONAS)
     make_report(status="duplicate", duplicate_of_id=road.id, category_code="banjir")
     body = {r["service_code"] + r["status"]: r for r in client.get(f"{BASE}/requests.json").json}
     assert body["jalan_rusakclosed"]["status_notes"] == "Lubang sudah ditambal"
@@ -114,13 +129,16 @@ def test_date_filters(client, ctx):
     assert set(ids(client, f"?start_date={(utcnow() - 6 * day).date().isoformat()}")) == {recent.id, now.id}
 
 
-@pytest.mark.parametrize("query, word", [
-    ("?start_date=kemarin", "start_date:"),
-    ("?start_date=2026-01-10T00:00:00Z&end_date=2026-01-01T00:00:00Z", "start_date:"),
-    ("?start_date=2026-01-01T00:00:00Z&end_date=2026-05-01T00:00:00Z", "end_date:"),
-    ("?page=0", "page:"),
-    ("?page_size=abc", "page_size:"),
-])
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ("?start_date=kemarin", "start_date:"),
+        ("?start_date=2026-01-10T00:00:00Z&end_date=2026-01-01T00:00:00Z", "start_date:"),
+        ("?start_date=2026-01-01T00:00:00Z&end_date=2026-05-01T00:00:00Z", "end_date:"),
+        ("?page=0", "page:"),
+        ("?page_size=abc", "page_size:"),
+    ],
+)
 def test_bad_query_parameters_are_400(client, ctx, query, word):
     response = client.get(f"{BASE}/requests.json{query}")
     assert response.status_code == 400
@@ -157,9 +175,19 @@ def _bulk(count: int, *, category_code="sampah") -> list[str]:
     rows = []
     for i in range(count):
         at = now - timedelta(seconds=i)
-        rows.append(report_row(lat, lon, source="app", category_code=category_code,
-                               description=f"Tumpukan sampah {i}", agency_code="DLH",
-                               sla_due_at=now + timedelta(hours=24), created_at=at, updated_at=at))
+        rows.append(
+            report_row(
+                lat,
+                lon,
+                source="app",
+                category_code=category_code,
+                description=f"Tumpukan sampah {i}",
+                agency_code="DLH",
+                sla_due_at=now + timedelta(hours=24),
+                created_at=at,
+                updated_at=at,
+            )
+        )
     db.session.execute(insert(Report), rows)
     db.session.commit()
     return [r["id"] for r in rows]
@@ -216,15 +244,24 @@ def test_rejected_reports_are_not_public(client, ctx):
 
 
 def test_tokens(client, api_key):
-    response = client.post(f"{BASE}/requests.json", data={
-        "api_key": api_key, "service_code": "sampah", "lat": str(MONAS[0]), "long": str(MONAS[1]),
-        "description": "Sampah menumpuk di trotoar", "address_id": "ALAMAT-77"})
+    response = client.post(
+        f"{BASE}/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "sampah",
+            "lat": str(MONAS[0]),
+            "long": str(MONAS[1]),
+            "description": "Sampah menumpuk di trotoar",
+            "address_id": "ALAMAT-77",
+        },
+    )
     created = response.json[0]
     root = xml(client.get(f"{BASE}/tokens/{created['token']}.xml"))
     assert root.tag == "service_requests" and children(root[0]) == ["service_request_id", "token"]
     assert text(root[0], "service_request_id") == created["service_request_id"]
     assert client.get(f"{BASE}/tokens/{created['token']}.json").json == [
-        {"service_request_id": created["service_request_id"], "token": created["token"]}]
+        {"service_request_id": created["service_request_id"], "token": created["token"]}
+    ]
     missing = client.get(f"{BASE}/tokens/tidak-ada.json")
     assert missing.status_code == 404 and error_descriptions(missing) == ["Token tidak ditemukan."]
     # The address_id the client sent comes back with the request.
@@ -248,39 +285,81 @@ def test_text_that_xml_cannot_carry_is_dropped(client, ctx):
 
 # ---- privacy ------------------------------------------------------------------------------------------
 
+
 def test_no_personal_data_in_any_public_payload(client, api_key):
     citizen = make_user(full_name="Siti Rahayu Wulandari", phone="081311112222")
     named = make_report(citizen, anonymous=False, description="Jalan amblas di depan pasar")
-    reports.add_comment(make_user(role="admin"), named.id, "Catatan internal: pelapor tetangga lurah",
-                        internal=True)
-    contact = {"email": "pengirim.rahasia@example.com", "phone": "085799990000", "first_name": "Rahmat",
-               "last_name": "Hidayatullah", "account_id": "akun-rahasia-1", "device_id": "perangkat-rahasia-1"}
-    created = client.post(f"{BASE}/requests.json", data={
-        "api_key": api_key, "service_code": "banjir", "lat": str(MONAS[0]), "long": str(MONAS[1]),
-        "description": "Genangan air setinggi lutut", "media_url": "https://foto.example.org/a.jpg",
-        "attribute[catatan]": "isi atribut rahasia", **contact}).json[0]
+    reports.add_comment(make_user(role="admin"), named.id, "Catatan internal: pelapor tetangga lurah", internal=True)
+    contact = {
+        "email": "pengirim.rahasia@example.com",
+        "phone": "085799990000",
+        "first_name": "Rahmat",
+        "last_name": "Hidayatullah",
+        "account_id": "akun-rahasia-1",
+        "device_id": "perangkat-rahasia-1",
+    }
+    created = client.post(
+        f"{BASE}/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "banjir",
+            "lat": str(MONAS[0]),
+            "long": str(MONAS[1]),
+            "description": "Genangan air setinggi lutut",
+            "media_url": "https://foto.example.org/a.jpg",
+            "attribute[catatan]": "isi atribut rahasia",
+            **contact,
+        },
+    ).json[0]
 
     bodies = []
     for fmt in ("xml", "json"):
-        for path in ("requests", f"requests/{named.id}", f"requests/{created['service_request_id']}",
-                     f"tokens/{created['token']}", "services", "discovery"):
+        for path in (
+            "requests",
+            f"requests/{named.id}",
+            f"requests/{created['service_request_id']}",
+            f"tokens/{created['token']}",
+            "services",
+            "discovery",
+        ):
             response = client.get(f"{BASE}/{path}.{fmt}")
             assert response.status_code == 200, path
             bodies.append(response.data.decode())
     public = "\n".join(bodies)
-    secrets = [*contact.values(), citizen.nik, citizen.phone, "081311112222", "Siti", "Wulandari", citizen.id,
-               "Catatan internal", "isi atribut rahasia", "foto.example.org", api_key]
+    secrets = [
+        *contact.values(),
+        citizen.nik,
+        citizen.phone,
+        "081311112222",
+        "Siti",
+        "Wulandari",
+        citizen.id,
+        "Catatan internal",
+        "isi atribut rahasia",
+        "foto.example.org",
+        api_key,
+    ]
     for secret in secrets:
         assert secret not in public, secret
     assert "Jalan amblas di depan pasar" in public  # the description is public, as in the feed
 
 
-@pytest.mark.parametrize("path", [
-    "requests.json?service_code=%00", "requests.json?service_request_id=a%00b", "requests.json?status=%00",
-    "requests.json?end_date=0001-01-01T00:00:00Z", "requests.json?start_date=9999-12-31T00:00:00Z",
-    "requests.json?start_date=2026-01-01T00:00:00%2B25:00", "requests.json?page=99999999999999999999",
-    "requests.json?page_size=-1", "requests/%00.json", "tokens/%00.xml", "services/%00.json",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "requests.json?service_code=%00",
+        "requests.json?service_request_id=a%00b",
+        "requests.json?status=%00",
+        "requests.json?end_date=0001-01-01T00:00:00Z",
+        "requests.json?start_date=9999-12-31T00:00:00Z",
+        "requests.json?start_date=2026-01-01T00:00:00%2B25:00",
+        "requests.json?page=99999999999999999999",
+        "requests.json?page_size=-1",
+        "requests/%00.json",
+        "tokens/%00.xml",
+        "services/%00.json",
+    ],
+)
 def test_hostile_queries_are_open311_errors_not_500s(client, ctx, path):
     seed_categories()
     response = client.get(f"{BASE}/{path}")
@@ -290,8 +369,14 @@ def test_hostile_queries_are_open311_errors_not_500s(client, ctx, path):
 
 def test_hostile_posts_are_400s(client, api_key):
     base = {"api_key": api_key, "service_code": "sampah", "lat": str(MONAS[0]), "long": str(MONAS[1])}
-    for extra in ({"description": "Sampah\x00menumpuk"}, {"email": "a\x00@example.com"},
-                  {"service_code": "sampah\x00"}, {"attribute[a\x00]": "1"}, {"attribute[a]": "\x00"},
-                  {"lat": "1e400"}, {"long": "inf"}):
+    for extra in (
+        {"description": "Sampah\x00menumpuk"},
+        {"email": "a\x00@example.com"},
+        {"service_code": "sampah\x00"},
+        {"attribute[a\x00]": "1"},
+        {"attribute[a]": "\x00"},
+        {"lat": "1e400"},
+        {"long": "inf"},
+    ):
         response = client.post(f"{BASE}/requests.json", data={**base, **extra})
         assert response.status_code == 400, (extra, response.json)

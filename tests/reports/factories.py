@@ -57,14 +57,27 @@ def admin(**kwargs):
     return make_user(role="admin", **kwargs)
 
 
-def make_report(reporter=None, *, category_code: str = "jalan_rusak", at: str | tuple = "pondok_pinang",
-                description: str = "Jalan berlubang besar di depan sekolah", status: str | None = None,
-                **fields) -> Report:
+def make_report(
+    reporter=None,
+    *,
+    category_code: str = "jalan_rusak",
+    at: str | tuple = "pondok_pinang",
+    description: str = "Jalan berlubang besar di depan sekolah",
+    status: str | None = None,
+    **fields,
+) -> Report:
     """A report filed through operations (routing, history, event), then put straight into `status`."""
     category(category_code)
     lat, lon = POINTS[at] if isinstance(at, str) else at
-    created = operations.create_report(reporter or citizen(), category_code=category_code, description=description,
-                                       latitude=lat, longitude=lon, force=True, enforce_quota=False)
+    created = operations.create_report(
+        reporter or citizen(),
+        category_code=category_code,
+        description=description,
+        latitude=lat,
+        longitude=lon,
+        force=True,
+        enforce_quota=False,
+    )
     report = created.report
     if status is not None or fields:
         now = utcnow()
@@ -84,25 +97,50 @@ def report_row(lat: float, lon: float, **fields) -> dict:
     """A reports table row for bulk inserts (Core INSERT: no routing, history or event); by default a submitted
     jalan_rusak report of DBM filed now. `fields` override any column."""
     now = utcnow()
-    row = {"id": new_uuid(), "source": "test", "category_code": "jalan_rusak", "description": "Laporan uji",
-           "latitude": lat, "longitude": lon, "cell": cell_of(lat, lon), "anonymous": False, "status": "submitted",
-           "agency_code": "DBM", "version": 1, "sla_due_at": now, "support_count": 0, "reopen_count": 0,
-           "created_at": now, "updated_at": now}
+    row = {
+        "id": new_uuid(),
+        "source": "test",
+        "category_code": "jalan_rusak",
+        "description": "Laporan uji",
+        "latitude": lat,
+        "longitude": lon,
+        "cell": cell_of(lat, lon),
+        "anonymous": False,
+        "status": "submitted",
+        "agency_code": "DBM",
+        "version": 1,
+        "sla_due_at": now,
+        "support_count": 0,
+        "reopen_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
     row.update(fields)
     return row
 
 
 def add_evidence_row(report: Report, by=None) -> ReportPhoto:
     """An evidence photo row for the report's current round, without storage (workflow tests only)."""
-    photo = ReportPhoto(report_id=report.id, kind="evidence", position=99, round=report.reopen_count,
-                        storage_key=f"reports/{report.id}/evidence.jpg", content_type="image/jpeg", width=1,
-                        height=1, size_bytes=1, sha256="0" * 64, uploaded_by_id=by.id if by else None)
+    photo = ReportPhoto(
+        report_id=report.id,
+        kind="evidence",
+        position=99,
+        round=report.reopen_count,
+        storage_key=f"reports/{report.id}/evidence.jpg",
+        content_type="image/jpeg",
+        width=1,
+        height=1,
+        size_bytes=1,
+        sha256="0" * 64,
+        uploaded_by_id=by.id if by else None,
+    )
     db.session.add(photo)
     db.session.flush()
     return photo
 
 
 # ---- photos -------------------------------------------------------------------------------------------
+
 
 def png_bytes(size=(40, 30), color=(200, 40, 40)) -> bytes:
     buffer = io.BytesIO()

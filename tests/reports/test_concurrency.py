@@ -36,13 +36,17 @@ def test_if_match_is_required_and_must_be_current(client, ctx):
     ok = client.post(url, json={"to": "verified"}, headers={**auth_header(first), "If-Match": etag})
     assert ok.status_code == 200 and ok.headers["ETag"] != etag
     # The second officer still holds the old ETag: refused, told the current one, nothing overwritten.
-    stale = client.post(url, json={"to": "rejected", "reason": "Bukan jalan kota"},
-                        headers={**auth_header(second), "If-Match": etag})
+    stale = client.post(
+        url, json={"to": "rejected", "reason": "Bukan jalan kota"}, headers={**auth_header(second), "If-Match": etag}
+    )
     assert stale.status_code == 412 and stale.json["code"] == "precondition_failed"
     assert stale.headers["ETag"] == ok.headers["ETag"]
     assert db.session.get(Report, report.id).status == "verified"
-    weak = client.post(url, json={"to": "rejected", "reason": "Bukan jalan kota"},
-                       headers={**auth_header(second), "If-Match": "W/" + ok.headers["ETag"]})
+    weak = client.post(
+        url,
+        json={"to": "rejected", "reason": "Bukan jalan kota"},
+        headers={**auth_header(second), "If-Match": "W/" + ok.headers["ETag"]},
+    )
     assert weak.status_code == 200
 
 
@@ -51,8 +55,11 @@ def test_supporting_or_commenting_does_not_invalidate_an_officers_etag(client, c
     etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
     client.post(f"/api/v1/reports/{report.id}/support", headers=auth_header(citizen()))
     client.post(f"/api/v1/reports/{report.id}/comments", json={"body": "Mohon segera"}, headers=auth_header(citizen()))
-    response = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": "verified"},
-                           headers={**auth_header(officer()), "If-Match": etag})
+    response = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "verified"},
+        headers={**auth_header(officer()), "If-Match": etag},
+    )
     assert response.status_code == 200
 
 
@@ -85,8 +92,9 @@ def test_a_lost_race_inside_one_process_is_412_not_an_overwrite(ctx, change):
     calls = {
         "transition": lambda: operations.transition(worker, report.id, "dispatched", expected_version=version),
         "claim": lambda: operations.claim(worker, report.id, expected_version=version),
-        "transfer": lambda: operations.transfer(worker, report.id, expected_version=version, reason="Salah dinas",
-                                                agency_code="DSDA"),
+        "transfer": lambda: operations.transfer(
+            worker, report.id, expected_version=version, reason="Salah dinas", agency_code="DSDA"
+        ),
         "assign": lambda: operations.assign(boss, report.id, worker.id, expected_version=version),
     }
     ensure_agency("DSDA")
@@ -107,8 +115,16 @@ def committed(app):
         if db.session.get(Agency, "DBM") is None:
             ensure_agency("DBM")
             made["agency"] = "DBM"
-        db.session.add(Category(code="race_test", name="Uji balapan", name_en="Race test", agency_code="DBM",
-                                sla_hours=24, duplicate_radius_m=0))
+        db.session.add(
+            Category(
+                code="race_test",
+                name="Uji balapan",
+                name_en="Race test",
+                agency_code="DBM",
+                sla_hours=24,
+                duplicate_radius_m=0,
+            )
+        )
         made["category"] = "race_test"
         db.session.commit()
     yield made
@@ -129,8 +145,14 @@ def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
     with app.app_context():
         reporter = make_user()
         officers = [make_user(role="officer", agency_code="DBM", areas=["31.74.05"]) for _ in range(2)]
-        created = operations.create_report(reporter, category_code="race_test", description="Uji dua petugas",
-                                           latitude=-6.2710, longitude=106.7770, enforce_quota=False)
+        created = operations.create_report(
+            reporter,
+            category_code="race_test",
+            description="Uji dua petugas",
+            latitude=-6.2710,
+            longitude=106.7770,
+            enforce_quota=False,
+        )
         report_id, version = created.report.id, created.report.version
         headers = [auth_header(o) for o in officers]
         committed["users"] += [reporter.id] + [o.id for o in officers]
@@ -153,12 +175,17 @@ def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
 
     def act(n, to_status, body):
         client = app.test_client()
-        response = client.post(f"/api/v1/reports/{report_id}/transitions", json={"to": to_status, **body},
-                               headers={**headers[n], "If-Match": f'"{version}"'})
+        response = client.post(
+            f"/api/v1/reports/{report_id}/transitions",
+            json={"to": to_status, **body},
+            headers={**headers[n], "If-Match": f'"{version}"'},
+        )
         results[n] = response.status_code
 
-    threads = [threading.Thread(target=act, args=(0, "verified", {})),
-               threading.Thread(target=act, args=(1, "rejected", {"reason": "Bukan jalan kota"}))]
+    threads = [
+        threading.Thread(target=act, args=(0, "verified", {})),
+        threading.Thread(target=act, args=(1, "rejected", {"reason": "Bukan jalan kota"})),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -168,8 +195,11 @@ def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
         stored = db.session.get(Report, report_id)
         winner = 0 if results[0] == 200 else 1
         assert stored.status == ("verified", "rejected")[winner] and stored.version == version + 1
-        changes = db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id,
-                                                               OutboxEvent.type == "report.status_changed")).all()
+        changes = db.session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.aggregate_id == report_id, OutboxEvent.type == "report.status_changed"
+            )
+        ).all()
         assert len(changes) == 1  # the loser's event was rolled back with its change
         db.session.remove()
 
@@ -203,9 +233,16 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
     results = {}
 
     def upload(n):
-        response = app.test_client().post("/api/v1/reports", headers={**header, "Idempotency-Key": "race-key-0001"},
-                                          data={"category": "race_test", "description": "Jalan berlubang",
-                                                "latitude": "-6.2710", "longitude": "106.7770"})
+        response = app.test_client().post(
+            "/api/v1/reports",
+            headers={**header, "Idempotency-Key": "race-key-0001"},
+            data={
+                "category": "race_test",
+                "description": "Jalan berlubang",
+                "latitude": "-6.2710",
+                "longitude": "106.7770",
+            },
+        )
         results[n] = (response.status_code, response.get_json().get("id"))
 
     threads = [threading.Thread(target=upload, args=(n,)) for n in range(2)]
@@ -227,9 +264,15 @@ def _two_reports(committed, statuses=("submitted", "verified")) -> list[str]:
     committed["users"].append(reporter.id)
     ids = []
     for status in statuses:
-        report = operations.create_report(reporter, category_code="race_test", description="Uji peta",
-                                          latitude=-6.2710, longitude=106.7770, enforce_quota=False,
-                                          force=True).report
+        report = operations.create_report(
+            reporter,
+            category_code="race_test",
+            description="Uji peta",
+            latitude=-6.2710,
+            longitude=106.7770,
+            enforce_quota=False,
+            force=True,
+        ).report
         report.status = status
         ids.append(report.id)
     committed["reports"] += ids
@@ -238,9 +281,13 @@ def _two_reports(committed, statuses=("submitted", "verified")) -> list[str]:
 
 
 def _tile_counts() -> dict:
-    return dict(db.session.execute(
-        select(ReportMapTile.status, ReportMapTile.count).where(
-            ReportMapTile.category_code == "race_test", ReportMapTile.level == 8, ReportMapTile.count != 0)).all())
+    return dict(
+        db.session.execute(
+            select(ReportMapTile.status, ReportMapTile.count).where(
+                ReportMapTile.category_code == "race_test", ReportMapTile.level == 8, ReportMapTile.count != 0
+            )
+        ).all()
+    )
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks between two connections are PostgreSQL's")
@@ -252,8 +299,15 @@ def test_an_open_transaction_with_a_new_report_does_not_block_others_in_its_tile
         slow = db.engine.connect()
         slow.execute(text("UPDATE reports SET status = 'verified' WHERE id = :id"), {"id": ids[0]})
         db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
-        other = operations.create_report(make_user(), category_code="race_test", description="Uji peta kedua",
-                                         latitude=-6.2712, longitude=106.7772, enforce_quota=False, force=True)
+        other = operations.create_report(
+            make_user(),
+            category_code="race_test",
+            description="Uji peta kedua",
+            latitude=-6.2712,
+            longitude=106.7772,
+            enforce_quota=False,
+            force=True,
+        )
         committed["users"].append(other.report.reporter_id)
         committed["reports"].append(other.report.id)
         db.session.commit()  # would wait (and time out) if `slow` held the tile rows

@@ -26,8 +26,13 @@ LAT, LON = POINTS["pondok_pinang"]
 
 
 def form(**overrides):
-    body = {"category": "jalan_rusak", "description": "Jalan berlubang di depan sekolah", "latitude": str(LAT),
-            "longitude": str(LON), "address": "Jl. Pondok Pinang Raya"}
+    body = {
+        "category": "jalan_rusak",
+        "description": "Jalan berlubang di depan sekolah",
+        "latitude": str(LAT),
+        "longitude": str(LON),
+        "address": "Jl. Pondok Pinang Raya",
+    }
     body.update(overrides)
     return body
 
@@ -43,8 +48,9 @@ def multipart(body: dict, photos=()) -> tuple[bytes, str]:
 
 def post(client, user, body=None, photos=(), headers=None):
     encoded, content_type = multipart(body or form(), photos)
-    return client.post("/api/v1/reports", data=encoded, content_type=content_type,
-                       headers={**auth_header(user), **(headers or {})})
+    return client.post(
+        "/api/v1/reports", data=encoded, content_type=content_type, headers={**auth_header(user), **(headers or {})}
+    )
 
 
 def count_reports(user):
@@ -121,14 +127,18 @@ def test_thumbnail_job_is_idempotent(app, ctx, photo_storage):
     assert make_photo_thumbnail("no-such-photo") is None
 
 
-@pytest.mark.parametrize(("name", "content", "status", "code"), [
-    ("doc.pdf", b"%PDF-1.7\n% not a photo at all\n", 415, "photo_type_not_allowed"),
-    ("fake.jpg", b"GIF89a" + b"\x00" * 64, 415, "photo_type_not_allowed"),
-    ("huge.jpg", b"\xff\xd8\xff" + b"\x00" * (8 * 1024 * 1024), 413, "photo_too_large"),
-    ("bomb.png", bomb_png(), 422, "photo_too_many_pixels"),
-    ("broken.png", png_bytes()[:40], 422, "photo_corrupt"),
-    ("empty.jpg", b"", 422, "photo_empty"),
-], ids=["pdf", "gif-named-jpg", "oversized", "decompression-bomb", "truncated", "empty"])
+@pytest.mark.parametrize(
+    ("name", "content", "status", "code"),
+    [
+        ("doc.pdf", b"%PDF-1.7\n% not a photo at all\n", 415, "photo_type_not_allowed"),
+        ("fake.jpg", b"GIF89a" + b"\x00" * 64, 415, "photo_type_not_allowed"),
+        ("huge.jpg", b"\xff\xd8\xff" + b"\x00" * (8 * 1024 * 1024), 413, "photo_too_large"),
+        ("bomb.png", bomb_png(), 422, "photo_too_many_pixels"),
+        ("broken.png", png_bytes()[:40], 422, "photo_corrupt"),
+        ("empty.jpg", b"", 422, "photo_empty"),
+    ],
+    ids=["pdf", "gif-named-jpg", "oversized", "decompression-bomb", "truncated", "empty"],
+)
 def test_bad_photos_are_refused_and_nothing_is_filed(client, ctx, name, content, status, code):
     seed_categories()
     user = citizen()
@@ -187,8 +197,7 @@ def test_a_near_duplicate_is_offered_instead_of_a_new_report(client, ctx):
     candidates = response.json["errors"]["duplicates"]
     assert [c["id"] for c in candidates] == [existing.id]
     assert 15 < candidates[0]["distance_m"] < 35 and candidates[0]["mine"] is False
-    assert set(candidates[0]) == {"id", "distance_m", "status", "public_status", "support_count", "created_at",
-                                  "mine"}
+    assert set(candidates[0]) == {"id", "distance_m", "status", "public_status", "support_count", "created_at", "mine"}
     assert count_reports(second) == 0
 
     support = client.post(f"/api/v1/reports/{existing.id}/support", headers=auth_header(second))

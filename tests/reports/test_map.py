@@ -18,16 +18,19 @@ BBOX = "106.76,-6.28,106.79,-6.26"  # around Pondok Pinang
 
 def _stored_tiles() -> dict:
     rows = db.session.execute(select(ReportMapTile)).scalars()
-    return {(t.level, t.tile, t.category_code, t.status): (t.count, round(t.sum_latitude, 6),
-                                                           round(t.sum_longitude, 6))
-            for t in rows if t.count != 0}
+    return {
+        (t.level, t.tile, t.category_code, t.status): (t.count, round(t.sum_latitude, 6), round(t.sum_longitude, 6))
+        for t in rows
+        if t.count != 0
+    }
 
 
 def _expected_tiles() -> dict:
     """The tile counts recomputed in Python from the reports table as it stands."""
     sums = defaultdict(lambda: [0, 0.0, 0.0])
     for cell, code, status, lat, lon in db.session.execute(
-            select(Report.cell, Report.category_code, Report.status, Report.latitude, Report.longitude)):
+        select(Report.cell, Report.category_code, Report.status, Report.latitude, Report.longitude)
+    ):
         for level in report_map.LEVELS:
             entry = sums[(level, cell >> (2 * level), code, status)]
             entry[0] += 1
@@ -37,8 +40,10 @@ def _expected_tiles() -> dict:
 
 
 def _bulk_rows(count: int, *, lat0: float, lon0: float, code: str = "jalan_rusak", status: str = "submitted"):
-    return [report_row(lat0 + (n % 7) * 0.0004, lon0 + (n // 7) * 0.0004, category_code=code, status=status)
-            for n in range(count)]
+    return [
+        report_row(lat0 + (n % 7) * 0.0004, lon0 + (n // 7) * 0.0004, category_code=code, status=status)
+        for n in range(count)
+    ]
 
 
 def test_triggers_keep_tile_counts_exact_for_every_kind_of_write(ctx):
@@ -53,10 +58,14 @@ def test_triggers_keep_tile_counts_exact_for_every_kind_of_write(ctx):
 
     # Raw SQL behind the ORM's back: a new position (another tile), a status, a category, a delete.
     lat, lon = POINTS["monas"][0] + 0.05, POINTS["monas"][1] + 0.05
-    db.session.execute(Report.__table__.update().where(Report.id == moved.id)
-                       .values(latitude=lat, longitude=lon, cell=cell_of(lat, lon)))
-    db.session.execute(Report.__table__.update().where(Report.id.in_([r["id"] for r in bulk[:10]]))
-                       .values(status="closed"))
+    db.session.execute(
+        Report.__table__.update()
+        .where(Report.id == moved.id)
+        .values(latitude=lat, longitude=lon, cell=cell_of(lat, lon))
+    )
+    db.session.execute(
+        Report.__table__.update().where(Report.id.in_([r["id"] for r in bulk[:10]])).values(status="closed")
+    )
     db.session.execute(Report.__table__.update().where(Report.id == bulk[10]["id"]).values(category_code="sampah"))
     db.session.execute(Report.__table__.delete().where(Report.id.in_([r["id"] for r in bulk[20:]])))
     # An update that touches none of the watched columns changes no count.
@@ -99,7 +108,8 @@ def test_a_dense_viewport_gets_clusters_with_exact_counts(client, ctx, app, monk
     shown = [r for r in rows if r["status"] == "submitted"]
     per_tile = Counter(r["cell"] >> (2 * level) for r in shown)
     assert {f["id"]: f["properties"]["count"] for f in body["features"]} == {
-        f"{level}-{tile}": n for tile, n in per_tile.items()}
+        f"{level}-{tile}": n for tile, n in per_tile.items()
+    }
     for feature in body["features"]:
         props = feature["properties"]
         assert props["cluster"] is True and props["public_status_counts"] == {"menunggu": props["count"]}
@@ -144,8 +154,9 @@ def test_clusters_follow_the_workflow(client, ctx, app, monkeypatch):
     for feature in body["features"]:
         statuses.update(feature["properties"]["public_status_counts"])
     assert body["clustered"] is True and statuses == {"menunggu": 1, "koordinasi": 1}
-    operations.transition(worker, second.id, "rejected", expected_version=second.version,
-                          reason="Bukan wewenang kelurahan")
+    operations.transition(
+        worker, second.id, "rejected", expected_version=second.version, reason="Bukan wewenang kelurahan"
+    )
     assert client.get(f"/api/v1/reports/map?bbox={BBOX}").json["total"] == 1
 
 

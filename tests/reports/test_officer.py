@@ -50,8 +50,7 @@ def test_queue_scoping_by_area_and_agency(client, ctx):
     dbm_admin = agency_admin()  # DBM, areas 31.74: the whole DBM queue, plus 31.74's reports to verify
     assert set(queue_ids(client, dbm_admin)) == {to_verify.id, dbm_work.id, blok_m.id, monas.id}
     everyone = admin()
-    assert set(queue_ids(client, everyone)) >= {to_verify.id, dbm_work.id, flood.id, blok_m.id, monas.id,
-                                               unrouted.id}
+    assert set(queue_ids(client, everyone)) >= {to_verify.id, dbm_work.id, flood.id, blok_m.id, monas.id, unrouted.id}
     assert done.id not in queue_ids(client, everyone)
     assert queue_ids(client, everyone, "?unrouted=true") == [unrouted.id]
     assert client.get("/api/v1/officer/reports?unrouted=true", headers=auth_header(dbm_officer)).status_code == 403
@@ -68,8 +67,7 @@ def test_queue_is_ordered_by_urgency_with_keyset_pages(client, ctx):
     staff = officer()
     first = client.get("/api/v1/officer/reports?limit=2", headers=auth_header(staff)).json
     assert [r["id"] for r in first["items"]] == [late.id, soon.id]
-    rest = client.get(f"/api/v1/officer/reports?limit=2&cursor={first['next_cursor']}",
-                      headers=auth_header(staff)).json
+    rest = client.get(f"/api/v1/officer/reports?limit=2&cursor={first['next_cursor']}", headers=auth_header(staff)).json
     assert [r["id"] for r in rest["items"]] == [later.id] and rest["next_cursor"] is None
 
 
@@ -77,27 +75,43 @@ def test_claim_assign_and_mine(client, ctx):
     report = make_report(status="verified")
     first, second = officer(), officer()
     etag = if_match(client, first, report.id)
-    claimed = client.post(f"/api/v1/officer/reports/{report.id}/claim", headers={**auth_header(first),
-                                                                                 "If-Match": etag})
+    claimed = client.post(
+        f"/api/v1/officer/reports/{report.id}/claim", headers={**auth_header(first), "If-Match": etag}
+    )
     assert claimed.status_code == 200, claimed.json
     assert (claimed.json["status"], claimed.json["assigned_officer_id"]) == ("dispatched", first.id)
-    taken = client.post(f"/api/v1/officer/reports/{report.id}/claim",
-                        headers={**auth_header(second), "If-Match": claimed.headers["ETag"]})
+    taken = client.post(
+        f"/api/v1/officer/reports/{report.id}/claim",
+        headers={**auth_header(second), "If-Match": claimed.headers["ETag"]},
+    )
     assert taken.status_code == 409 and taken.json["code"] == "report_already_claimed"
     assert queue_ids(client, first, "?mine=true") == [report.id]
     assert queue_ids(client, second, "?mine=true") == []
 
     boss = agency_admin()
-    moved = client.post(f"/api/v1/officer/reports/{report.id}/assign", json={"officer_id": second.id},
-                        headers={**auth_header(boss), "If-Match": claimed.headers["ETag"]})
+    moved = client.post(
+        f"/api/v1/officer/reports/{report.id}/assign",
+        json={"officer_id": second.id},
+        headers={**auth_header(boss), "If-Match": claimed.headers["ETag"]},
+    )
     assert moved.status_code == 200 and moved.json["assigned_officer_id"] == second.id
-    wrong = client.post(f"/api/v1/officer/reports/{report.id}/assign", json={"officer_id": officer(agency="DLH").id},
-                        headers={**auth_header(boss), "If-Match": moved.headers["ETag"]})
+    wrong = client.post(
+        f"/api/v1/officer/reports/{report.id}/assign",
+        json={"officer_id": officer(agency="DLH").id},
+        headers={**auth_header(boss), "If-Match": moved.headers["ETag"]},
+    )
     assert wrong.status_code == 422 and wrong.json["code"] == "officer_invalid"
-    assert client.post(f"/api/v1/officer/reports/{report.id}/assign", json={"officer_id": second.id},
-                       headers={**auth_header(first), "If-Match": moved.headers["ETag"]}).status_code == 403
-    actions = db.session.scalars(select(ReportHistory.action).where(ReportHistory.report_id == report.id)
-                                 .order_by(ReportHistory.id)).all()
+    assert (
+        client.post(
+            f"/api/v1/officer/reports/{report.id}/assign",
+            json={"officer_id": second.id},
+            headers={**auth_header(first), "If-Match": moved.headers["ETag"]},
+        ).status_code
+        == 403
+    )
+    actions = db.session.scalars(
+        select(ReportHistory.action).where(ReportHistory.report_id == report.id).order_by(ReportHistory.id)
+    ).all()
     assert actions == ["create", "claim", "assign"]
 
 
@@ -105,16 +119,23 @@ def test_transfer_to_another_kelurahan_or_agency(client, ctx):
     report = make_report(status="verified")
     staff = officer()
     etag = if_match(client, staff, report.id)
-    no_reason = client.post(f"/api/v1/officer/reports/{report.id}/transfer", json={"kelurahan_code": "31.74.05.1003"},
-                            headers={**auth_header(staff), "If-Match": etag})
+    no_reason = client.post(
+        f"/api/v1/officer/reports/{report.id}/transfer",
+        json={"kelurahan_code": "31.74.05.1003"},
+        headers={**auth_header(staff), "If-Match": etag},
+    )
     assert no_reason.status_code == 422
-    unknown = client.post(f"/api/v1/officer/reports/{report.id}/transfer",
-                          json={"kelurahan_code": "31.74.05.9999", "reason": "Salah titik"},
-                          headers={**auth_header(staff), "If-Match": etag})
+    unknown = client.post(
+        f"/api/v1/officer/reports/{report.id}/transfer",
+        json={"kelurahan_code": "31.74.05.9999", "reason": "Salah titik"},
+        headers={**auth_header(staff), "If-Match": etag},
+    )
     assert unknown.json["code"] == "kelurahan_unknown"
-    moved = client.post(f"/api/v1/officer/reports/{report.id}/transfer",
-                        json={"kelurahan_code": "31.71.01.1001", "reason": "Titik sebenarnya di Gambir"},
-                        headers={**auth_header(staff), "If-Match": etag})
+    moved = client.post(
+        f"/api/v1/officer/reports/{report.id}/transfer",
+        json={"kelurahan_code": "31.71.01.1001", "reason": "Titik sebenarnya di Gambir"},
+        headers={**auth_header(staff), "If-Match": etag},
+    )
     assert moved.status_code == 200, moved.json
     assert (moved.json["status"], moved.json["kelurahan_code"]) == ("submitted", "31.71.01.1001")
     stored = db.session.get(Report, report.id)
@@ -125,28 +146,38 @@ def test_transfer_to_another_kelurahan_or_agency(client, ctx):
 
     flood = make_report(at=(-6.2650, 106.7800), category_code="banjir", status="dispatched")
     dsda = officer(agency="DSDA")
-    to_dbm = client.post(f"/api/v1/officer/reports/{flood.id}/transfer",
-                         json={"agency_code": "DBM", "reason": "Jalan amblas, bukan saluran"},
-                         headers={**auth_header(dsda), "If-Match": if_match(client, dsda, flood.id)})
+    to_dbm = client.post(
+        f"/api/v1/officer/reports/{flood.id}/transfer",
+        json={"agency_code": "DBM", "reason": "Jalan amblas, bukan saluran"},
+        headers={**auth_header(dsda), "If-Match": if_match(client, dsda, flood.id)},
+    )
     assert to_dbm.status_code == 200
     assert (to_dbm.json["status"], to_dbm.json["agency_code"], to_dbm.json["assigned_officer_id"]) == (
-        "verified", "DBM", None)
-    entry = db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == flood.id)
-                               .order_by(ReportHistory.id.desc())).first()
+        "verified",
+        "DBM",
+        None,
+    )
+    entry = db.session.scalars(
+        select(ReportHistory).where(ReportHistory.report_id == flood.id).order_by(ReportHistory.id.desc())
+    ).first()
     assert entry.details == {"from_agency_code": "DSDA", "to_agency_code": "DBM"}
     closed = make_report(status="closed")
-    refused = client.post(f"/api/v1/officer/reports/{closed.id}/transfer",
-                          json={"agency_code": "DSDA", "reason": "coba"},
-                          headers={**auth_header(staff), "If-Match": f'"{closed.version}"'})
+    refused = client.post(
+        f"/api/v1/officer/reports/{closed.id}/transfer",
+        json={"agency_code": "DSDA", "reason": "coba"},
+        headers={**auth_header(staff), "If-Match": f'"{closed.version}"'},
+    )
     assert refused.status_code == 409 and refused.json["code"] == "transfer_not_allowed"
 
 
 def test_admin_routes_an_unrouted_report(client, ctx):
     report = make_report(at="java_sea", category_code="sampah")
     boss = admin()
-    routed = client.post(f"/api/v1/officer/reports/{report.id}/transfer",
-                         json={"kelurahan_code": "31.72.02.1001", "reason": "Sampah di dermaga Tanjung Priok"},
-                         headers={**auth_header(boss), "If-Match": f'"{report.version}"'})
+    routed = client.post(
+        f"/api/v1/officer/reports/{report.id}/transfer",
+        json={"kelurahan_code": "31.72.02.1001", "reason": "Sampah di dermaga Tanjung Priok"},
+        headers={**auth_header(boss), "If-Match": f'"{report.version}"'},
+    )
     assert routed.status_code == 200 and routed.json["kelurahan_code"] == "31.72.02.1001"
     assert client.get("/api/v1/officer/reports?unrouted=true", headers=auth_header(boss)).json["items"] == []
 
@@ -156,23 +187,37 @@ def test_evidence_upload_then_resolve(client, ctx, photo_storage):
     report = make_report(status="in_progress", assigned_officer_id=staff.id)
     boundary, body = encode_multipart({"photos": [FileStorage(io.BytesIO(png_bytes()), filename="bukti.png")]})
     content_type = f"multipart/form-data; boundary={boundary}"
-    outsider = client.post(f"/api/v1/officer/reports/{report.id}/evidence", data=body, content_type=content_type,
-                           headers=auth_header(officer(agency="DLH")))
+    outsider = client.post(
+        f"/api/v1/officer/reports/{report.id}/evidence",
+        data=body,
+        content_type=content_type,
+        headers=auth_header(officer(agency="DLH")),
+    )
     assert outsider.status_code == 403
-    uploaded = client.post(f"/api/v1/officer/reports/{report.id}/evidence", data=body, content_type=content_type,
-                           headers=auth_header(staff))
+    uploaded = client.post(
+        f"/api/v1/officer/reports/{report.id}/evidence",
+        data=body,
+        content_type=content_type,
+        headers=auth_header(staff),
+    )
     assert uploaded.status_code == 201, uploaded.json
     assert uploaded.json[0]["kind"] == "evidence"
-    resolved = client.post(f"/api/v1/reports/{report.id}/transitions",
-                           json={"to": "resolved", "note": "Sudah ditambal"},
-                           headers={**auth_header(staff), "If-Match": f'"{report.version}"'})
+    resolved = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "resolved", "note": "Sudah ditambal"},
+        headers={**auth_header(staff), "If-Match": f'"{report.version}"'},
+    )
     assert resolved.status_code == 200, resolved.json
     public = client.get(f"/api/v1/reports/{report.id}").json
     assert public["resolution_note"] == "Sudah ditambal"
     assert [p["kind"] for p in public["photos"]] == ["evidence"]
     assert client.get(public["photos"][0]["url"]).status_code == 200
-    late = client.post(f"/api/v1/officer/reports/{report.id}/evidence", data=body, content_type=content_type,
-                       headers=auth_header(staff))
+    late = client.post(
+        f"/api/v1/officer/reports/{report.id}/evidence",
+        data=body,
+        content_type=content_type,
+        headers=auth_header(staff),
+    )
     assert late.status_code == 409 and late.json["code"] == "evidence_not_allowed"
 
 
@@ -180,8 +225,11 @@ def test_staff_detail_has_notes_and_history_but_the_reporter_only_by_id(client, 
     reporter = citizen(full_name="Dewi Kartika", phone="+6281233344455")
     report = make_report(reporter, anonymous=True)
     staff = officer()
-    note = client.post(f"/api/v1/officer/reports/{report.id}/notes", json={"body": "Sudah koordinasi dengan RT"},
-                       headers=auth_header(staff))
+    note = client.post(
+        f"/api/v1/officer/reports/{report.id}/notes",
+        json={"body": "Sudah koordinasi dengan RT"},
+        headers=auth_header(staff),
+    )
     assert note.status_code == 201 and note.json["internal"] is True
     detail = client.get(f"/api/v1/officer/reports/{report.id}", headers=auth_header(staff))
     assert detail.status_code == 200
@@ -193,8 +241,14 @@ def test_staff_detail_has_notes_and_history_but_the_reporter_only_by_id(client, 
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == reporter.id)) is None
     for outsider in (officer(agency="DLH", areas=["31.71"]), citizen()):
         assert client.get(f"/api/v1/officer/reports/{report.id}", headers=auth_header(outsider)).status_code == 403
-    assert client.post(f"/api/v1/officer/reports/{report.id}/notes", json={"body": "x"},
-                       headers=auth_header(officer(agency="DLH", areas=["31.71"]))).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/officer/reports/{report.id}/notes",
+            json={"body": "x"},
+            headers=auth_header(officer(agency="DLH", areas=["31.71"])),
+        ).status_code
+        == 403
+    )
 
 
 def test_reading_the_reporters_contact_needs_a_reason_and_is_audited(client, ctx):
@@ -211,8 +265,12 @@ def test_reading_the_reporters_contact_needs_a_reason_and_is_audited(client, ctx
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == reporter.id))
     assert (entry.actor_id, entry.action) == (staff.id, "report.reporter.read")
     assert report.id in entry.reason and "Menanyakan titik lokasi" in entry.reason
-    assert client.get(url, headers={**auth_header(officer(agency="DLH", areas=["31.71"])),
-                                    "X-Access-Reason": "Penasaran saja"}).status_code == 403
+    assert (
+        client.get(
+            url, headers={**auth_header(officer(agency="DLH", areas=["31.71"])), "X-Access-Reason": "Penasaran saja"}
+        ).status_code
+        == 403
+    )
     export = client.get("/api/v1/me/data-export", headers=auth_header(reporter)).json
     assert export["accessed_by_officials"][0]["action"] == "report.reporter.read"
 
@@ -221,8 +279,13 @@ def test_citizens_cannot_call_officer_functions(client, ctx):
     report = make_report(status="verified")
     user = citizen()
     headers = {**auth_header(user), "If-Match": f'"{report.version}"'}
-    for path, body in (("claim", None), ("assign", {"officer_id": user.id}), ("duplicate", {"duplicate_of": "x"}),
-                       ("transfer", {"agency_code": "DSDA", "reason": "x"}), ("notes", {"body": "x"})):
+    for path, body in (
+        ("claim", None),
+        ("assign", {"officer_id": user.id}),
+        ("duplicate", {"duplicate_of": "x"}),
+        ("transfer", {"agency_code": "DSDA", "reason": "x"}),
+        ("notes", {"body": "x"}),
+    ):
         response = client.post(f"/api/v1/officer/reports/{report.id}/{path}", json=body, headers=headers)
         assert response.status_code == 403, path
     verify = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": "dispatched"}, headers=headers)

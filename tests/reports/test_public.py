@@ -59,10 +59,14 @@ def test_public_payloads_never_carry_personal_data_or_internal_notes(client, ctx
     named = make_report(reporter)
     anonymous = make_report(reporter, at="blok_m", anonymous=True)
     staff = officer()
-    client.post(f"/api/v1/officer/reports/{named.id}/notes", json={"body": "Catatan internal: pelapor kerabat RT"},
-                headers=auth_header(staff))
-    client.post(f"/api/v1/reports/{named.id}/comments", json={"body": "Sudah kami cek ke lokasi"},
-                headers=auth_header(staff))
+    client.post(
+        f"/api/v1/officer/reports/{named.id}/notes",
+        json={"body": "Catatan internal: pelapor kerabat RT"},
+        headers=auth_header(staff),
+    )
+    client.post(
+        f"/api/v1/reports/{named.id}/comments", json={"body": "Sudah kami cek ke lokasi"}, headers=auth_header(staff)
+    )
 
     detail = client.get(f"/api/v1/reports/{named.id}").json
     assert detail["reporter_name"] == "Siti L."
@@ -72,8 +76,9 @@ def test_public_payloads_never_carry_personal_data_or_internal_notes(client, ctx
         client.get(f"/api/v1/reports/{anonymous.id}").get_data(as_text=True),
         client.get("/api/v1/reports").get_data(as_text=True),
         client.get("/api/v1/reports/map?bbox=106.7,-6.3,106.9,-6.2").get_data(as_text=True),
-        client.get(f"/api/v1/reports/nearby?lat={POINTS['pondok_pinang'][0]}&lon={POINTS['pondok_pinang'][1]}"
-                   ).get_data(as_text=True),
+        client.get(
+            f"/api/v1/reports/nearby?lat={POINTS['pondok_pinang'][0]}&lon={POINTS['pondok_pinang'][1]}"
+        ).get_data(as_text=True),
         client.get(f"/api/v1/reports/{named.id}/comments").get_data(as_text=True),
     ]
     for text in payloads:
@@ -85,10 +90,32 @@ def test_public_payloads_never_carry_personal_data_or_internal_notes(client, ctx
     comments = client.get(f"/api/v1/reports/{named.id}/comments").json["items"]
     assert [(c["author"], c["body"]) for c in comments] == [("petugas", "Sudah kami cek ke lokasi")]
     assert set(client.get(f"/api/v1/reports/{named.id}").json) == {
-        "id", "reference", "category_code", "category_name", "description", "address", "latitude", "longitude",
-        "status", "public_status", "reporter_name", "kelurahan_code", "kecamatan_code", "kota_code", "agency_code",
-        "support_count", "photos", "resolution_note", "duplicate_of_id", "sla_due_at", "sla_breached",
-        "created_at", "updated_at", "resolved_at", "closed_at"}
+        "id",
+        "reference",
+        "category_code",
+        "category_name",
+        "description",
+        "address",
+        "latitude",
+        "longitude",
+        "status",
+        "public_status",
+        "reporter_name",
+        "kelurahan_code",
+        "kecamatan_code",
+        "kota_code",
+        "agency_code",
+        "support_count",
+        "photos",
+        "resolution_note",
+        "duplicate_of_id",
+        "sla_due_at",
+        "sla_breached",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+        "closed_at",
+    }
 
 
 def test_rejected_reports_are_seen_only_by_their_reporter_and_staff(client, ctx):
@@ -157,8 +184,9 @@ def test_comments_and_support_need_a_login_and_notify_the_reporter(client, ctx):
     assert own.status_code == 409 and own.json["code"] == "cannot_support_own"
     staff = client.post(f"/api/v1/reports/{report.id}/support", headers=auth_header(officer()))
     assert staff.status_code == 403
-    comment = client.post(f"/api/v1/reports/{report.id}/comments", json={"body": "Saya juga terganggu"},
-                          headers=auth_header(neighbour))
+    comment = client.post(
+        f"/api/v1/reports/{report.id}/comments", json={"body": "Saya juga terganggu"}, headers=auth_header(neighbour)
+    )
     assert comment.status_code == 201 and comment.json["author"] == "warga"
     events = {e.type: e for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id))}
     assert events["report.supported"].payload["recipients"] == [reporter.id]
@@ -167,12 +195,15 @@ def test_comments_and_support_need_a_login_and_notify_the_reporter(client, ctx):
     # The supporter hears about status changes from now on.
     report = db.session.get(Report, report.id)
     operations.transition(officer(), report.id, "verified", expected_version=report.version)
-    changed = db.session.scalar(select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id,
-                                                          OutboxEvent.type == "report.status_changed"))
+    changed = db.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.status_changed")
+    )
     assert changed.payload["recipients"] == [reporter.id, neighbour.id]
     closed = make_report(status="closed")
-    assert client.post(f"/api/v1/reports/{closed.id}/support",
-                       headers=auth_header(neighbour)).json["code"] == "report_not_open"
+    assert (
+        client.post(f"/api/v1/reports/{closed.id}/support", headers=auth_header(neighbour)).json["code"]
+        == "report_not_open"
+    )
 
 
 def test_rating_by_the_reporter_once_after_resolution(client, ctx):
@@ -185,8 +216,11 @@ def test_rating_by_the_reporter_once_after_resolution(client, ctx):
     assert other.status_code == 403
     bad = client.post(f"/api/v1/reports/{report.id}/rating", json={"score": 6}, headers=auth_header(reporter))
     assert bad.status_code == 422
-    rated = client.post(f"/api/v1/reports/{report.id}/rating", json={"score": 4, "comment": "Cepat, terima kasih"},
-                        headers=auth_header(reporter))
+    rated = client.post(
+        f"/api/v1/reports/{report.id}/rating",
+        json={"score": 4, "comment": "Cepat, terima kasih"},
+        headers=auth_header(reporter),
+    )
     assert rated.status_code == 201 and rated.json["score"] == 4
     again = client.post(f"/api/v1/reports/{report.id}/rating", json={"score": 5}, headers=auth_header(reporter))
     assert again.json["code"] == "already_rated"
@@ -207,6 +241,10 @@ def test_my_reports_include_anonymous_ones_and_the_data_export_has_them(client, 
 
 
 def test_unknown_report_ids_are_404(client, ctx):
-    for path in ("/api/v1/reports/nope", "/api/v1/reports/" + "x" * 300,
-                 "/api/v1/reports/nope/comments", "/api/v1/reports/nope/photos/nope"):
+    for path in (
+        "/api/v1/reports/nope",
+        "/api/v1/reports/" + "x" * 300,
+        "/api/v1/reports/nope/comments",
+        "/api/v1/reports/nope/photos/nope",
+    ):
         assert client.get(path).status_code == 404, path

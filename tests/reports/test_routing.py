@@ -47,8 +47,7 @@ def test_sea_inside_the_bbox_is_unrouted_and_outside_the_bbox_is_unrouted(ctx):
 
 def test_report_is_routed_to_kelurahan_kecamatan_kota_and_agency(ctx):
     report = make_report(at="monas", category_code="sampah")
-    assert (report.kelurahan_code, report.kecamatan_code, report.kota_code) == (
-        "31.71.01.1001", "31.71.01", "31.71")
+    assert (report.kelurahan_code, report.kecamatan_code, report.kota_code) == ("31.71.01.1001", "31.71.01", "31.71")
     assert report.agency_code == "DLH" and report.routing_distance_m == 0
 
 
@@ -60,8 +59,16 @@ def test_report_in_a_gap_is_routed_and_remembers_the_distance(ctx):
 def test_report_at_sea_is_accepted_into_the_unrouted_queue(client, ctx):
     seed_categories()
     user = citizen()
-    response = client.post("/api/v1/reports", headers=auth_header(user), data={
-        "category": "sampah", "description": "Sampah mengapung di laut", "latitude": "-6.0", "longitude": "106.9"})
+    response = client.post(
+        "/api/v1/reports",
+        headers=auth_header(user),
+        data={
+            "category": "sampah",
+            "description": "Sampah mengapung di laut",
+            "latitude": "-6.0",
+            "longitude": "106.9",
+        },
+    )
     assert response.status_code == 201, response.json
     assert response.json["kelurahan_code"] is None and response.json["status"] == "submitted"
     event = db_event(response.json["id"])
@@ -71,8 +78,12 @@ def test_report_at_sea_is_accepted_into_the_unrouted_queue(client, ctx):
 def test_outside_jakarta_is_a_clear_422_in_indonesian(client, ctx):
     seed_categories()
     user = citizen()
-    body = {"category": "sampah", "description": "Sampah menumpuk di pasar", "latitude": "-6.5950",
-            "longitude": "106.8166"}
+    body = {
+        "category": "sampah",
+        "description": "Sampah menumpuk di pasar",
+        "latitude": "-6.5950",
+        "longitude": "106.8166",
+    }
     response = client.post("/api/v1/reports", headers=auth_header(user), data=body)
     assert response.status_code == 422
     assert response.json["code"] == "location_outside_jakarta"
@@ -87,5 +98,6 @@ def test_outside_jakarta_is_a_clear_422_in_indonesian(client, ctx):
 def db_event(report_id):
     from jaki.extensions import db
 
-    return db.session.scalar(select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id,
-                                                       OutboxEvent.type == "report.created"))
+    return db.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id, OutboxEvent.type == "report.created")
+    )

@@ -31,9 +31,17 @@ def many_reports(ctx):
     rows = []
     for n in range(ROWS):
         lat, lon = rng.uniform(-6.36, -6.10), rng.uniform(106.69, 106.97)
-        rows.append(report_row(lat, lon, category_code=codes[n % len(codes)], status=statuses[n % len(statuses)],
-                               sla_due_at=now + timedelta(hours=n % 50), created_at=now - timedelta(minutes=n),
-                               updated_at=now))
+        rows.append(
+            report_row(
+                lat,
+                lon,
+                category_code=codes[n % len(codes)],
+                status=statuses[n % len(statuses)],
+                sla_due_at=now + timedelta(hours=n % 50),
+                created_at=now - timedelta(minutes=n),
+                updated_at=now,
+            )
+        )
     db.session.execute(Report.__table__.insert(), rows)
     db.session.execute(text("ANALYZE"))
     return rows
@@ -84,8 +92,7 @@ def _plan(statement, parameters) -> tuple[set[str], list[str]]:
 
 def test_viewport_query_uses_the_cell_index(many_reports):
     lat, lon = POINTS["pondok_pinang"]
-    statement, parameters = _capture(lambda: operations.reports_in_bbox(lat - 0.01, lon - 0.01, lat + 0.01,
-                                                                        lon + 0.01))
+    statement, parameters = _capture(lambda: operations.reports_in_bbox(lat - 0.01, lon - 0.01, lat + 0.01, lon + 0.01))
     used, scans = _plan(statement, parameters)
     assert used & SPATIAL_INDEXES and not scans, (used, scans)
 
@@ -111,8 +118,11 @@ def test_index_answers_match_a_brute_force_scan(many_reports):
     lat, lon = POINTS["pondok_pinang"]
     box = (lat - 0.02, lon - 0.03, lat + 0.02, lon + 0.03)
     public = {"submitted", "verified", "dispatched", "in_progress", "resolved", "closed"}
-    expected = {r["id"] for r in many_reports
-                if box[0] <= r["latitude"] <= box[2] and box[1] <= r["longitude"] <= box[3] and r["status"] in public}
+    expected = {
+        r["id"]
+        for r in many_reports
+        if box[0] <= r["latitude"] <= box[2] and box[1] <= r["longitude"] <= box[3] and r["status"] in public
+    }
     found, truncated = operations.reports_in_bbox(*box)
     assert {r.id for r in found} == expected and not truncated and expected
     near = {r["id"]: haversine_m(lat, lon, r["latitude"], r["longitude"]) for r in many_reports}
@@ -143,8 +153,9 @@ def test_nearby_rings_match_a_brute_force_scan_where_reports_are_dense(ctx):
     for n in range(12):
         lat, lon = lat0 + rng.uniform(-0.015, 0.015), lon0 + rng.uniform(-0.015, 0.015)
         limit, radius = (1, 5, 20, 50)[n % 4], (300, 1000, 2500)[n % 3]
-        within = sorted((d, r["id"]) for r in rows if (d := haversine_m(lat, lon, r["latitude"], r["longitude"]))
-                        <= radius)
+        within = sorted(
+            (d, r["id"]) for r in rows if (d := haversine_m(lat, lon, r["latitude"], r["longitude"])) <= radius
+        )
         got = operations.nearby(lat, lon, radius, limit=limit)
         assert [r.id for r, _d in got] == [i for _d, i in within][:limit], (lat, lon, limit, radius)
     queries.clear()

@@ -13,8 +13,9 @@ from tests.reports.factories import agency_admin, citizen, make_report, officer
 
 
 def events(report_id, type_):
-    return db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id,
-                                                        OutboxEvent.type == type_)).all()
+    return db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.aggregate_id == report_id, OutboxEvent.type == type_)
+    ).all()
 
 
 def test_sla_breaches_are_flagged_once_and_the_agency_admins_told(ctx):
@@ -37,8 +38,9 @@ def test_sla_breaches_are_flagged_once_and_the_agency_admins_told(ctx):
     assert breach.payload["recipients"] == [boss.id, worker.id]
     assert other_agency_boss.id not in breach.payload["recipients"]
     assert breach.payload["data"]["overdue_hours"] == 2
-    entry = db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == late.id)
-                               .order_by(ReportHistory.id.desc())).first()
+    entry = db.session.scalars(
+        select(ReportHistory).where(ReportHistory.report_id == late.id).order_by(ReportHistory.id.desc())
+    ).first()
     assert (entry.action, entry.actor_role) == ("sla_breached", "system")
 
     public = operations.get_public_report(late.id)
@@ -59,10 +61,15 @@ def test_breached_reports_come_first_in_the_queue_and_are_flagged_publicly(clien
 
 def test_reopening_restarts_the_sla(ctx):
     reporter = citizen()
-    report = make_report(reporter, status="resolved", sla_due_at=utcnow() - timedelta(days=1),
-                         sla_breached_at=utcnow() - timedelta(hours=20))
-    report = operations.transition(reporter, report.id, "dispatched", expected_version=report.version,
-                                   reason="Masih berlubang")
+    report = make_report(
+        reporter,
+        status="resolved",
+        sla_due_at=utcnow() - timedelta(days=1),
+        sla_breached_at=utcnow() - timedelta(hours=20),
+    )
+    report = operations.transition(
+        reporter, report.id, "dispatched", expected_version=report.version, reason="Masih berlubang"
+    )
     assert report.sla_breached_at is None and report.sla_due_at > utcnow()
 
 
@@ -76,10 +83,15 @@ def test_resolved_reports_close_automatically_after_the_set_days(ctx, app, monke
     old = db.session.get(Report, old.id)
     assert old.status == "closed" and old.closed_at is not None
     assert db.session.get(Report, recent.id).status == "resolved"
-    entry = db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == old.id)
-                               .order_by(ReportHistory.id.desc())).first()
+    entry = db.session.scalars(
+        select(ReportHistory).where(ReportHistory.report_id == old.id).order_by(ReportHistory.id.desc())
+    ).first()
     assert (entry.from_status, entry.to_status, entry.actor_role, entry.actor_id) == (
-        "resolved", "closed", "system", None)
+        "resolved",
+        "closed",
+        "system",
+        None,
+    )
     [closed] = events(old.id, "report.status_changed")
     assert closed.payload["recipients"] == [reporter.id]
 
@@ -89,8 +101,11 @@ def test_auto_close_skips_a_report_changed_since_it_was_read(ctx, monkeypatch):
     original = operations.transition
 
     def someone_reopened_first(actor, report_id, to_status, **kwargs):
-        db.session.execute(Report.__table__.update().where(Report.id == report_id)
-                           .values(version=Report.version + 1, status="dispatched"))
+        db.session.execute(
+            Report.__table__.update()
+            .where(Report.id == report_id)
+            .values(version=Report.version + 1, status="dispatched")
+        )
         db.session.commit()
         db.session.expire_all()
         return original(actor, report_id, to_status, **kwargs)

@@ -45,8 +45,14 @@ def test_the_table_in_code_is_the_specification():
 @pytest.mark.parametrize(("from_status", "to_status"), MOVES, ids=[f"{a}->{b}" for a, b in MOVES])
 def test_every_transition_for_every_role(ctx, from_status, to_status):
     """Each actor tries the move on a fresh report in from_status, with every input a move could need."""
-    people = {"reporter": citizen(), "other_citizen": citizen(), "officer": officer(), "agency_admin": agency_admin(),
-              "admin": admin(), "system": None}
+    people = {
+        "reporter": citizen(),
+        "other_citizen": citizen(),
+        "officer": officer(),
+        "agency_admin": agency_admin(),
+        "admin": admin(),
+        "system": None,
+    }
     outcomes = {}
     for actor_name in ACTORS:
         reporter = people["reporter"]
@@ -56,9 +62,15 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
         original = make_report(reporter, at="blok_m")
         version = report.version
         try:
-            operations.transition(people[actor_name], report.id, to_status, expected_version=version,
-                                  reason="Alasan yang jelas", note="Lubang sudah ditambal",
-                                  duplicate_of_id=original.id)
+            operations.transition(
+                people[actor_name],
+                report.id,
+                to_status,
+                expected_version=version,
+                reason="Alasan yang jelas",
+                note="Lubang sudah ditambal",
+                duplicate_of_id=original.id,
+            )
         except JakiError as exc:
             assert exc.status in (403, 404, 409), (actor_name, exc.code, exc.errors)  # 404: rejected, not theirs
             outcomes[actor_name] = "refused"
@@ -68,11 +80,13 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
         outcomes[actor_name] = "ok"
         stored = db.session.get(Report, report.id)
         assert stored.status == to_status and stored.version == version + 1
-        entry = db.session.scalars(select(ReportHistory).where(ReportHistory.report_id == report.id)
-                                   .order_by(ReportHistory.id.desc())).first()
+        entry = db.session.scalars(
+            select(ReportHistory).where(ReportHistory.report_id == report.id).order_by(ReportHistory.id.desc())
+        ).first()
         assert (entry.from_status, entry.to_status, entry.action) == (from_status, to_status, "transition")
-        expected_role = {"reporter": "citizen", "other_citizen": "citizen", "system": "system"}.get(actor_name,
-                                                                                                 actor_name)
+        expected_role = {"reporter": "citizen", "other_citizen": "citizen", "system": "system"}.get(
+            actor_name, actor_name
+        )
         assert entry.actor_role == expected_role
     allowed = EXPECTED.get((from_status, to_status), set())
     assert outcomes == {a: ("ok" if a in allowed else "refused") for a in ACTORS}
@@ -85,26 +99,32 @@ def test_unknown_move_is_409_and_wrong_role_is_403(ctx):
     assert (caught.value.status, caught.value.code) == (409, "transition_not_allowed")
     assert caught.value.message == "Status laporan tidak dapat diubah dari Menunggu ke Selesai."
     with pytest.raises(JakiError) as caught:
-        operations.transition(db.session.get(type(officer()), report.reporter_id), report.id, "verified",
-                              expected_version=report.version)
+        operations.transition(
+            db.session.get(type(officer()), report.reporter_id), report.id, "verified", expected_version=report.version
+        )
     assert (caught.value.status, caught.value.code) == (403, "transition_forbidden")
 
 
 def test_scope_officer_outside_their_area_or_agency_cannot_act(ctx):
     report = make_report(status="submitted")  # Pondok Pinang, 31.74.05, jalan_rusak -> DBM
-    for outsider in (officer(areas=["31.71"]), officer(agency="DSDA", areas=["31.71"]),
-                     agency_admin(agency="DLH", areas=["31.75"])):
+    for outsider in (
+        officer(areas=["31.71"]),
+        officer(agency="DSDA", areas=["31.71"]),
+        agency_admin(agency="DLH", areas=["31.75"]),
+    ):
         with pytest.raises(JakiError) as caught:
             operations.transition(outsider, report.id, "verified", expected_version=report.version)
         assert caught.value.status == 403
     # Verification is the kelurahan's: any staff whose areas cover it, whatever their agency.
-    operations.transition(officer(agency="DSDA", areas=["31.74.05.1002"]), report.id, "verified",
-                          expected_version=report.version)
+    operations.transition(
+        officer(agency="DSDA", areas=["31.74.05.1002"]), report.id, "verified", expected_version=report.version
+    )
     # Dispatching is the agency's: a DSDA officer covering the area may not, a DBM one may.
     report = db.session.get(Report, report.id)
     with pytest.raises(JakiError) as caught:
-        operations.transition(officer(agency="DSDA", areas=["31.74"]), report.id, "dispatched",
-                              expected_version=report.version)
+        operations.transition(
+            officer(agency="DSDA", areas=["31.74"]), report.id, "dispatched", expected_version=report.version
+        )
     assert caught.value.status == 403
     operations.transition(officer(), report.id, "dispatched", expected_version=report.version)
 
@@ -134,8 +154,9 @@ def test_side_conditions_reason_note_evidence(ctx):
     with pytest.raises(JakiError) as caught:
         operations.transition(worker, report.id, "resolved", expected_version=report.version)
     assert caught.value.code == "resolution_note_required"
-    report = operations.transition(worker, report.id, "resolved", expected_version=report.version,
-                                   note="Sudah diperbaiki")
+    report = operations.transition(
+        worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki"
+    )
     assert report.resolution_note == "Sudah diperbaiki" and report.resolved_at is not None
 
 
@@ -143,10 +164,15 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
     reporter = citizen()
     report = make_report(reporter, status="resolved", resolution_note="Selesai")
     add_evidence_row(report)
-    report = operations.transition(reporter, report.id, "dispatched", expected_version=report.version,
-                                   reason="Lubangnya muncul lagi")
+    report = operations.transition(
+        reporter, report.id, "dispatched", expected_version=report.version, reason="Lubangnya muncul lagi"
+    )
     assert (report.status, report.reopen_count, report.resolved_at, report.resolution_note) == (
-        "dispatched", 1, None, None)
+        "dispatched",
+        1,
+        None,
+        None,
+    )
     assert report.sla_due_at > utcnow() + timedelta(hours=71)
     worker = officer()
     report = operations.transition(worker, report.id, "in_progress", expected_version=report.version)
@@ -165,15 +191,18 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
 def test_dispatch_to_an_officer_of_the_agency_only(ctx):
     report = make_report(status="verified")
     with pytest.raises(JakiError) as caught:
-        operations.transition(admin(), report.id, "dispatched", expected_version=report.version,
-                              officer_id=officer(agency="DSDA").id)
+        operations.transition(
+            admin(), report.id, "dispatched", expected_version=report.version, officer_id=officer(agency="DSDA").id
+        )
     assert caught.value.code == "officer_invalid"
     worker = officer()
-    report = operations.transition(agency_admin(), report.id, "dispatched", expected_version=report.version,
-                                   officer_id=worker.id)
+    report = operations.transition(
+        agency_admin(), report.id, "dispatched", expected_version=report.version, officer_id=worker.id
+    )
     assert report.assigned_officer_id == worker.id
-    assigned = db.session.scalar(select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id,
-                                                           OutboxEvent.type == "report.assigned"))
+    assigned = db.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.assigned")
+    )
     assert assigned.payload["recipients"] == [worker.id]
 
 
@@ -184,11 +213,13 @@ def test_marking_a_duplicate_moves_the_reporter_and_supporters_to_the_original(c
     operations.support(supporter, duplicate.id)
     duplicate = db.session.get(Report, duplicate.id)
     with pytest.raises(JakiError) as caught:
-        operations.mark_duplicate(officer(areas=["31.74"]), duplicate.id, duplicate.id,
-                                  expected_version=duplicate.version)
+        operations.mark_duplicate(
+            officer(areas=["31.74"]), duplicate.id, duplicate.id, expected_version=duplicate.version
+        )
     assert caught.value.code == "duplicate_of_invalid"
-    done = operations.mark_duplicate(officer(areas=["31.74"]), duplicate.id, original.id,
-                                     expected_version=duplicate.version)
+    done = operations.mark_duplicate(
+        officer(areas=["31.74"]), duplicate.id, original.id, expected_version=duplicate.version
+    )
     assert done.status == "duplicate" and done.duplicate_of_id == original.id
     original = db.session.get(Report, original.id)
     db.session.refresh(original)
@@ -198,9 +229,16 @@ def test_marking_a_duplicate_moves_the_reporter_and_supporters_to_the_original(c
 
 def test_public_labels_are_jakis(client, ctx):
     labels = {status: operations.translate(wf.label_message(status)) for status in wf.STATUSES}
-    assert labels == {"submitted": "Menunggu", "verified": "Koordinasi", "dispatched": "Disposisi",
-                      "in_progress": "Proses", "resolved": "Selesai", "closed": "Selesai", "rejected": "Ditolak",
-                      "duplicate": "Digabung dengan laporan lain"}
+    assert labels == {
+        "submitted": "Menunggu",
+        "verified": "Koordinasi",
+        "dispatched": "Disposisi",
+        "in_progress": "Proses",
+        "resolved": "Selesai",
+        "closed": "Selesai",
+        "rejected": "Ditolak",
+        "duplicate": "Digabung dengan laporan lain",
+    }
     report = make_report(status="in_progress")
     body = client.get(f"/api/v1/reports/{report.id}").json
     assert body["public_status"] == {"code": "proses", "label": "Proses"}
@@ -214,25 +252,43 @@ def test_transitions_through_the_api_and_history_for_the_reporter(client, ctx):
     worker = officer()
     etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
     for to_status, extra in (("verified", {}), ("dispatched", {}), ("in_progress", {})):
-        response = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": to_status, **extra},
-                               headers={**auth_header(worker), "If-Match": etag})
+        response = client.post(
+            f"/api/v1/reports/{report.id}/transitions",
+            json={"to": to_status, **extra},
+            headers={**auth_header(worker), "If-Match": etag},
+        )
         assert response.status_code == 200, response.json
         assert response.json["status"] == to_status
         etag = response.headers["ETag"]
     add_evidence_row(db.session.get(Report, report.id), by=worker)
-    response = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": "resolved", "note": "Ditambal"},
-                           headers={**auth_header(worker), "If-Match": etag})
+    response = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "resolved", "note": "Ditambal"},
+        headers={**auth_header(worker), "If-Match": etag},
+    )
     assert response.status_code == 200 and response.json["public_status"]["label"] == "Selesai"
-    response = client.post(f"/api/v1/reports/{report.id}/transitions", json={"to": "closed"},
-                           headers={**auth_header(reporter), "If-Match": response.headers["ETag"]})
+    response = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "closed"},
+        headers={**auth_header(reporter), "If-Match": response.headers["ETag"]},
+    )
     assert response.status_code == 200
     mine = client.get(f"/api/v1/me/reports/{report.id}", headers=auth_header(reporter)).json
     assert [h["to_status"] for h in mine["history"]] == [
-        "submitted", "verified", "dispatched", "in_progress", "resolved", "closed"]
-    assert all(set(h) == {"at", "action", "actor_role", "from_status", "to_status", "public_status", "reason"}
-               for h in mine["history"])
-    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id,
-                                                          OutboxEvent.type == "report.status_changed")).all()
+        "submitted",
+        "verified",
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "closed",
+    ]
+    assert all(
+        set(h) == {"at", "action", "actor_role", "from_status", "to_status", "public_status", "reason"}
+        for h in mine["history"]
+    )
+    events = db.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.status_changed")
+    ).all()
     assert len(events) == 5
     assert all(reporter.id in e.payload["recipients"] for e in events[:4])
     assert reporter.id not in events[4].payload["recipients"]  # nobody is told about their own action
@@ -261,16 +317,22 @@ def test_every_transfer_for_every_status_and_role(ctx, kind):
     assert {k: (set(v[0]), v[2]) for k, v in wf.TRANSFERS.items()} == TRANSFER_EXPECTED
     statuses, result = TRANSFER_EXPECTED[kind]
     reporter = citizen()
-    people = {"reporter": reporter, "other_citizen": citizen(), "officer": officer(), "agency_admin": agency_admin(),
-              "admin": admin()}
+    people = {
+        "reporter": reporter,
+        "other_citizen": citizen(),
+        "officer": officer(),
+        "agency_admin": agency_admin(),
+        "admin": admin(),
+    }
     target = {"kelurahan_code": "31.74.05.1003"} if kind == "kelurahan" else {"agency_code": "DSDA"}
     ensure_agency("DSDA")
     for status in wf.STATUSES:
         for name, actor in people.items():
             report = make_report(reporter, status=status)
             try:
-                done = operations.transfer(actor, report.id, expected_version=report.version, reason="Salah alamat",
-                                           **target)
+                done = operations.transfer(
+                    actor, report.id, expected_version=report.version, reason="Salah alamat", **target
+                )
             except JakiError as exc:
                 assert exc.status in (403, 409), (status, name, exc.code)
                 db.session.rollback()

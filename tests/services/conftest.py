@@ -28,8 +28,13 @@ FAST = {
     "SERVICES_OVERVIEW_DEADLINE_SECONDS": 2.0,
     "SERVICES_POOL_SIZE": 8,
 }
-AGENCY_DOMAINS = {"DINKES": "health", "DISDIK": "education", "DINSOS": "social_aid", "BAPENDA": "tax",
-                  "DPMPTSP": "permits"}
+AGENCY_DOMAINS = {
+    "DINKES": "health",
+    "DISDIK": "education",
+    "DINSOS": "social_aid",
+    "BAPENDA": "tax",
+    "DPMPTSP": "permits",
+}
 
 
 @dataclass
@@ -47,8 +52,11 @@ class Demo:
 def demo_niks() -> dict[str, str]:
     from jaki.demo import HOUSEHOLDS
 
-    return {name.split()[0]: nik_mod.build(kec, born, sex, serial)
-            for kec, _kel, _kk, _address, members in HOUSEHOLDS for name, born, sex, _rel, serial in members}
+    return {
+        name.split()[0]: nik_mod.build(kec, born, sex, serial)
+        for kec, _kel, _kk, _address, members in HOUSEHOLDS
+        for name, born, sex, _rel, serial in members
+    }
 
 
 @pytest.fixture
@@ -66,8 +74,10 @@ def demo(ctx):
     db.session.flush()
     seed_services()
     niks = demo_niks()
-    found = {name: db.session.scalar(select(User).where(User.nik_index == nik_index(niks[name])))
-             for name in ("Siti", "Ahmad")}
+    found = {
+        name: db.session.scalar(select(User).where(User.nik_index == nik_index(niks[name])))
+        for name in ("Siti", "Ahmad")
+    }
     return Demo(niks, found["Siti"], found["Ahmad"])
 
 
@@ -105,41 +115,85 @@ def agency_payloads(niks: dict[str, str]) -> dict[str, dict]:
     return {
         "DINKES": {
             f"/v1/residents/{siti}/health": {
-                "nik": siti, "diagnosis": "SHOULD-NEVER-BE-SHOWN",
-                "jkn": {"card_number": "0001234500011", "segment": "PBPU", "care_class": 2, "status": "aktif",
-                        "faskes_code": "0901U034", "faskes_name": "Puskesmas Kecamatan Kebayoran Lama",
-                        "valid_until": "2026-12-31"},
-                "immunisations": [], "visits": [],
+                "nik": siti,
+                "diagnosis": "SHOULD-NEVER-BE-SHOWN",
+                "jkn": {
+                    "card_number": "0001234500011",
+                    "segment": "PBPU",
+                    "care_class": 2,
+                    "status": "aktif",
+                    "faskes_code": "0901U034",
+                    "faskes_name": "Puskesmas Kecamatan Kebayoran Lama",
+                    "valid_until": "2026-12-31",
+                },
+                "immunisations": [],
+                "visits": [],
             },
             f"/v1/residents/{rizky}/health": {
                 "jkn": None,
-                "immunisations": [{"vaccine": "BCG", "dose": 1, "given_on": "2014-06-20", "place": "Posyandu"},
-                                  {"vaccine": "Campak", "dose": 1, "given_on": "2015-02-23"}],
-                "visits": [{"scheduled_for": "2099-01-05T09:00:00+07:00", "kind": "imunisasi",
-                            "facility": "SMP Negeri 48 Jakarta", "purpose": "BIAS"}],
+                "immunisations": [
+                    {"vaccine": "BCG", "dose": 1, "given_on": "2014-06-20", "place": "Posyandu"},
+                    {"vaccine": "Campak", "dose": 1, "given_on": "2015-02-23"},
+                ],
+                "visits": [
+                    {
+                        "scheduled_for": "2099-01-05T09:00:00+07:00",
+                        "kind": "imunisasi",
+                        "facility": "SMP Negeri 48 Jakarta",
+                        "purpose": "BIAS",
+                    }
+                ],
             },
             f"/v1/residents/{aisyah}/health": {"immunisations": [], "visits": []},
         },
         "DISDIK": {
             f"/v1/residents/{rizky}/education": {
-                "enrolments": [{"school_name": "SMP Negeri 48 Jakarta", "npsn": "20102546", "level": "smp",
-                                "grade": "7", "academic_year": "2026/2027", "status": "aktif"}],
-                "scholarships": [{"code": "KJP_PLUS", "status": "aktif", "since": "2024-01-15",
-                                  "monthly_amount": 300000, "next_disbursement_on": "2026-12-15",
-                                  "account_number": "5001234501",
-                                  "disbursements": [{"period": "2026-10", "amount": 300000,
-                                                     "disbursed_on": "2026-10-15", "status": "cair"}]}],
+                "enrolments": [
+                    {
+                        "school_name": "SMP Negeri 48 Jakarta",
+                        "npsn": "20102546",
+                        "level": "smp",
+                        "grade": "7",
+                        "academic_year": "2026/2027",
+                        "status": "aktif",
+                    }
+                ],
+                "scholarships": [
+                    {
+                        "code": "KJP_PLUS",
+                        "status": "aktif",
+                        "since": "2024-01-15",
+                        "monthly_amount": 300000,
+                        "next_disbursement_on": "2026-12-15",
+                        "account_number": "5001234501",
+                        "disbursements": [
+                            {"period": "2026-10", "amount": 300000, "disbursed_on": "2026-10-15", "status": "cair"}
+                        ],
+                    }
+                ],
             },
         },
         "DINSOS": {
             f"/v1/residents/{siti}/bansos": {"dtks": {"registered": True, "desil": 3}, "programmes": []},
-            f"/v1/residents/{siti}/eligibility": {"dtks": {"registered": True, "desil": 3}, "programmes": [
-                {"code": "KLJ", "eligible": False, "reasons": ["age_out_of_range"]}]},
+            f"/v1/residents/{siti}/eligibility": {
+                "dtks": {"registered": True, "desil": 3},
+                "programmes": [{"code": "KLJ", "eligible": False, "reasons": ["age_out_of_range"]}],
+            },
         },
         "BAPENDA": {
-            f"/v1/taxpayers/{siti}/bills": {"bills": [
-                {"bill_id": "PKB-2026-1", "kind": "pkb", "object_id": "B 3217 SRH",
-                 "object_label": "Honda Vario 125", "tax_year": 2026, "amount": 412000, "due_on": "2026-11-29"}]},
+            f"/v1/taxpayers/{siti}/bills": {
+                "bills": [
+                    {
+                        "bill_id": "PKB-2026-1",
+                        "kind": "pkb",
+                        "object_id": "B 3217 SRH",
+                        "object_label": "Honda Vario 125",
+                        "tax_year": 2026,
+                        "amount": 412000,
+                        "due_on": "2026-11-29",
+                    }
+                ]
+            },
         },
         "DPMPTSP": {f"/v1/applicants/{siti}/applications": {"applications": []}},
     }

@@ -11,8 +11,10 @@ from jaki.services.tax.models import TaxBill
 
 
 def _counts():
-    return [db.session.scalar(select(func.count()).select_from(model))
-            for model in (Immunisation, AidDisbursement, TaxBill, Application)]
+    return [
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Immunisation, AidDisbursement, TaxBill, Application)
+    ]
 
 
 def test_seeding_twice_adds_nothing(ctx, demo):

@@ -82,7 +82,10 @@ def test_overview_has_every_section_and_the_household(client, demo):
     for name, section in body["sections"].items():
         _ok_local(section, name)
     assert [m["full_name"] for m in body["household"]["members"]] == [
-        "Siti Rahayu", "Rizky Santoso", "Aisyah Putri Santoso"]
+        "Siti Rahayu",
+        "Rizky Santoso",
+        "Aisyah Putri Santoso",
+    ]
     letters = _people(body["sections"]["letters"])["Siti"]["applications"]
     assert {a["type_code"]: a["status"] for a in letters} == {"SKD": "issued", "SKTM": "submitted"}
     permits = _people(body["sections"]["permits"])["Siti"]["applications"]
@@ -111,11 +114,13 @@ def test_officer_reads_one_person_in_their_own_domain_with_an_audit_row(client, 
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.actor_id == officer.id))
     assert entry.action == "services.health.read" and entry.reason == body["reason"]
 
-    siti = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
-                       json={**body, "nik": demo.niks["Siti"]})
+    siti = client.post(
+        "/api/v1/officer/services/health/lookup", headers=auth_header(officer), json={**body, "nik": demo.niks["Siti"]}
+    )
     assert siti.json["has_account"] is True
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.actor_id == officer.id)
-                               .order_by(AuditEntry.id.desc())).first()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.actor_id == officer.id).order_by(AuditEntry.id.desc())
+    ).first()
     assert entry.subject_id == demo.siti.id
 
 
@@ -137,15 +142,24 @@ def test_officer_cannot_read_another_agencys_domain(client, demo):
 
 def test_officer_lookup_needs_a_reason_and_a_valid_nik(client, demo):
     officer = staff("DINKES")
-    no_reason = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
-                            json={"nik": demo.niks["Siti"], "reason": "  "})
+    no_reason = client.post(
+        "/api/v1/officer/services/health/lookup",
+        headers=auth_header(officer),
+        json={"nik": demo.niks["Siti"], "reason": "  "},
+    )
     assert no_reason.status_code == 422 and no_reason.json["code"] == "reason_required"
     # A NUL could not be stored in the audit row (PostgreSQL): refused like any unusable reason, never a 500.
-    nul = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
-                      json={"nik": demo.niks["Siti"], "reason": "Pemeriksaan\u0000 rutin"})
+    nul = client.post(
+        "/api/v1/officer/services/health/lookup",
+        headers=auth_header(officer),
+        json={"nik": demo.niks["Siti"], "reason": "Pemeriksaan\u0000 rutin"},
+    )
     assert nul.status_code == 422 and nul.json["code"] == "reason_required"
-    bad_nik = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(officer),
-                          json={"nik": "12345", "reason": "Pemeriksaan rutin"})
+    bad_nik = client.post(
+        "/api/v1/officer/services/health/lookup",
+        headers=auth_header(officer),
+        json={"nik": "12345", "reason": "Pemeriksaan rutin"},
+    )
     assert bad_nik.status_code == 422 and bad_nik.json["code"] == "nik_format"
 
 

@@ -33,8 +33,7 @@ def test_adult_child_is_not_a_dependent(client, demo):
 
 
 def test_member_who_is_not_head_sees_only_themselves(client, demo):
-    budi = make_user(full_name="Budi Santoso", born=date(1988, 3, 12), nik=demo.niks["Budi"],
-                     kk="3174050102100011")
+    budi = make_user(full_name="Budi Santoso", born=date(1988, 3, 12), nik=demo.niks["Budi"], kk="3174050102100011")
     response = client.get("/api/v1/me/household", headers=auth_header(budi))
     assert _names(response) == ["Budi Santoso"]
     assert response.json["is_head"] is False
@@ -50,8 +49,7 @@ def test_account_whose_household_disagrees_with_the_registry_sees_only_itself(ct
 
 def test_head_without_registry_row_sees_only_themselves(client, ctx):
     user = make_user(kk="3174050102107777")
-    make_resident(full_name="Anak Orang Lain", born=date(2015, 1, 1), sex="M", kk="3174050102107777",
-                  relation="anak")
+    make_resident(full_name="Anak Orang Lain", born=date(2015, 1, 1), sex="M", kk="3174050102107777", relation="anak")
     assert _names(client.get("/api/v1/me/household", headers=auth_header(user))) == ["Warga Jakarta"]
 
 

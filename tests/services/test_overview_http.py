@@ -42,8 +42,11 @@ def test_all_agencies_answer_over_http(client, demo, agencies):
     assert health["Aisyah"] == {**health["Aisyah"], "jkn": None, "immunisations": []}
     kjp = _people(sections["education"])["Rizky"]["scholarships"][0]
     assert kjp["account_masked"] == "******4501" and kjp["name"] == "Kartu Jakarta Pintar Plus"
-    assert _people(sections["education"])["Siti"] == {**_people(sections["education"])["Siti"],
-                                                      "enrolments": [], "scholarships": []}  # 404: no records
+    assert _people(sections["education"])["Siti"] == {
+        **_people(sections["education"])["Siti"],
+        "enrolments": [],
+        "scholarships": [],
+    }  # 404: no records
     assert _people(sections["tax"])["Siti"]["bills"][0]["owed"] is True
     # What the agency sent beyond the schema never reaches the citizen.
     text = json.dumps(sections)
@@ -53,20 +56,22 @@ def test_all_agencies_answer_over_http(client, demo, agencies):
     assert agencies["DINKES"].requests[0].headers.get("Accept-Encoding") == "identity"
 
 
-@pytest.mark.parametrize("mode, options, reason", [
-    ("fail", {}, "http_status"),
-    ("slow", {"delay": 3.0}, "timeout"),
-    ("hang", {}, "timeout"),
-    ("trickle", {"interval": 0.3}, "timeout"),
-    ("malformed", {}, "malformed"),
-    ("html", {}, "malformed"),
-    ("oversized", {"size": 200_000}, "too_large"),
-    ("oversized", {"size": 200_000, "content_length": False}, "too_large"),
-    ("wrong_schema", {}, "invalid"),
-    ("wrong_schema", {"payload": {"bills": [{"bill_id": "1", "kind": "pkb", "amount": "banyak"}]}}, "invalid"),
-])
-def test_a_misbehaving_agency_is_an_unavailable_section_never_an_error(client, demo, agencies, mode, options,
-                                                                      reason):
+@pytest.mark.parametrize(
+    "mode, options, reason",
+    [
+        ("fail", {}, "http_status"),
+        ("slow", {"delay": 3.0}, "timeout"),
+        ("hang", {}, "timeout"),
+        ("trickle", {"interval": 0.3}, "timeout"),
+        ("malformed", {}, "malformed"),
+        ("html", {}, "malformed"),
+        ("oversized", {"size": 200_000}, "too_large"),
+        ("oversized", {"size": 200_000, "content_length": False}, "too_large"),
+        ("wrong_schema", {}, "invalid"),
+        ("wrong_schema", {"payload": {"bills": [{"bill_id": "1", "kind": "pkb", "amount": "banyak"}]}}, "invalid"),
+    ],
+)
+def test_a_misbehaving_agency_is_an_unavailable_section_never_an_error(client, demo, agencies, mode, options, reason):
     agencies["BAPENDA"].set_mode(mode, **options)
     response = client.get(OVERVIEW, headers=auth_header(demo.siti))
     assert response.status_code == 200
@@ -130,8 +135,7 @@ def test_a_changed_household_is_not_served_someone_elses_cache(client, demo, age
     # Rizky is no longer in Siti's household (moved to another KK): the cached answer covered him.
     from jaki.auth.models import Resident
 
-    rizky = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(
-        demo.niks["Rizky"])))
+    rizky = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(demo.niks["Rizky"])))
     rizky.kk_number = "3174050102109876"
     db.session.commit()
     health = _overview(client, demo.siti)["health"]
@@ -185,12 +189,18 @@ def test_logs_carry_no_nik_and_no_agency_text(client, demo, agencies, caplog):
 
 def test_officer_lookup_when_the_agency_is_down_is_503(client, demo, agencies):
     agencies["DINKES"].set_mode("fail")
-    response = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(staff("DINKES")),
-                           json={"nik": demo.niks["Siti"], "reason": "Verifikasi kepesertaan JKN"})
+    response = client.post(
+        "/api/v1/officer/services/health/lookup",
+        headers=auth_header(staff("DINKES")),
+        json={"nik": demo.niks["Siti"], "reason": "Verifikasi kepesertaan JKN"},
+    )
     assert response.status_code == 503 and response.json["code"] == "agency_unavailable"
     agencies["DINKES"].reset()
-    ok = client.post("/api/v1/officer/services/health/lookup", headers=auth_header(staff("DINKES")),
-                     json={"nik": demo.niks["Siti"], "reason": "Verifikasi kepesertaan JKN"})
+    ok = client.post(
+        "/api/v1/officer/services/health/lookup",
+        headers=auth_header(staff("DINKES")),
+        json={"nik": demo.niks["Siti"], "reason": "Verifikasi kepesertaan JKN"},
+    )
     assert ok.status_code == 200 and ok.json["data"]["jkn"]["segment"] == "PBPU"
 
 
@@ -198,8 +208,15 @@ def test_eligibility_over_http(client, demo, agencies):
     url = "/api/v1/me/social-aid/eligibility"
     response = client.post(url, json={"nik": demo.niks["Siti"]}, headers=auth_header(demo.siti))
     assert response.status_code == 200, response.json
-    assert response.json["programmes"] == [{"code": "KLJ", "name": "Kartu Lansia Jakarta", "eligible": False,
-                                            "reasons": ["age_out_of_range"], "enrolment_status": None}]
+    assert response.json["programmes"] == [
+        {
+            "code": "KLJ",
+            "name": "Kartu Lansia Jakarta",
+            "eligible": False,
+            "reasons": ["age_out_of_range"],
+            "enrolment_status": None,
+        }
+    ]
     child = client.post(url, json={"nik": demo.niks["Rizky"]}, headers=auth_header(demo.siti))
     assert child.json["dtks"] == {"registered": False, "desil": None}  # the agency has no record: 404
     agencies["DINSOS"].set_mode("malformed")

@@ -29,8 +29,12 @@ def storage(settings, tmp_path):
 
 
 def _upload(client, user, segment, application_id, kind, data=PDF, filename="dokumen.pdf"):
-    return client.post(f"/api/v1/me/{segment}/{application_id}/documents", headers=auth_header(user),
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/me/{segment}/{application_id}/documents",
+        headers=auth_header(user),
+        data={"kind": kind, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def _new_slf(client, user, **extra):
@@ -41,13 +45,21 @@ def _new_slf(client, user, **extra):
 
 
 def _move(client, officer, segment, application_id, status, **extra):
-    return client.post(f"/api/v1/officer/{segment}/{application_id}/status", headers=auth_header(officer),
-                       json={"status": status, **extra})
+    return client.post(
+        f"/api/v1/officer/{segment}/{application_id}/status",
+        headers=auth_header(officer),
+        json={"status": status, **extra},
+    )
 
 
 def _events(application_id, type_="permit.status_changed"):
-    return list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == application_id,
-                                                             OutboxEvent.type == type_).order_by(OutboxEvent.id)))
+    return list(
+        db.session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.aggregate_id == application_id, OutboxEvent.type == type_)
+            .order_by(OutboxEvent.id)
+        )
+    )
 
 
 def test_types_are_public_with_sla_and_checklist(client, demo):
@@ -55,7 +67,8 @@ def test_types_are_public_with_sla_and_checklist(client, demo):
     assert {"SLF", "PBG", "SP3L", "KRK"} <= set(permits)
     assert permits["PBG"]["sla_days"] == 28 and permits["PBG"]["agency_code"] == "DPMPTSP"
     assert {"kind": "gambar_utilitas", "name": "Gambar utilitas (MEP)", "required": False} in permits["PBG"][
-        "documents"]
+        "documents"
+    ]
     letters = {t["code"]: t for t in client.get("/api/v1/letters/types").json}
     assert {"SKD", "SKTM", "SKU", "SKAW"} <= set(letters)
     assert letters["SKAW"]["agency_code"] == "KECAMATAN"
@@ -67,7 +80,8 @@ def test_permit_from_draft_to_issued(client, demo, storage):
     app_id = draft["id"]
     assert draft["status"] == "draft" and draft["sla_due_at"] is None
     assert [(c["kind"], c["uploaded"]) for c in draft["checklist"] if c["required"]] == [
-        (k, False) for k in SLF_REQUIRED]
+        (k, False) for k in SLF_REQUIRED
+    ]
 
     missing = client.post(f"/api/v1/me/permits/{app_id}/submit", headers=auth_header(ahmad))
     assert missing.status_code == 422 and missing.json["code"] == "documents_missing"
@@ -88,19 +102,34 @@ def test_permit_from_draft_to_issued(client, demo, storage):
     detail = client.get(f"/api/v1/officer/permits/{app_id}", headers=auth_header(officer))
     assert detail.status_code == 200 and detail.json["applicant"]["full_name"] == "Ahmad Fauzi"
     assert demo.niks["Ahmad"] not in detail.get_data(as_text=True)
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.actor_id == officer.id,
-                                                      AuditEntry.action == "permit.read"))
+    assert db.session.scalar(
+        select(AuditEntry).where(AuditEntry.actor_id == officer.id, AuditEntry.action == "permit.read")
+    )
 
     assert _move(client, officer, "permits", app_id, "in_verification").status_code == 200
     no_note = _move(client, officer, "permits", app_id, "revision_requested")
     assert no_note.status_code == 422 and no_note.json["code"] == "note_required"
-    revision = _move(client, officer, "permits", app_id, "revision_requested",
-                     note="Laporan pemeriksaan belum ditandatangani pengkaji teknis.").json
+    revision = _move(
+        client,
+        officer,
+        "permits",
+        app_id,
+        "revision_requested",
+        note="Laporan pemeriksaan belum ditandatangani pengkaji teknis.",
+    ).json
     assert revision["status"] == "revision_requested" and revision["sla_paused"] is True
     event = _events(app_id)[-1]
-    assert event.payload == {"recipients": [ahmad.id], "data": {
-        "application_id": app_id, "reference": draft["reference"], "kind": "permit", "type_code": "SLF",
-        "from_status": "in_verification", "to_status": "revision_requested"}}
+    assert event.payload == {
+        "recipients": [ahmad.id],
+        "data": {
+            "application_id": app_id,
+            "reference": draft["reference"],
+            "kind": "permit",
+            "type_code": "SLF",
+            "from_status": "in_verification",
+            "to_status": "revision_requested",
+        },
+    }
     assert "ditandatangani" not in str(event.payload)  # the officer's free text stays out of events
 
     replaced = _upload(client, ahmad, "permits", app_id, "laporan_pemeriksaan", PNG, "scan.png")
@@ -115,8 +144,15 @@ def test_permit_from_draft_to_issued(client, demo, storage):
     assert issued["status"] == "issued" and issued["decision_number"] == "SLF/2026/0001" and issued["decided_at"]
     mine = client.get(f"/api/v1/me/permits/{app_id}", headers=auth_header(ahmad)).json
     assert [e["to_status"] for e in mine["timeline"]] == [
-        "draft", "submitted", "in_verification", "revision_requested", "in_verification", "in_review", "approved",
-        "issued"]
+        "draft",
+        "submitted",
+        "in_verification",
+        "revision_requested",
+        "in_verification",
+        "in_review",
+        "approved",
+        "issued",
+    ]
     assert mine["timeline"][3]["note"].startswith("Laporan pemeriksaan")
     after = _upload(client, ahmad, "permits", app_id, "ktp")
     assert after.status_code == 409 and after.json["code"] == "application_not_editable"
@@ -156,8 +192,9 @@ def test_officer_scope_agency_and_area(client, demo, storage):
     # Another citizen cannot see it, and cannot learn it exists.
     other = client.get(f"/api/v1/me/permits/{slf.id}", headers=auth_header(demo.siti))
     assert other.status_code == 404
-    assert client.post(f"/api/v1/me/permits/{slf.id}/withdraw", json={}, headers=auth_header(demo.siti)
-                       ).status_code == 404
+    assert (
+        client.post(f"/api/v1/me/permits/{slf.id}/withdraw", json={}, headers=auth_header(demo.siti)).status_code == 404
+    )
     assert _upload(client, demo.siti, "permits", slf.id, "ktp").status_code == 404
 
 
@@ -171,8 +208,9 @@ def test_queue_is_paginated_most_urgent_first(client, demo, storage):
         ids.append(row.id)
     db.session.commit()
     first = client.get("/api/v1/officer/permits?limit=2&status=submitted", headers=auth_header(officer)).json
-    second = client.get(f"/api/v1/officer/permits?limit=2&status=submitted&cursor={first['next_cursor']}",
-                        headers=auth_header(officer)).json
+    second = client.get(
+        f"/api/v1/officer/permits?limit=2&status=submitted&cursor={first['next_cursor']}", headers=auth_header(officer)
+    ).json
     assert [a["id"] for a in first["items"] + second["items"]] == [ids[1], ids[2], ids[0]]
     assert second["next_cursor"] is None
     bad = client.get("/api/v1/officer/permits?cursor=bm90LWEtY3Vyc29y", headers=auth_header(officer))
@@ -187,8 +225,12 @@ def test_documents_are_checked(client, demo, storage, settings):
     assert exe.status_code == 415 and exe.json["code"] == "document_type_unsupported"
     unknown = _upload(client, demo.ahmad, "permits", app_id, "selfie")
     assert unknown.status_code == 422 and unknown.json["code"] == "document_kind_unknown"
-    missing_file = client.post(f"/api/v1/me/permits/{app_id}/documents", headers=auth_header(demo.ahmad),
-                               data={"kind": "ktp"}, content_type="multipart/form-data")
+    missing_file = client.post(
+        f"/api/v1/me/permits/{app_id}/documents",
+        headers=auth_header(demo.ahmad),
+        data={"kind": "ktp"},
+        content_type="multipart/form-data",
+    )
     assert missing_file.status_code == 422
     settings(SERVICES_DOCUMENT_MAX_BYTES=len(PDF) - 1)
     big = _upload(client, demo.ahmad, "permits", app_id, "ktp")
@@ -210,8 +252,10 @@ def test_download_and_delete_documents(client, demo, storage):
     deleted = client.delete(f"/api/v1/me/permits/{app_id}/documents/{doc['id']}", headers=auth_header(demo.ahmad))
     assert deleted.status_code == 204
     assert not list(storage.rglob(doc["id"]))
-    assert client.get(f"/api/v1/me/permits/{app_id}", headers=auth_header(demo.ahmad)).json["checklist"][0][
-        "uploaded"] is False
+    assert (
+        client.get(f"/api/v1/me/permits/{app_id}", headers=auth_header(demo.ahmad)).json["checklist"][0]["uploaded"]
+        is False
+    )
 
 
 def test_officer_download_is_audited(client, demo, storage):
@@ -220,7 +264,8 @@ def test_officer_download_is_audited(client, demo, storage):
         _upload(client, demo.ahmad, "permits", app_id, kind)
     client.post(f"/api/v1/me/permits/{app_id}/submit", headers=auth_header(demo.ahmad))
     doc_id = client.get(f"/api/v1/me/permits/{app_id}", headers=auth_header(demo.ahmad)).json["checklist"][0][
-        "document"]["id"]
+        "document"
+    ]["id"]
     officer = staff("DPMPTSP")
     response = client.get(f"/api/v1/officer/permits/{app_id}/documents/{doc_id}", headers=auth_header(officer))
     assert response.status_code == 200 and response.data == PDF
@@ -230,34 +275,46 @@ def test_officer_download_is_audited(client, demo, storage):
 
 def test_withdraw_and_validation(client, demo, storage):
     app_id = _new_slf(client, demo.ahmad)["id"]
-    withdrawn = client.post(f"/api/v1/me/permits/{app_id}/withdraw", json={"note": "Batal"},
-                            headers=auth_header(demo.ahmad))
+    withdrawn = client.post(
+        f"/api/v1/me/permits/{app_id}/withdraw", json={"note": "Batal"}, headers=auth_header(demo.ahmad)
+    )
     assert withdrawn.status_code == 200 and withdrawn.json["status"] == "withdrawn"
     again = client.post(f"/api/v1/me/permits/{app_id}/withdraw", json={}, headers=auth_header(demo.ahmad))
     assert again.status_code == 409
-    bad_type = client.post("/api/v1/me/permits", headers=auth_header(demo.ahmad),
-                           json={"type_code": "SKD", "area_code": "31.74.05.1003", "object_address": "Jl. X No. 1"})
+    bad_type = client.post(
+        "/api/v1/me/permits",
+        headers=auth_header(demo.ahmad),
+        json={"type_code": "SKD", "area_code": "31.74.05.1003", "object_address": "Jl. X No. 1"},
+    )
     assert bad_type.status_code == 422 and bad_type.json["code"] == "permit_type_unknown"
-    bad_area = client.post("/api/v1/me/permits", headers=auth_header(demo.ahmad),
-                           json={"type_code": "SLF", "area_code": "32.01", "object_address": "Jl. X No. 1"})
+    bad_area = client.post(
+        "/api/v1/me/permits",
+        headers=auth_header(demo.ahmad),
+        json={"type_code": "SLF", "area_code": "32.01", "object_address": "Jl. X No. 1"},
+    )
     assert bad_area.status_code == 422 and bad_area.json["code"] == "kelurahan_required"
-    extra = client.post("/api/v1/me/permits", headers=auth_header(demo.ahmad),
-                        json={"type_code": "SLF", "area_code": "31.74.05.1003", "object_address": "Jl. X No. 1",
-                              "status": "issued"})
+    extra = client.post(
+        "/api/v1/me/permits",
+        headers=auth_header(demo.ahmad),
+        json={"type_code": "SLF", "area_code": "31.74.05.1003", "object_address": "Jl. X No. 1", "status": "issued"},
+    )
     assert extra.status_code == 422  # no mass assignment
 
 
 def test_letter_requested_online_and_issued_by_the_kelurahan(client, demo, storage):
     siti = demo.siti
-    created = client.post("/api/v1/me/letters", json={"type_code": "SKD", "purpose": "Membuka rekening bank"},
-                          headers=auth_header(siti))
+    created = client.post(
+        "/api/v1/me/letters", json={"type_code": "SKD", "purpose": "Membuka rekening bank"}, headers=auth_header(siti)
+    )
     assert created.status_code == 201, created.json
     letter = created.json
     assert letter["area_code"] == "31.74.05.1002"  # her kelurahan, from the registry
     for kind in ("ktp", "kk", "pengantar_rtrw"):
         assert _upload(client, siti, "letters", letter["id"], kind).status_code == 201
-    assert client.post(f"/api/v1/me/letters/{letter['id']}/submit", headers=auth_header(siti)).json[
-        "status"] == "submitted"
+    assert (
+        client.post(f"/api/v1/me/letters/{letter['id']}/submit", headers=auth_header(siti)).json["status"]
+        == "submitted"
+    )
 
     lurah_office, camat_office = staff("KELURAHAN"), staff("KECAMATAN")
     # The kecamatan office covers the area but does not issue kelurahan letters.
@@ -269,13 +326,15 @@ def test_letter_requested_online_and_issued_by_the_kelurahan(client, demo, stora
     assert event.payload["recipients"] == [siti.id] and event.payload["data"]["to_status"] == "issued"
     # Letters are not permits: the permit endpoints do not know this one.
     assert client.get(f"/api/v1/me/permits/{letter['id']}", headers=auth_header(siti)).status_code == 404
-    assert [a["type_code"] for a in client.get("/api/v1/me/letters", headers=auth_header(siti)).json].count(
-        "SKD") == 2
+    assert [a["type_code"] for a in client.get("/api/v1/me/letters", headers=auth_header(siti)).json].count("SKD") == 2
 
 
 def test_inheritance_letter_goes_to_the_kecamatan(client, demo, storage):
-    created = client.post("/api/v1/me/letters", json={"type_code": "SKAW", "purpose": "Balik nama sertifikat"},
-                          headers=auth_header(demo.siti)).json
+    created = client.post(
+        "/api/v1/me/letters",
+        json={"type_code": "SKAW", "purpose": "Balik nama sertifikat"},
+        headers=auth_header(demo.siti),
+    ).json
     row = db.session.get(Application, created["id"])
     row.status = "submitted"
     db.session.commit()
@@ -285,8 +344,9 @@ def test_inheritance_letter_goes_to_the_kecamatan(client, demo, storage):
 
 def test_letter_needs_a_known_home_kelurahan(client, demo):
     user = make_user()
-    response = client.post("/api/v1/me/letters", json={"type_code": "SKD", "purpose": "Melamar kerja"},
-                           headers=auth_header(user))
+    response = client.post(
+        "/api/v1/me/letters", json={"type_code": "SKD", "purpose": "Melamar kerja"}, headers=auth_header(user)
+    )
     assert response.status_code == 422 and response.json["code"] == "kelurahan_required"
 
 

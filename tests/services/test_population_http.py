@@ -14,18 +14,42 @@ KK = "3174050102100011"
 def dukcapil(demo, settings):
     siti, rizky, budi = demo.niks["Siti"], demo.niks["Rizky"], demo.niks["Budi"]
     routes = {
-        f"/v1/residents/{siti}": {"full_name": "SITI RAHAYU", "birth_date": "1990-07-01", "sex": "F",
-                                  "kk_number": KK, "family_relation": "kepala_keluarga",
-                                  "kelurahan_code": "31.74.05.1002", "address": "Jl. Pondok Pinang Raya No. 12",
-                                  "religion": "not ours to keep"},
-        f"/v1/residents/{siti}/household": {"kk_number": KK, "members": [
-            {"nik": siti, "full_name": "SITI RAHAYU", "birth_date": "1990-07-01", "sex": "F",
-             "family_relation": "kepala_keluarga"},
-            {"nik": budi, "full_name": "BUDI SANTOSO", "birth_date": "1988-03-12", "sex": "M",
-             "family_relation": "suami"},
-            {"nik": rizky, "full_name": "RIZKY SANTOSO", "birth_date": "2014-05-20", "sex": "M",
-             "family_relation": "anak"},
-        ]},
+        f"/v1/residents/{siti}": {
+            "full_name": "SITI RAHAYU",
+            "birth_date": "1990-07-01",
+            "sex": "F",
+            "kk_number": KK,
+            "family_relation": "kepala_keluarga",
+            "kelurahan_code": "31.74.05.1002",
+            "address": "Jl. Pondok Pinang Raya No. 12",
+            "religion": "not ours to keep",
+        },
+        f"/v1/residents/{siti}/household": {
+            "kk_number": KK,
+            "members": [
+                {
+                    "nik": siti,
+                    "full_name": "SITI RAHAYU",
+                    "birth_date": "1990-07-01",
+                    "sex": "F",
+                    "family_relation": "kepala_keluarga",
+                },
+                {
+                    "nik": budi,
+                    "full_name": "BUDI SANTOSO",
+                    "birth_date": "1988-03-12",
+                    "sex": "M",
+                    "family_relation": "suami",
+                },
+                {
+                    "nik": rizky,
+                    "full_name": "RIZKY SANTOSO",
+                    "birth_date": "2014-05-20",
+                    "sex": "M",
+                    "family_relation": "anak",
+                },
+            ],
+        },
     }
     with FakeAgency(routes) as fake:
         settings(DUKCAPIL_BACKEND="http", DUKCAPIL_URL=fake.url, AGENCY_TOTAL_TIMEOUT=0.8, AGENCY_RETRIES=0)

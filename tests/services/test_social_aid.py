@@ -71,8 +71,13 @@ def test_officer_records_a_disbursement_and_the_parent_is_notified(client, demo)
     officer = staff("DINSOS")
     # KJP Plus is Dinas Pendidikan's programme: Dinas Sosial may not record it.
     # A period far from the seeded ones (which follow today's date).
-    body = {"nik": demo.niks["Rizky"], "programme_code": "KJP_PLUS", "period": "2030-01", "amount": 300_000,
-            "disbursed_on": "2030-01-20"}
+    body = {
+        "nik": demo.niks["Rizky"],
+        "programme_code": "KJP_PLUS",
+        "period": "2030-01",
+        "amount": 300_000,
+        "disbursed_on": "2030-01-20",
+    }
     wrong = client.post("/api/v1/officer/social-aid/disbursements", json=body, headers=auth_header(officer))
     assert wrong.status_code == 403 and wrong.json["code"] == "domain_not_for_agency"
 
@@ -83,8 +88,11 @@ def test_officer_records_a_disbursement_and_the_parent_is_notified(client, demo)
     assert response.status_code == 201, response.json
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.type == "bansos.disbursed"))
     assert event.payload["recipients"] == [demo.siti.id]  # Rizky is 12: his mother, head of the household
-    assert event.payload["data"] == {"disbursement_id": str(response.json["id"]), "programme": "KJP_PLUS",
-                                     "period": "2030-01"}
+    assert event.payload["data"] == {
+        "disbursement_id": str(response.json["id"]),
+        "programme": "KJP_PLUS",
+        "period": "2030-01",
+    }
     assert "300000" not in str(event.payload) and demo.niks["Rizky"] not in str(event.payload)
 
     again = client.post("/api/v1/officer/social-aid/disbursements", json=body, headers=auth_header(disdik))
@@ -96,15 +104,22 @@ def test_officer_records_a_disbursement_and_the_parent_is_notified(client, demo)
 
 
 def test_disbursement_for_someone_without_an_account_notifies_nobody(client, demo):
-    body = {"nik": demo.niks["Maria"], "programme_code": "KLJ", "period": "2030-01", "amount": 300_000,
-            "disbursed_on": "2030-01-20"}
-    response = client.post("/api/v1/officer/social-aid/disbursements", json=body,
-                           headers=auth_header(staff("DINSOS")))
+    body = {
+        "nik": demo.niks["Maria"],
+        "programme_code": "KLJ",
+        "period": "2030-01",
+        "amount": 300_000,
+        "disbursed_on": "2030-01-20",
+    }
+    response = client.post("/api/v1/officer/social-aid/disbursements", json=body, headers=auth_header(staff("DINSOS")))
     assert response.status_code == 201
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.type == "bansos.disbursed"))
     assert event.payload["recipients"] == []
-    not_enrolled = client.post("/api/v1/officer/social-aid/disbursements", headers=auth_header(staff("DINSOS")),
-                               json={**body, "nik": demo.niks["Siti"]})
+    not_enrolled = client.post(
+        "/api/v1/officer/social-aid/disbursements",
+        headers=auth_header(staff("DINSOS")),
+        json={**body, "nik": demo.niks["Siti"]},
+    )
     assert not_enrolled.status_code == 404 and not_enrolled.json["code"] == "enrolment_not_found"
     citizen = client.post("/api/v1/officer/social-aid/disbursements", json=body, headers=auth_header(demo.siti))
     assert citizen.status_code == 403

@@ -13,13 +13,15 @@ from jaki.services.tax.tasks import _jakarta_today, remind_due_bills
 
 
 def _events() -> list[OutboxEvent]:
-    return list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "tax.bill_due")
-                                   .order_by(OutboxEvent.id)))
+    return list(
+        db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "tax.bill_due").order_by(OutboxEvent.id))
+    )
 
 
 def _bill(demo, name: str, kind: str) -> TaxBill:
-    return db.session.scalar(select(TaxBill).where(TaxBill.nik_index == nik_index(demo.niks[name]),
-                                                   TaxBill.kind == kind))
+    return db.session.scalar(
+        select(TaxBill).where(TaxBill.nik_index == nik_index(demo.niks[name]), TaxBill.kind == kind)
+    )
 
 
 def test_reminders_once_each_and_only_for_bills_owed(ctx, demo):
@@ -29,8 +31,13 @@ def test_reminders_once_each_and_only_for_bills_owed(ctx, demo):
     # Siti's is due in 6 days: the 7-day reminder. Ahmad's is due tomorrow: only the 1-day one.
     assert events[str(siti_pkb.id)].payload == {
         "recipients": [demo.siti.id],
-        "data": {"bill_id": str(siti_pkb.id), "kind": "pkb", "tax_year": siti_pkb.tax_year,
-                 "due_on": siti_pkb.due_on.isoformat(), "days_before": 7},
+        "data": {
+            "bill_id": str(siti_pkb.id),
+            "kind": "pkb",
+            "tax_year": siti_pkb.tax_year,
+            "due_on": siti_pkb.due_on.isoformat(),
+            "days_before": 7,
+        },
     }
     assert events[str(ahmad_pkb.id)].payload["data"]["days_before"] == 1
     assert events[str(ahmad_pkb.id)].payload["recipients"] == [demo.ahmad.id]

@@ -17,8 +17,14 @@ from jaki.services.social_aid.connectors import (
 
 
 def _enrolment(school_name, npsn, level, grade, academic_year, status) -> dict:
-    return {"school_name": school_name, "npsn": npsn, "level": level, "grade": grade,
-            "academic_year": academic_year, "status": status}
+    return {
+        "school_name": school_name,
+        "npsn": npsn,
+        "level": level,
+        "grade": grade,
+        "academic_year": academic_year,
+        "status": status,
+    }
 
 
 class LocalEducation(LocalConnector):
@@ -29,11 +35,15 @@ class LocalEducation(LocalConnector):
         by_index = {s.nik_index: s.member_id for s in subjects}
         scholarships = local_programmes(subjects, EDUCATION_PROGRAMMES)
         out = {s.member_id: {"enrolments": [], "scholarships": scholarships[s.member_id]} for s in subjects}
-        rows = db.session.scalars(db.select(SchoolEnrolment).where(SchoolEnrolment.nik_index.in_(list(by_index)))
-                                  .order_by(SchoolEnrolment.academic_year.desc(), SchoolEnrolment.id))
+        rows = db.session.scalars(
+            db.select(SchoolEnrolment)
+            .where(SchoolEnrolment.nik_index.in_(list(by_index)))
+            .order_by(SchoolEnrolment.academic_year.desc(), SchoolEnrolment.id)
+        )
         for e in rows:
             out[by_index[e.nik_index]]["enrolments"].append(
-                _enrolment(e.school_name, e.npsn, e.level, e.grade, e.academic_year, e.status))
+                _enrolment(e.school_name, e.npsn, e.level, e.grade, e.academic_year, e.status)
+            )
         return out
 
 
@@ -62,9 +72,12 @@ class HttpEducation(HttpConnector):
 
     def present(self, loaded: dict) -> dict:
         enrolments = sorted(loaded["enrolments"], key=lambda e: e["academic_year"], reverse=True)
-        return {"enrolments": [_enrolment(**e) for e in enrolments],
-                "scholarships": present_programmes(loaded["scholarships"], EDUCATION_PROGRAMMES)}
+        return {
+            "enrolments": [_enrolment(**e) for e in enrolments],
+            "scholarships": present_programmes(loaded["scholarships"], EDUCATION_PROGRAMMES),
+        }
 
 
-register_domain(DomainSpec("education", "DISDIK", LocalEducation, HttpEducation, dependents=True,
-                           officer_agencies=("DISDIK",)))
+register_domain(
+    DomainSpec("education", "DISDIK", LocalEducation, HttpEducation, dependents=True, officer_agencies=("DISDIK",))
+)

@@ -22,8 +22,14 @@ TEXT = validate.Length(min=1, max=150)
 
 
 def _jkn(card_number, segment, care_class, status, faskes_code, faskes_name, valid_until) -> dict:
-    return {"card_number_masked": mask_number(card_number), "segment": segment, "care_class": care_class,
-            "status": status, "faskes": {"code": faskes_code, "name": faskes_name}, "valid_until": iso(valid_until)}
+    return {
+        "card_number_masked": mask_number(card_number),
+        "segment": segment,
+        "care_class": care_class,
+        "status": status,
+        "faskes": {"code": faskes_code, "name": faskes_name},
+        "valid_until": iso(valid_until),
+    }
 
 
 class LocalHealth(LocalConnector):
@@ -35,18 +41,25 @@ class LocalHealth(LocalConnector):
         out = {s.member_id: {"jkn": None, "immunisations": [], "upcoming_visits": []} for s in subjects}
         indexes = list(by_index)
         for m in db.session.scalars(db.select(JknMembership).where(JknMembership.nik_index.in_(indexes))):
-            out[by_index[m.nik_index]]["jkn"] = _jkn(m.card_number, m.segment, m.care_class, m.status,
-                                                     m.faskes_code, m.faskes_name, m.valid_until)
-        for i in db.session.scalars(db.select(Immunisation).where(Immunisation.nik_index.in_(indexes))
-                                    .order_by(Immunisation.given_on, Immunisation.id)):
+            out[by_index[m.nik_index]]["jkn"] = _jkn(
+                m.card_number, m.segment, m.care_class, m.status, m.faskes_code, m.faskes_name, m.valid_until
+            )
+        for i in db.session.scalars(
+            db.select(Immunisation)
+            .where(Immunisation.nik_index.in_(indexes))
+            .order_by(Immunisation.given_on, Immunisation.id)
+        ):
             out[by_index[i.nik_index]]["immunisations"].append(
-                {"vaccine": i.vaccine, "dose": i.dose, "given_on": iso(i.given_on), "place": i.place})
-        for v in db.session.scalars(db.select(HealthVisit).where(HealthVisit.nik_index.in_(indexes),
-                                                                HealthVisit.scheduled_for >= utcnow())
-                                    .order_by(HealthVisit.scheduled_for)):
+                {"vaccine": i.vaccine, "dose": i.dose, "given_on": iso(i.given_on), "place": i.place}
+            )
+        for v in db.session.scalars(
+            db.select(HealthVisit)
+            .where(HealthVisit.nik_index.in_(indexes), HealthVisit.scheduled_for >= utcnow())
+            .order_by(HealthVisit.scheduled_for)
+        ):
             out[by_index[v.nik_index]]["upcoming_visits"].append(
-                {"scheduled_for": iso(v.scheduled_for), "kind": v.kind, "facility": v.facility,
-                 "purpose": v.purpose})
+                {"scheduled_for": iso(v.scheduled_for), "kind": v.kind, "facility": v.facility, "purpose": v.purpose}
+            )
         return out
 
 
@@ -76,8 +89,7 @@ class VisitSchema(AgencySchema):
 
 class HealthAnswerSchema(AgencySchema):
     jkn = fields.Nested(JknSchema, load_default=None, allow_none=True)
-    immunisations = fields.List(fields.Nested(ImmunisationSchema), load_default=list,
-                                validate=validate.Length(max=200))
+    immunisations = fields.List(fields.Nested(ImmunisationSchema), load_default=list, validate=validate.Length(max=200))
     visits = fields.List(fields.Nested(VisitSchema), load_default=list, validate=validate.Length(max=100))
 
 
@@ -95,15 +107,21 @@ class HttpHealth(HttpConnector):
         now = utcnow()
         return {
             "jkn": _jkn(**jkn) if jkn else None,
-            "immunisations": [{"vaccine": i["vaccine"], "dose": i["dose"], "given_on": iso(i["given_on"]),
-                               "place": i["place"]}
-                              for i in sorted(loaded["immunisations"], key=lambda i: i["given_on"])],
-            "upcoming_visits": [{"scheduled_for": iso(v["scheduled_for"]), "kind": v["kind"],
-                                 "facility": v["facility"], "purpose": v["purpose"]}
-                                for v in sorted(loaded["visits"], key=lambda v: v["scheduled_for"])
-                                if v["scheduled_for"] >= now],
+            "immunisations": [
+                {"vaccine": i["vaccine"], "dose": i["dose"], "given_on": iso(i["given_on"]), "place": i["place"]}
+                for i in sorted(loaded["immunisations"], key=lambda i: i["given_on"])
+            ],
+            "upcoming_visits": [
+                {
+                    "scheduled_for": iso(v["scheduled_for"]),
+                    "kind": v["kind"],
+                    "facility": v["facility"],
+                    "purpose": v["purpose"],
+                }
+                for v in sorted(loaded["visits"], key=lambda v: v["scheduled_for"])
+                if v["scheduled_for"] >= now
+            ],
         }
 
 
-register_domain(DomainSpec("health", "DINKES", LocalHealth, HttpHealth, dependents=True,
-                           officer_agencies=("DINKES",)))
+register_domain(DomainSpec("health", "DINKES", LocalHealth, HttpHealth, dependents=True, officer_agencies=("DINKES",)))

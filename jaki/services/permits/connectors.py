@@ -15,9 +15,17 @@ OPEN_LIMIT = 50
 
 
 def summary(a: Application) -> dict:
-    return {"application_id": a.id, "reference": a.reference, "type_code": a.type_code, "type_name": a.type.name,
-            "status": a.status, "submitted_at": iso(a.submitted_at), "sla_due_at": iso(a.sla_due_at),
-            "sla_breached": a.sla_breached_at is not None, "decided_at": iso(a.decided_at)}
+    return {
+        "application_id": a.id,
+        "reference": a.reference,
+        "type_code": a.type_code,
+        "type_name": a.type.name,
+        "status": a.status,
+        "submitted_at": iso(a.submitted_at),
+        "sla_due_at": iso(a.sla_due_at),
+        "sla_breached": a.sla_breached_at is not None,
+        "decided_at": iso(a.decided_at),
+    }
 
 
 class _LocalApplications(LocalConnector):
@@ -27,9 +35,12 @@ class _LocalApplications(LocalConnector):
         by_index = {s.nik_index: s.member_id for s in subjects}
         out: dict[str, dict] = {s.member_id: {"applications": []} for s in subjects}
         rows = db.session.execute(
-            db.select(Application, User.nik_index).join(User, User.id == Application.applicant_id)
+            db.select(Application, User.nik_index)
+            .join(User, User.id == Application.applicant_id)
             .where(User.nik_index.in_(list(by_index)), Application.kind == self.kind_name)
-            .order_by(Application.created_at.desc()).limit(OPEN_LIMIT))
+            .order_by(Application.created_at.desc())
+            .limit(OPEN_LIMIT)
+        )
         for application, nik_index in rows:
             out[by_index[nik_index]]["applications"].append(summary(application))
         return out
@@ -80,11 +91,21 @@ class HttpPermits(HttpConnector):
 
     def present(self, loaded: dict) -> dict:
         rows = sorted(loaded["applications"], key=lambda a: iso(a["submitted_at"]) or "", reverse=True)
-        return {"applications": [{**a, "submitted_at": iso(a["submitted_at"]), "sla_due_at": iso(a["sla_due_at"]),
-                                  "decided_at": iso(a["decided_at"])} for a in rows[:OPEN_LIMIT]]}
+        return {
+            "applications": [
+                {
+                    **a,
+                    "submitted_at": iso(a["submitted_at"]),
+                    "sla_due_at": iso(a["sla_due_at"]),
+                    "decided_at": iso(a["decided_at"]),
+                }
+                for a in rows[:OPEN_LIMIT]
+            ]
+        }
 
 
 # Applications are the applicant's own.
-register_domain(DomainSpec("permits", "DPMPTSP", LocalPermits, HttpPermits, dependents=False,
-                           officer_agencies=("DPMPTSP",)))
+register_domain(
+    DomainSpec("permits", "DPMPTSP", LocalPermits, HttpPermits, dependents=False, officer_agencies=("DPMPTSP",))
+)
 register_domain(DomainSpec("letters", "KELURAHAN", LocalLetters, None, dependents=False))

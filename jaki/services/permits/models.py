@@ -48,9 +48,11 @@ class Application(TimestampMixin, Base):
     type: Mapped[ApplicationType] = relationship(lazy="joined")
     applicant: Mapped[User] = relationship(lazy="select")
     documents: Mapped[list[ApplicationDocument]] = relationship(
-        cascade="all, delete-orphan", order_by="ApplicationDocument.uploaded_at", lazy="selectin")
+        cascade="all, delete-orphan", order_by="ApplicationDocument.uploaded_at", lazy="selectin"
+    )
     events: Mapped[list[ApplicationEvent]] = relationship(
-        cascade="all, delete-orphan", order_by="ApplicationEvent.id", lazy="selectin")
+        cascade="all, delete-orphan", order_by="ApplicationEvent.id", lazy="selectin"
+    )
 
 
 class ApplicationDocument(Base):

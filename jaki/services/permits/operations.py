@@ -101,8 +101,7 @@ def _home_kelurahan(user) -> str | None:
         return user.home_kelurahan_code
     from jaki.auth.models import Resident
 
-    return db.session.scalar(select(Resident.kelurahan_code).where(
-        Resident.nik_index == nik_index(user.nik)))
+    return db.session.scalar(select(Resident.kelurahan_code).where(Resident.nik_index == nik_index(user.nik)))
 
 
 def checklist(application: Application) -> list[dict]:
@@ -123,8 +122,12 @@ def _move(application: Application, to_status: str, actor, role: str, note: str 
     current = application.status
     allowed = TRANSITIONS[application.kind].get((current, to_status))
     if allowed is None or allowed != role:
-        raise Conflict("status_transition_not_allowed", errors={"status": [f"{current} -> {to_status}"]},
-                       from_status=current, to_status=to_status)
+        raise Conflict(
+            "status_transition_not_allowed",
+            errors={"status": [f"{current} -> {to_status}"]},
+            from_status=current,
+            to_status=to_status,
+        )
     if to_status in NOTE_REQUIRED and not (note and note.strip()):
         raise field_error("note", "note_required")
     now = utcnow()
@@ -140,30 +143,57 @@ def _move(application: Application, to_status: str, actor, role: str, note: str 
     if to_status in TERMINAL:
         application.decided_at = now
         application.sla_paused_at = None
-        if (application.sla_due_at is not None and now > application.sla_due_at
-                and application.sla_breached_at is None and to_status != "withdrawn"):
+        if (
+            application.sla_due_at is not None
+            and now > application.sla_due_at
+            and application.sla_breached_at is None
+            and to_status != "withdrawn"
+        ):
             application.sla_breached_at = now  # decided late: counted as a breach in the statistics
     application.status = to_status
     application.version += 1
-    application.events.append(ApplicationEvent(at=now, from_status=current, to_status=to_status,
-                                                actor_id=actor.id, actor_role=actor.role,
-                                                note=(note or "").strip() or None))
+    application.events.append(
+        ApplicationEvent(
+            at=now,
+            from_status=current,
+            to_status=to_status,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            note=(note or "").strip() or None,
+        )
+    )
     # The applicant is told about what others did to their application, not about their own clicks.
     recipients = [application.applicant_id] if actor.id != application.applicant_id else []
-    record_event(db.session, f"{application.kind}.status_changed", application.kind, application.id, {
-        "recipients": recipients,
-        "data": {"application_id": application.id, "reference": application.reference, "kind": application.kind,
-                 "type_code": application.type_code, "from_status": current, "to_status": to_status},
-    })
+    record_event(
+        db.session,
+        f"{application.kind}.status_changed",
+        application.kind,
+        application.id,
+        {
+            "recipients": recipients,
+            "data": {
+                "application_id": application.id,
+                "reference": application.reference,
+                "kind": application.kind,
+                "type_code": application.type_code,
+                "from_status": current,
+                "to_status": to_status,
+            },
+        },
+    )
 
 
 # ---- applicant ----------------------------------------------------------------------------------------
 
 
 def list_types(kind: str) -> list[ApplicationType]:
-    return list(db.session.scalars(select(ApplicationType).where(ApplicationType.kind == kind,
-                                                                 ApplicationType.active.is_(True))
-                                   .order_by(ApplicationType.code)))
+    return list(
+        db.session.scalars(
+            select(ApplicationType)
+            .where(ApplicationType.kind == kind, ApplicationType.active.is_(True))
+            .order_by(ApplicationType.code)
+        )
+    )
 
 
 def create(user, kind: str, data: dict) -> Application:
@@ -174,13 +204,20 @@ def create(user, kind: str, data: dict) -> Application:
         area = _check_area(data.get("area_code"), "area_code")
         if not (data.get("object_address") or "").strip():
             raise field_error("object_address", "object_address_required")
-    application = Application(reference=_reference(app_type.code), kind=kind, type_code=app_type.code,
-                              applicant_id=user.id, area_code=area, status="draft",
-                              object_address=(data.get("object_address") or "").strip() or None,
-                              purpose=(data.get("purpose") or "").strip() or None)
+    application = Application(
+        reference=_reference(app_type.code),
+        kind=kind,
+        type_code=app_type.code,
+        applicant_id=user.id,
+        area_code=area,
+        status="draft",
+        object_address=(data.get("object_address") or "").strip() or None,
+        purpose=(data.get("purpose") or "").strip() or None,
+    )
     application.type = app_type
-    application.events.append(ApplicationEvent(from_status=None, to_status="draft", actor_id=user.id,
-                                               actor_role=user.role))
+    application.events.append(
+        ApplicationEvent(from_status=None, to_status="draft", actor_id=user.id, actor_role=user.role)
+    )
     db.session.add(application)
     db.session.commit()
     return application
@@ -195,9 +232,13 @@ def own(user, application_id: str, kind: str) -> Application:
 
 
 def list_own(user, kind: str) -> list[Application]:
-    return list(db.session.scalars(select(Application).where(Application.applicant_id == user.id,
-                                                             Application.kind == kind)
-                                   .order_by(Application.created_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.applicant_id == user.id, Application.kind == kind)
+            .order_by(Application.created_at.desc())
+        )
+    )
 
 
 def _locked(application_id: str) -> Application:
@@ -237,9 +278,14 @@ def upload_document(user, application_id: str, kind: str, doc_kind: str, upload)
     replaced = next((d for d in application.documents if d.kind == doc_kind), None)
     if replaced is None and len(application.documents) >= MAX_DOCUMENTS:
         raise field_error("file", "too_many_documents")
-    document = ApplicationDocument(id=new_uuid(), application_id=application.id, kind=doc_kind,
-                                   content_type=content_type, size=len(data),
-                                   filename=(secure_filename(upload.filename or "") or doc_kind)[:200])
+    document = ApplicationDocument(
+        id=new_uuid(),
+        application_id=application.id,
+        kind=doc_kind,
+        content_type=content_type,
+        size=len(data),
+        filename=(secure_filename(upload.filename or "") or doc_kind)[:200],
+    )
     document.storage_key = f"services/applications/{application.id}/{document.id}"
     storage = _storage()
     try:
@@ -315,9 +361,12 @@ def withdraw(user, application_id: str, kind: str, note: str | None) -> Applicat
 
 def officer_can(officer, application: Application) -> bool:
     """Officers of the agency that issues the type, whose areas cover the application's kelurahan."""
-    return (officer.role in STAFF_ROLES and officer.agency_code is not None
-            and officer.agency_code == application.type.agency_code
-            and area_covers(officer.area_codes, application.area_code))
+    return (
+        officer.role in STAFF_ROLES
+        and officer.agency_code is not None
+        and officer.agency_code == application.type.agency_code
+        and area_covers(officer.area_codes, application.area_code)
+    )
 
 
 def _officer_application(officer, application_id: str, kind: str) -> Application:
@@ -331,9 +380,14 @@ def _officer_application(officer, application_id: str, kind: str) -> Application
 
 def officer_read(officer, application_id: str, kind: str) -> Application:
     application = _officer_application(officer, application_id, kind)
-    audit.record(db.session, actor=officer, subject_id=application.applicant_id, action=f"{kind}.read",
-                 fields=("applicant", "object_address", "purpose", "documents", "timeline"),
-                 reason=f"processing {application.reference}")
+    audit.record(
+        db.session,
+        actor=officer,
+        subject_id=application.applicant_id,
+        action=f"{kind}.read",
+        fields=("applicant", "object_address", "purpose", "documents", "timeline"),
+        reason=f"processing {application.reference}",
+    )
     db.session.commit()
     return application
 
@@ -341,8 +395,14 @@ def officer_read(officer, application_id: str, kind: str) -> Application:
 def officer_document(officer, application_id: str, kind: str, document_id: str):
     application = _officer_application(officer, application_id, kind)
     document, data = read_document(application, document_id)
-    audit.record(db.session, actor=officer, subject_id=application.applicant_id, action=f"{kind}.document.read",
-                 fields=(f"document:{document.kind}",), reason=f"processing {application.reference}")
+    audit.record(
+        db.session,
+        actor=officer,
+        subject_id=application.applicant_id,
+        action=f"{kind}.document.read",
+        fields=(f"document:{document.kind}",),
+        reason=f"processing {application.reference}",
+    )
     db.session.commit()
     return document, data
 
@@ -351,9 +411,16 @@ def officer_queue(officer, kind: str, args: dict) -> dict:
     if officer.role not in STAFF_ROLES or not officer.agency_code or not officer.area_codes:
         return {"items": [], "next_cursor": None}
     areas = [or_(Application.area_code == a, Application.area_code.like(a + ".%")) for a in officer.area_codes]
-    query = (select(Application).join(ApplicationType)
-             .where(Application.kind == kind, ApplicationType.agency_code == officer.agency_code,
-                    Application.status != "draft", or_(*areas)))
+    query = (
+        select(Application)
+        .join(ApplicationType)
+        .where(
+            Application.kind == kind,
+            ApplicationType.agency_code == officer.agency_code,
+            Application.status != "draft",
+            or_(*areas),
+        )
+    )
     if args.get("status"):
         query = query.where(Application.status == args["status"])
     elif not args.get("include_closed"):
@@ -368,8 +435,9 @@ def officer_queue(officer, kind: str, args: dict) -> dict:
                 raise ValueError("naive")
         except (ValueError, IndexError, TypeError):
             raise field_error("cursor", "validation_error") from None
-        query = query.where(or_(Application.sla_due_at > due,
-                                and_(Application.sla_due_at == due, Application.id > last_id)))
+        query = query.where(
+            or_(Application.sla_due_at > due, and_(Application.sla_due_at == due, Application.id > last_id))
+        )
     limit = args.get("limit", 20)
     rows = db.session.scalars(query.order_by(Application.sla_due_at, Application.id).limit(limit + 1)).all()
     items = rows[:limit]
@@ -386,11 +454,19 @@ def officer_transition(officer, application_id: str, kind: str, data: dict) -> A
     to_status = data["status"]
     if to_status == "issued":
         number = (data.get("decision_number") or "").strip()
-        application.decision_number = number or f"{application.type_code}/{utcnow().astimezone(WIB):%Y}/" \
-                                                f"{application.reference.rsplit('-', 1)[-1]}"
+        application.decision_number = (
+            number
+            or f"{application.type_code}/{utcnow().astimezone(WIB):%Y}/{application.reference.rsplit('-', 1)[-1]}"
+        )
     _move(application, to_status, officer, OFFICER, data.get("note"))
-    audit.record(db.session, actor=officer, subject_id=application.applicant_id, action=f"{kind}.status_change",
-                 fields=("status",), reason=f"processing {application.reference}")
+    audit.record(
+        db.session,
+        actor=officer,
+        subject_id=application.applicant_id,
+        action=f"{kind}.status_change",
+        fields=("status",),
+        reason=f"processing {application.reference}",
+    )
     db.session.commit()
     return application
 
@@ -403,10 +479,18 @@ def flag_sla_breaches(now: datetime | None = None) -> int:
     from jaki.auth.models import StaffArea, User
 
     now = now or utcnow()
-    query = (select(Application)
-             .where(Application.status.not_in(("draft", *TERMINAL)), Application.sla_breached_at.is_(None),
-                    Application.sla_paused_at.is_(None), Application.sla_due_at < now)
-             .order_by(Application.id).limit(500).with_for_update(of=Application, skip_locked=True))
+    query = (
+        select(Application)
+        .where(
+            Application.status.not_in(("draft", *TERMINAL)),
+            Application.sla_breached_at.is_(None),
+            Application.sla_paused_at.is_(None),
+            Application.sla_due_at < now,
+        )
+        .order_by(Application.id)
+        .limit(500)
+        .with_for_update(of=Application, skip_locked=True)
+    )
     flagged = 0
     while True:
         rows = db.session.scalars(query).all()
@@ -416,21 +500,37 @@ def flag_sla_breaches(now: datetime | None = None) -> int:
             application.sla_breached_at = now
             # The office's staff for that area are told; the applicant sees the flag on their application.
             staff = db.session.scalars(
-                select(User.id).join(StaffArea, StaffArea.user_id == User.id)
-                .where(User.agency_code == application.type.agency_code, User.role.in_(STAFF_ROLES),
-                       User.status == "active")).all()
+                select(User.id)
+                .join(StaffArea, StaffArea.user_id == User.id)
+                .where(
+                    User.agency_code == application.type.agency_code,
+                    User.role.in_(STAFF_ROLES),
+                    User.status == "active",
+                )
+            ).all()
             staff_areas = {}
-            for user_id, area in db.session.execute(select(StaffArea.user_id, StaffArea.area_code)
-                                                    .where(StaffArea.user_id.in_(staff))):
+            for user_id, area in db.session.execute(
+                select(StaffArea.user_id, StaffArea.area_code).where(StaffArea.user_id.in_(staff))
+            ):
                 staff_areas.setdefault(user_id, []).append(area)
-            recipients = sorted(uid for uid, areas in staff_areas.items()
-                                if area_covers(areas, application.area_code))
-            record_event(db.session, f"{application.kind}.sla_breached", application.kind, application.id, {
-                "recipients": recipients,
-                "data": {"application_id": application.id, "reference": application.reference,
-                         "kind": application.kind, "type_code": application.type_code,
-                         "status": application.status, "sla_due_at": application.sla_due_at.isoformat()},
-            })
+            recipients = sorted(uid for uid, areas in staff_areas.items() if area_covers(areas, application.area_code))
+            record_event(
+                db.session,
+                f"{application.kind}.sla_breached",
+                application.kind,
+                application.id,
+                {
+                    "recipients": recipients,
+                    "data": {
+                        "application_id": application.id,
+                        "reference": application.reference,
+                        "kind": application.kind,
+                        "type_code": application.type_code,
+                        "status": application.status,
+                        "sla_due_at": application.sla_due_at.isoformat(),
+                    },
+                },
+            )
             flagged += 1
         db.session.commit()
     log.info("SLA breaches flagged", extra={"count": flagged})

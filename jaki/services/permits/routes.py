@@ -31,8 +31,9 @@ FILE_DOC = {"description": "The document's bytes", "content": {"application/octe
 
 def _file(document, data: bytes):
     # Served as an attachment with a sniffed type: an uploaded file is never rendered in the app's origin.
-    response = send_file(io.BytesIO(data), mimetype=document.content_type, as_attachment=True,
-                         download_name=document.filename)
+    response = send_file(
+        io.BytesIO(data), mimetype=document.content_type, as_attachment=True, download_name=document.filename
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -21,16 +21,20 @@ class ApplicationTypeSchema(Schema):
 
 class PermitCreateSchema(Schema):
     type_code = ma.fields.String(required=True, validate=V.Length(max=20))
-    area_code = ma.fields.String(required=True, validate=V.Length(max=20), metadata={
-        "description": "Kelurahan of the building or land, e.g. 31.74.05.1002"})
+    area_code = ma.fields.String(
+        required=True,
+        validate=V.Length(max=20),
+        metadata={"description": "Kelurahan of the building or land, e.g. 31.74.05.1002"},
+    )
     object_address = ma.fields.String(required=True, validate=V.Length(min=5, max=300))
     purpose = ma.fields.String(load_default=None, validate=V.Length(max=300))
 
 
 class LetterCreateSchema(Schema):
     type_code = ma.fields.String(required=True, validate=V.Length(max=20))
-    purpose = ma.fields.String(required=True, validate=V.Length(min=3, max=300), metadata={
-        "description": "Keperluan, e.g. melamar pekerjaan"})
+    purpose = ma.fields.String(
+        required=True, validate=V.Length(min=3, max=300), metadata={"description": "Keperluan, e.g. melamar pekerjaan"}
+    )
 
 
 class ApplicationDocumentFormSchema(Schema):
@@ -58,8 +62,10 @@ class ApplicationTransitionSchema(Schema):
     status = ma.fields.String(required=True, validate=V.Length(max=30))
     note = ma.fields.String(load_default=None, validate=V.Length(max=500))
     decision_number = ma.fields.String(load_default=None, validate=V.Length(max=60))
-    version = ma.fields.Integer(load_default=None, metadata={
-        "description": "The version you saw; a different current version is refused with 412"})
+    version = ma.fields.Integer(
+        load_default=None,
+        metadata={"description": "The version you saw; a different current version is refused with 412"},
+    )
 
 
 class ApplicationEventSchema(Schema):
@@ -73,8 +79,10 @@ class ApplicationEventSchema(Schema):
 def _checklist(application) -> list[dict]:
     from jaki.services.permits.operations import checklist
 
-    return [{**item, "document": ApplicationDocumentSchema().dump(item["document"]) if item["document"] else None}
-            for item in checklist(application)]
+    return [
+        {**item, "document": ApplicationDocumentSchema().dump(item["document"]) if item["document"] else None}
+        for item in checklist(application)
+    ]
 
 
 class ApplicationTypeBriefSchema(Schema):
@@ -122,8 +130,10 @@ class OfficerApplicationSchema(ApplicationSchema):
 class ApplicationQueueArgsSchema(CursorPageArgsSchema):
     status = ma.fields.String(load_default=None, validate=V.Length(max=30))
     breached = ma.fields.Boolean(load_default=False)
-    include_closed = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Also issued, rejected and withdrawn applications (default: open ones only)"})
+    include_closed = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also issued, rejected and withdrawn applications (default: open ones only)"},
+    )
 
 
 class ApplicationQueuePageSchema(Schema):

@@ -29,32 +29,67 @@ from jaki.services.social_aid.models import (
 # April 2025 (DOMAIN.md). KJP Plus amounts depend on the school level and change yearly: they live on the
 # enrolment row, not here.
 PROGRAMMES: dict[str, tuple[str, str, str | None, str]] = {
-    "KJP_PLUS": ("Kartu Jakarta Pintar Plus", "DISDIK", None,
-                 "Bantuan pendidikan bulanan bagi peserta didik usia 6-21 tahun dari keluarga terdaftar di DTKS."),
-    "KJMU": ("Kartu Jakarta Mahasiswa Unggul", "DISDIK", None,
-             "Bantuan biaya pendidikan bagi mahasiswa dari keluarga kurang mampu terdaftar di DTKS."),
-    "PKD": ("Pemenuhan Kebutuhan Dasar", "DINSOS", None,
-            "Payung bantuan KLJ, KPDJ dan KAJ: Rp300.000 per bulan, dibayarkan ke rekening Bank DKI."),
+    "KJP_PLUS": (
+        "Kartu Jakarta Pintar Plus",
+        "DISDIK",
+        None,
+        "Bantuan pendidikan bulanan bagi peserta didik usia 6-21 tahun dari keluarga terdaftar di DTKS.",
+    ),
+    "KJMU": (
+        "Kartu Jakarta Mahasiswa Unggul",
+        "DISDIK",
+        None,
+        "Bantuan biaya pendidikan bagi mahasiswa dari keluarga kurang mampu terdaftar di DTKS.",
+    ),
+    "PKD": (
+        "Pemenuhan Kebutuhan Dasar",
+        "DINSOS",
+        None,
+        "Payung bantuan KLJ, KPDJ dan KAJ: Rp300.000 per bulan, dibayarkan ke rekening Bank DKI.",
+    ),
     "KLJ": ("Kartu Lansia Jakarta", "DINSOS", "PKD", "Bantuan bagi lansia 60 tahun ke atas terdaftar di DTKS."),
-    "KPDJ": ("Kartu Penyandang Disabilitas Jakarta", "DINSOS", "PKD",
-             "Bantuan bagi penyandang disabilitas terdaftar di DTKS."),
+    "KPDJ": (
+        "Kartu Penyandang Disabilitas Jakarta",
+        "DINSOS",
+        "PKD",
+        "Bantuan bagi penyandang disabilitas terdaftar di DTKS.",
+    ),
     "KAJ": ("Kartu Anak Jakarta", "DINSOS", "PKD", "Bantuan bagi anak usia 0-6 tahun terdaftar di DTKS."),
-    "KPJ": ("Kartu Pekerja Jakarta", "DISNAKERTRANSGI", None,
-            "Subsidi pangan dan transportasi bagi pekerja berpenghasilan setara UMP."),
+    "KPJ": (
+        "Kartu Pekerja Jakarta",
+        "DISNAKERTRANSGI",
+        None,
+        "Subsidi pangan dan transportasi bagi pekerja berpenghasilan setara UMP.",
+    ),
 }
 EDUCATION_PROGRAMMES = ("KJP_PLUS", "KJMU")
 RECENT_DISBURSEMENTS = 12
 
 
-def programme_entry(code, status, since, monthly_amount, next_disbursement_on, bank, account_number,
-                    disbursements) -> dict:
+def programme_entry(
+    code, status, since, monthly_amount, next_disbursement_on, bank, account_number, disbursements
+) -> dict:
     name = PROGRAMMES.get(code, (code,))[0]
     recent = sorted(disbursements, key=lambda d: d["period"], reverse=True)[:RECENT_DISBURSEMENTS]
-    return {"code": code, "name": name, "status": status, "since": iso(since), "monthly_amount": monthly_amount,
-            "next_disbursement_on": iso(next_disbursement_on), "bank": bank,
-            "account_masked": mask_number(account_number),
-            "disbursements": [{"period": d["period"], "amount": d["amount"], "disbursed_on": iso(d["disbursed_on"]),
-                               "status": d["status"]} for d in recent]}
+    return {
+        "code": code,
+        "name": name,
+        "status": status,
+        "since": iso(since),
+        "monthly_amount": monthly_amount,
+        "next_disbursement_on": iso(next_disbursement_on),
+        "bank": bank,
+        "account_masked": mask_number(account_number),
+        "disbursements": [
+            {
+                "period": d["period"],
+                "amount": d["amount"],
+                "disbursed_on": iso(d["disbursed_on"]),
+                "status": d["status"],
+            }
+            for d in recent
+        ],
+    }
 
 
 def local_programmes(subjects: list[Subject], codes: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
@@ -68,12 +103,22 @@ def local_programmes(subjects: list[Subject], codes: tuple[str, ...] | None = No
     paid: dict[int, list[dict]] = {e.id: [] for e in enrolments}
     if enrolments:
         for d in db.session.scalars(db.select(AidDisbursement).where(AidDisbursement.enrolment_id.in_(list(paid)))):
-            paid[d.enrolment_id].append({"period": d.period, "amount": d.amount, "disbursed_on": d.disbursed_on,
-                                         "status": d.status})
+            paid[d.enrolment_id].append(
+                {"period": d.period, "amount": d.amount, "disbursed_on": d.disbursed_on, "status": d.status}
+            )
     for e in enrolments:
-        out[by_index[e.nik_index]].append(programme_entry(
-            e.programme_code, e.status, e.since, e.monthly_amount, e.next_disbursement_on, e.bank, e.account_number,
-            paid[e.id]))
+        out[by_index[e.nik_index]].append(
+            programme_entry(
+                e.programme_code,
+                e.status,
+                e.since,
+                e.monthly_amount,
+                e.next_disbursement_on,
+                e.bank,
+                e.account_number,
+                paid[e.id],
+            )
+        )
     return out
 
 
@@ -84,11 +129,19 @@ class LocalSocialAid(LocalConnector):
     def fetch(self, subjects: list[Subject]) -> dict[str, dict]:
         by_index = {s.nik_index: s.member_id for s in subjects}
         programmes = local_programmes(subjects)
-        out = {s.member_id: {"dtks": {"registered": False, "desil": None, "verified_on": None},
-                             "programmes": programmes[s.member_id]} for s in subjects}
+        out = {
+            s.member_id: {
+                "dtks": {"registered": False, "desil": None, "verified_on": None},
+                "programmes": programmes[s.member_id],
+            }
+            for s in subjects
+        }
         for entry in db.session.scalars(db.select(DtksEntry).where(DtksEntry.nik_index.in_(list(by_index)))):
-            out[by_index[entry.nik_index]]["dtks"] = {"registered": True, "desil": entry.desil,
-                                                      "verified_on": iso(entry.verified_on)}
+            out[by_index[entry.nik_index]]["dtks"] = {
+                "registered": True,
+                "desil": entry.desil,
+                "verified_on": iso(entry.verified_on),
+            }
         return out
 
 
@@ -107,8 +160,7 @@ class ProgrammeSchema(AgencySchema):
     next_disbursement_on = fields.Date(load_default=None, allow_none=True)
     bank = fields.String(load_default="Bank DKI", validate=validate.Length(min=1, max=30))
     account_number = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6,20}$"))
-    disbursements = fields.List(fields.Nested(DisbursementSchema), load_default=list,
-                                validate=validate.Length(max=120))
+    disbursements = fields.List(fields.Nested(DisbursementSchema), load_default=list, validate=validate.Length(max=120))
 
 
 class DtksSchema(AgencySchema):
@@ -123,9 +175,20 @@ class SocialAidAnswerSchema(AgencySchema):
 
 
 def present_programmes(loaded: list[dict], codes: tuple[str, ...] | None = None) -> list[dict]:
-    return [programme_entry(p["code"], p["status"], p["since"], p["monthly_amount"], p["next_disbursement_on"],
-                            p["bank"], p["account_number"], p["disbursements"])
-            for p in sorted(loaded, key=lambda p: p["since"]) if codes is None or p["code"] in codes]
+    return [
+        programme_entry(
+            p["code"],
+            p["status"],
+            p["since"],
+            p["monthly_amount"],
+            p["next_disbursement_on"],
+            p["bank"],
+            p["account_number"],
+            p["disbursements"],
+        )
+        for p in sorted(loaded, key=lambda p: p["since"])
+        if codes is None or p["code"] in codes
+    ]
 
 
 class HttpSocialAid(HttpConnector):
@@ -139,16 +202,25 @@ class HttpSocialAid(HttpConnector):
 
     def present(self, loaded: dict) -> dict:
         dtks = loaded["dtks"]
-        return {"dtks": {"registered": dtks["registered"], "desil": dtks["desil"] if dtks["registered"] else None,
-                         "verified_on": iso(dtks["verified_on"])},
-                "programmes": present_programmes(loaded["programmes"])}
+        return {
+            "dtks": {
+                "registered": dtks["registered"],
+                "desil": dtks["desil"] if dtks["registered"] else None,
+                "verified_on": iso(dtks["verified_on"]),
+            },
+            "programmes": present_programmes(loaded["programmes"]),
+        }
 
 
 def next_disbursement(entries: list[dict]) -> date | None:
-    dates = [date.fromisoformat(p["next_disbursement_on"]) for p in entries
-             if p["next_disbursement_on"] and p["status"] == "aktif"]
+    dates = [
+        date.fromisoformat(p["next_disbursement_on"])
+        for p in entries
+        if p["next_disbursement_on"] and p["status"] == "aktif"
+    ]
     return min(dates) if dates else None
 
 
-register_domain(DomainSpec("social_aid", "DINSOS", LocalSocialAid, HttpSocialAid, dependents=True,
-                           officer_agencies=("DINSOS",)))
+register_domain(
+    DomainSpec("social_aid", "DINSOS", LocalSocialAid, HttpSocialAid, dependents=True, officer_agencies=("DINSOS",))
+)

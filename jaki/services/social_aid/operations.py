@@ -42,24 +42,31 @@ def _rules(age: int, dtks: DtksEntry | None, school: bool, university: bool) -> 
 
 def _local_eligibility(nik_index: str, born: date) -> dict:
     dtks = db.session.get(DtksEntry, nik_index)
-    active = db.session.scalars(select(SchoolEnrolment.level).where(SchoolEnrolment.nik_index == nik_index,
-                                                                    SchoolEnrolment.status == "aktif")).all()
-    statuses = dict(db.session.execute(select(AidEnrolment.programme_code, AidEnrolment.status)
-                                       .where(AidEnrolment.nik_index == nik_index)).all())
+    active = db.session.scalars(
+        select(SchoolEnrolment.level).where(SchoolEnrolment.nik_index == nik_index, SchoolEnrolment.status == "aktif")
+    ).all()
+    statuses = dict(
+        db.session.execute(
+            select(AidEnrolment.programme_code, AidEnrolment.status).where(AidEnrolment.nik_index == nik_index)
+        ).all()
+    )
     age = age_on(born, utcnow().date())
     rules = _rules(age, dtks, any(level in SCHOOL_LEVELS for level in active), "pt" in active)
     return {
         "dtks": {"registered": dtks is not None, "desil": dtks.desil if dtks else None},
-        "programmes": [{"code": code, "eligible": not reasons, "reasons": reasons,
-                        "enrolment_status": statuses.get(code)} for code, reasons in rules.items()],
+        "programmes": [
+            {"code": code, "eligible": not reasons, "reasons": reasons, "enrolment_status": statuses.get(code)}
+            for code, reasons in rules.items()
+        ],
     }
 
 
 class EligibleSchema(AgencySchema):
     code = fields.String(required=True, validate=validate.OneOf(tuple(PROGRAMMES)))
     eligible = fields.Boolean(required=True)
-    reasons = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$")), load_default=list,
-                          validate=validate.Length(max=10))
+    reasons = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z_]{1,40}$")), load_default=list, validate=validate.Length(max=10)
+    )
     enrolment_status = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
 
 
@@ -74,8 +81,10 @@ class EligibilityAnswerSchema(AgencySchema):
 
 
 def programmes() -> list[dict]:
-    return [{"code": code, "name": name, "agency_code": agency, "umbrella": umbrella, "description": text}
-            for code, (name, agency, umbrella, text) in PROGRAMMES.items()]
+    return [
+        {"code": code, "name": name, "agency_code": agency, "umbrella": umbrella, "description": text}
+        for code, (name, agency, umbrella, text) in PROGRAMMES.items()
+    ]
 
 
 def check_eligibility(user, nik: str) -> dict:
@@ -87,8 +96,9 @@ def check_eligibility(user, nik: str) -> dict:
     client = connectors.agency_client("DINSOS")
     if client is not None:
         try:
-            answer = client.get_json("/v1/residents/{nik}/eligibility", path_params={"nik": nik},
-                                     schema=EligibilityAnswerSchema)
+            answer = client.get_json(
+                "/v1/residents/{nik}/eligibility", path_params={"nik": nik}, schema=EligibilityAnswerSchema
+            )
         except AgencyNotFound:
             answer = {"dtks": {"registered": False, "desil": None}, "programmes": []}
         except AgencyError as exc:
@@ -98,7 +108,9 @@ def check_eligibility(user, nik: str) -> dict:
     else:
         answer = _local_eligibility(member.subject.nik_index, member.birth_date)
     return {
-        **member.header(), "checked_at": utcnow(), "dtks": answer["dtks"],
+        **member.header(),
+        "checked_at": utcnow(),
+        "dtks": answer["dtks"],
         "programmes": [{**p, "name": PROGRAMMES[p["code"]][0]} for p in answer["programmes"]],
     }
 
@@ -116,12 +128,17 @@ def _recipients(nik_index: str) -> list[str]:
     ids = set(db.session.scalars(select(User.id).where(User.nik_index == nik_index, User.status == "active")))
     resident = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index))
     if resident is not None and age_on(resident.birth_date, utcnow().date()) < ADULT_AGE:
-        head = db.session.scalar(select(Resident).where(Resident.kk_index == resident.kk_index,
-                                                        Resident.family_relation == HEAD))
+        head = db.session.scalar(
+            select(Resident).where(Resident.kk_index == resident.kk_index, Resident.family_relation == HEAD)
+        )
         if head is not None:
-            ids.update(db.session.scalars(select(User.id).where(User.nik_index == head.nik_index,
-                                                                 User.kk_index == resident.kk_index,
-                                                                 User.status == "active")))
+            ids.update(
+                db.session.scalars(
+                    select(User.id).where(
+                        User.nik_index == head.nik_index, User.kk_index == resident.kk_index, User.status == "active"
+                    )
+                )
+            )
     return sorted(ids)
 
 
@@ -132,14 +149,20 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     if officer.role not in ("officer", "agency_admin") or officer.agency_code != programme_agency:
         raise Forbidden("domain_not_for_agency")
     index = nik_index(data["nik"])
-    enrolment = db.session.scalar(select(AidEnrolment).where(AidEnrolment.nik_index == index,
-                                                             AidEnrolment.programme_code == code))
+    enrolment = db.session.scalar(
+        select(AidEnrolment).where(AidEnrolment.nik_index == index, AidEnrolment.programme_code == code)
+    )
     if enrolment is None:
         raise NotFound("enrolment_not_found")
     if enrolment.status != "aktif":
         raise Conflict("enrolment_not_active")
-    disbursement = AidDisbursement(enrolment_id=enrolment.id, period=data["period"], amount=data["amount"],
-                                   disbursed_on=data["disbursed_on"], status="cair")
+    disbursement = AidDisbursement(
+        enrolment_id=enrolment.id,
+        period=data["period"],
+        amount=data["amount"],
+        disbursed_on=data["disbursed_on"],
+        status="cair",
+    )
     try:
         with db.session.begin_nested():
             db.session.add(disbursement)
@@ -147,12 +170,24 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
         raise Conflict("disbursement_exists") from None
     if enrolment.next_disbursement_on is None or enrolment.next_disbursement_on <= data["disbursed_on"]:
         enrolment.next_disbursement_on = _add_month(data["disbursed_on"])
-    record_event(db.session, "bansos.disbursed", "bansos", disbursement.id, {
-        "recipients": _recipients(index),
-        "data": {"disbursement_id": str(disbursement.id), "programme": code, "period": data["period"]},
-    })
+    record_event(
+        db.session,
+        "bansos.disbursed",
+        "bansos",
+        disbursement.id,
+        {
+            "recipients": _recipients(index),
+            "data": {"disbursement_id": str(disbursement.id), "programme": code, "period": data["period"]},
+        },
+    )
     person = db.session.scalar(select(User.id).where(User.nik_index == index))
-    audit.record(db.session, actor=officer, subject_id=person, action="social_aid.disbursement.record",
-                 fields=("programme", "period", "amount"), reason=f"disbursement {code} {data['period']}")
+    audit.record(
+        db.session,
+        actor=officer,
+        subject_id=person,
+        action="social_aid.disbursement.record",
+        fields=("programme", "period", "amount"),
+        reason=f"disbursement {code} {data['period']}",
+    )
     db.session.commit()
     return disbursement

@@ -29,8 +29,9 @@ def programmes():
 
 
 @blp.route("/me/social-aid/eligibility", methods=["POST"])
-@limiter.limit(lambda: setting("SERVICES_ELIGIBILITY_RATE_PER_CLIENT"), key_func=lambda: "cek-bansos:ip:"
-               + client_address())
+@limiter.limit(
+    lambda: setting("SERVICES_ELIGIBILITY_RATE_PER_CLIENT"), key_func=lambda: "cek-bansos:ip:" + client_address()
+)
 @limiter.limit(lambda: setting("SERVICES_ELIGIBILITY_RATE"), key_func=account_key("cek-bansos"))
 @login_required()
 @blp.arguments(EligibilityRequestSchema)

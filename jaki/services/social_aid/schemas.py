@@ -11,8 +11,9 @@ V = ma.validate
 
 
 class EligibilityRequestSchema(Schema):
-    nik = ma.fields.String(required=True, validate=V.Regexp(r"^\d{16}$"), metadata={
-        "description": "My NIK or one of my children's"})
+    nik = ma.fields.String(
+        required=True, validate=V.Regexp(r"^\d{16}$"), metadata={"description": "My NIK or one of my children's"}
+    )
 
 
 class DtksStatusSchema(Schema):

@@ -13,10 +13,20 @@ KIND_NAMES = {"pbb": "PBB-P2", "pkb": "PKB"}
 
 
 def _bill(bill_id, kind, object_id, object_label, tax_year, amount, exemption, due_on, paid_at) -> dict:
-    return {"bill_id": str(bill_id), "kind": kind, "kind_name": KIND_NAMES[kind], "object_id": object_id,
-            "object_label": object_label, "tax_year": tax_year, "amount": amount, "exemption": exemption,
-            "due_on": iso(due_on), "paid": paid_at is not None, "paid_at": iso(paid_at),
-            "owed": paid_at is None and amount > 0}
+    return {
+        "bill_id": str(bill_id),
+        "kind": kind,
+        "kind_name": KIND_NAMES[kind],
+        "object_id": object_id,
+        "object_label": object_label,
+        "tax_year": tax_year,
+        "amount": amount,
+        "exemption": exemption,
+        "due_on": iso(due_on),
+        "paid": paid_at is not None,
+        "paid_at": iso(paid_at),
+        "owed": paid_at is None and amount > 0,
+    }
 
 
 def _order(bill: dict):
@@ -32,8 +42,9 @@ class LocalTax(LocalConnector):
         by_index = {s.nik_index: s.member_id for s in subjects}
         out: dict[str, dict] = {s.member_id: {"bills": []} for s in subjects}
         for b in db.session.scalars(db.select(TaxBill).where(TaxBill.nik_index.in_(list(by_index)))):
-            out[by_index[b.nik_index]]["bills"].append(_bill(b.id, b.kind, b.object_id, b.object_label, b.tax_year,
-                                                             b.amount, b.exemption, b.due_on, b.paid_at))
+            out[by_index[b.nik_index]]["bills"].append(
+                _bill(b.id, b.kind, b.object_id, b.object_label, b.tax_year, b.amount, b.exemption, b.due_on, b.paid_at)
+            )
         for person in out.values():
             person["bills"].sort(key=_order)
         return out

@@ -34,11 +34,19 @@ def remind_due_bills() -> int:
     today = _jakarta_today()
     now = utcnow()
     sent = 0
-    query = (select(TaxBill)
-             .where(TaxBill.paid_at.is_(None), TaxBill.amount > 0, TaxBill.due_on >= today,
-                    TaxBill.due_on <= today + timedelta(days=7),
-                    (TaxBill.reminded_7d_at.is_(None)) | (TaxBill.reminded_1d_at.is_(None)))
-             .order_by(TaxBill.id).limit(BATCH).with_for_update(skip_locked=True))
+    query = (
+        select(TaxBill)
+        .where(
+            TaxBill.paid_at.is_(None),
+            TaxBill.amount > 0,
+            TaxBill.due_on >= today,
+            TaxBill.due_on <= today + timedelta(days=7),
+            (TaxBill.reminded_7d_at.is_(None)) | (TaxBill.reminded_1d_at.is_(None)),
+        )
+        .order_by(TaxBill.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
     last_id = 0
     while True:
         bills = db.session.scalars(query.where(TaxBill.id > last_id)).all()
@@ -58,13 +66,25 @@ def remind_due_bills() -> int:
                 window = None
             if window is None:
                 continue
-            recipients = db.session.scalars(select(User.id).where(User.nik_index == bill.nik_index,
-                                                                   User.status == "active")).all()
-            record_event(db.session, "tax.bill_due", "tax_bill", bill.id, {
-                "recipients": list(recipients),
-                "data": {"bill_id": str(bill.id), "kind": bill.kind, "tax_year": bill.tax_year,
-                         "due_on": bill.due_on.isoformat(), "days_before": window},
-            })
+            recipients = db.session.scalars(
+                select(User.id).where(User.nik_index == bill.nik_index, User.status == "active")
+            ).all()
+            record_event(
+                db.session,
+                "tax.bill_due",
+                "tax_bill",
+                bill.id,
+                {
+                    "recipients": list(recipients),
+                    "data": {
+                        "bill_id": str(bill.id),
+                        "kind": bill.kind,
+                        "tax_year": bill.tax_year,
+                        "due_on": bill.due_on.isoformat(),
+                        "days_before": window,
+                    },
+                },
+            )
             sent += 1
         db.session.commit()
     log.info("tax reminders recorded", extra={"count": sent})
