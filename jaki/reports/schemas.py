@@ -327,7 +327,7 @@ class ReportCreateSchema(Schema):
 
 
 class PhotoFilesSchema(Schema):
-    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP photos"})
+    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP/HEIC photos"})
 
 
 class EvidenceFilesSchema(Schema):
