@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, request
 from flask_cors import CORS
 
 from jaki.api import API_PREFIX
@@ -66,10 +66,10 @@ def init_app(app: Flask) -> None:
     if not origins:
         return
     open311 = app.config["OPEN311_BASE_PATH"].rstrip("/")
-    resources = {rf"{re.escape(API_PREFIX)}/.*": {}, r"/openapi\.json$": {}, rf"{re.escape(open311)}/.*": {}}
+    paths = (rf"{re.escape(API_PREFIX)}/.*", r"/openapi\.json$", rf"{re.escape(open311)}/.*")
     CORS(
         app,
-        resources=resources,
+        resources={path: {} for path in paths},
         origins=origins,
         methods=list(METHODS),
         allow_headers=list(ALLOW_HEADERS),
@@ -77,5 +77,16 @@ def init_app(app: Flask) -> None:
         # Tokens travel in the Authorization header, never in cookies: nothing for a browser to send on its own.
         supports_credentials=False,
         max_age=app.config["CORS_PREFLIGHT_MAX_AGE"],
-        vary_header=True,
+        vary_header=False,  # set below, on every answer
+        # Only to a request that names its origin: flask-cors would otherwise list every allowed origin to anyone.
+        always_send=False,
     )
+    covered = [re.compile(path) for path in paths]
+
+    @app.after_request
+    def _vary_on_origin(response):
+        # flask-cors says Vary: Origin only when several origins are listed, yet with one the answer still differs
+        # with and without an Origin header: a shared cache (a CDN before the feed) must not hand one for the other.
+        if any(pattern.match(request.path) for pattern in covered):
+            response.vary.add("Origin")
+        return response
