@@ -46,32 +46,31 @@ class AreaDetail:
     parents: list[Area]
 
 
-def _without_geometry():
-    return select(Area).options(defer(Area.geometry), defer(Area.outline))
+# The polygons are kilobytes a row and only the map layer reads them.
+_NO_GEOMETRY = (defer(Area.geometry), defer(Area.outline))
 
 
 def list_areas(level: str | None = None, parent: str | None = None) -> list[Area]:
     """Areas by code, at one level and/or directly under one parent; an unknown parent is a 422."""
-    query = _without_geometry().order_by(Area.code)
+    query = select(Area).options(*_NO_GEOMETRY).order_by(Area.code)
     if level is not None:
         query = query.where(Area.level.in_(LEVEL_FILTERS[level]))
     if parent is not None:
-        if db.session.get(Area, parent, options=[defer(Area.geometry), defer(Area.outline)]) is None:
+        if db.session.get(Area, parent, options=_NO_GEOMETRY) is None:
             raise field_error("parent", "area_unknown")
         query = query.where(Area.parent_code == parent)
     return list(db.session.scalars(query))
 
 
 def area_detail(code: str) -> AreaDetail:
-    options = [defer(Area.geometry), defer(Area.outline)]
-    area = db.session.get(Area, code, options=options)
+    area = db.session.get(Area, code, options=_NO_GEOMETRY)
     if area is None:
         raise NotFound("area_not_found")
     parents = []
     seen = {area.code}
     parent_code = area.parent_code
     while parent_code and parent_code not in seen:  # at most three steps up; `seen` guards bad data
-        parent = db.session.get(Area, parent_code, options=options)
+        parent = db.session.get(Area, parent_code, options=_NO_GEOMETRY)
         if parent is None:
             break
         parents.append(parent)
