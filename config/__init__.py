@@ -155,6 +155,11 @@ class Config:
     # Demo and areas data
     SHARED_DATA_DIR = _env("JAKI_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data"))
 
+    # Browser clients (a dashboard on the city's own domain): exact origins, comma- or space-separated; none
+    # by default, so no CORS header is sent at all. jaki.cors checks them at start-up.
+    CORS_ALLOWED_ORIGINS = tuple((_env("JAKI_CORS_ORIGINS") or "").replace(",", " ").split())
+    CORS_PREFLIGHT_MAX_AGE = _env_int("JAKI_CORS_MAX_AGE", 600)
+
     # API docs
     API_TITLE = "jaki API"
     API_VERSION = "v1"

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, errors, extensions, health
+    from jaki import cli, cors, errors, extensions, health
     from jaki.logging import configure_logging
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -45,6 +45,7 @@ def create_app(config=None) -> Flask:
     register_jwt_callbacks(extensions.jwt)
     _register_blueprints(app)
     app.register_blueprint(health.blp)
+    cors.init_app(app)
     cli.register(app)
     return app
 
@@ -97,7 +98,7 @@ def _init_redis(app: Flask) -> None:
 
 # Domain packages; each defines init_app(app) that registers its blueprints, CLI commands, demo seeders and
 # data-export sections.
-DOMAINS = ("jaki.reports", "jaki.open311", "jaki.services", "jaki.notifications")
+DOMAINS = ("jaki.geo", "jaki.reports", "jaki.open311", "jaki.services", "jaki.notifications")
 
 
 def _register_blueprints(app: Flask) -> None:

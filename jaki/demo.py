@@ -175,10 +175,11 @@ def seed_areas() -> str | None:
         return None
     try:
         from jaki.geo.operations import import_areas
+        from jaki.geo.outlines import store_outlines
     except ImportError:
         return None
     result = import_areas(path)
-    return f"areas: {result}"
+    return f"areas: {result}; {store_outlines()}"
 
 
 def seed_demo() -> list[str]:

@@ -11,14 +11,17 @@ areas_cli = AppGroup("areas", help="Jakarta areas (kota, kecamatan, kelurahan)."
 @areas_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_command(path: str) -> None:
-    """Load kota, kecamatan and kelurahan (codes, names, polygons) from a kelurahan GeoJSON file; idempotent."""
+    """Load kota, kecamatan and kelurahan (codes, names, polygons) from a kelurahan GeoJSON file, then derive
+    the map's outlines (kecamatan and kota dissolved from their kelurahan); idempotent."""
     from jaki.geo.operations import AreaFileInvalid, import_areas
+    from jaki.geo.outlines import store_outlines
 
     try:
         summary = import_areas(path)
     except AreaFileInvalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary)
+    click.echo(store_outlines())
 
 
 @areas_cli.command("locate", context_settings={"ignore_unknown_options": True})

@@ -19,7 +19,15 @@ class Area(TimestampMixin, Base):
     parent_code: Mapped[str | None] = mapped_column(String(20), index=True)
     bps_code: Mapped[str | None] = mapped_column(String(20))
     geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, kelurahan only
+    # The map's simplified GeoJSON geometry (kelurahan, kecamatan, kota), derived by jaki.geo.outlines.
+    outline: Mapped[str | None] = mapped_column(Text)
     min_lat: Mapped[float | None] = mapped_column(Float)
     min_lon: Mapped[float | None] = mapped_column(Float)
     max_lat: Mapped[float | None] = mapped_column(Float)
     max_lon: Mapped[float | None] = mapped_column(Float)
+
+    @property
+    def bbox(self) -> list[float] | None:
+        """[min_lon, min_lat, max_lon, max_lat], the order of GeoJSON's bbox."""
+        box = (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+        return None if None in box else [round(v, 6) for v in box]  # 6 decimals: 0.1 m

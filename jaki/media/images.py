@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -17,7 +18,7 @@ THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 80
 
-# Output rule: PNG stays PNG (screenshots of text stay sharp, transparency survives); JPEG and WebP
+# Output rule: PNG stays PNG (screenshots of text stay sharp, transparency survives); JPEG, WebP and HEIC
 # become JPEG, with any transparency flattened onto white. Thumbnails are always JPEG.
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
@@ -26,8 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "photo_empty": ("Foto kosong.", "The photo is empty."),
     "photo_too_large": ("Ukuran foto melebihi {mb} MB.", "The photo is larger than {mb} MB."),
     "photo_type_not_allowed": (
-        "Jenis berkas tidak didukung. Kirim foto JPEG, PNG, atau WebP.",
-        "Unsupported file type. Send a JPEG, PNG or WebP photo.",
+        "Jenis berkas tidak didukung. Kirim foto JPEG, PNG, WebP, atau HEIC.",
+        "Unsupported file type. Send a JPEG, PNG, WebP or HEIC photo.",
     ),
     "photo_corrupt": ("Foto rusak atau tidak dapat dibaca.", "The photo is damaged or cannot be read."),
     "photo_too_many_pixels": (
@@ -123,15 +124,30 @@ def make_thumbnail(
     return buffer.getvalue()
 
 
+# ISO base media brands of HEVC-coded HEIF (iPhones write "heic"; Android phones may lead with "mif1" and
+# list "heic" among the compatible brands). AVIF ("avif") and plain "mif1" name no HEVC and are not accepted.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+
+
 def sniff_type(data: bytes) -> str | None:
-    """The accepted format named by the magic number ("JPEG", "PNG", "WEBP"), else None."""
+    """The accepted format named by the magic number ("JPEG", "PNG", "WEBP", "HEIF"), else None."""
     if data[:3] == b"\xff\xd8\xff":
         return "JPEG"
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return "PNG"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data[4:8] == b"ftyp" and not _HEIF_BRANDS.isdisjoint(_ftyp_brands(data)):
+        return "HEIF"
     return None
+
+
+def _ftyp_brands(data: bytes) -> list[bytes]:
+    """The major brand and the compatible brands of the leading `ftyp` box."""
+    size = int.from_bytes(data[:4], "big")
+    if not 16 <= size <= min(len(data), 4096):
+        return []
+    return [data[8:12]] + [data[n : n + 4] for n in range(16, size - 3, 4)]
 
 
 def declared_size(kind: str, data: bytes) -> tuple[int, int] | None:
@@ -145,6 +161,8 @@ def declared_size(kind: str, data: bytes) -> tuple[int, int] | None:
             return _jpeg_size(data)
         if kind == "WEBP":
             return _webp_size(data)
+        if kind == "HEIF":
+            return _heif_size(data)
     except struct.error:
         return None
     return None
@@ -199,7 +217,62 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-_PILLOW_FORMATS = {"JPEG": ("JPEG", "MPO"), "PNG": ("PNG",), "WEBP": ("WEBP",)}
+# Real files hold a handful of boxes per level and a few dozen properties; a file of millions of empty
+# boxes only costs time to walk.
+_MAX_BOXES = 4096
+
+
+def _boxes(data: bytes, start: int, end: int):
+    """(type, payload start, payload end) of the ISO base media boxes between start and end."""
+    pos = start
+    for _ in range(_MAX_BOXES):
+        if pos + 8 > end:
+            return
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", data, pos + 8)
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((a, b) for k, a, b in _boxes(data, start, end) if k == kind), None)
+
+
+def _heif_size(data: bytes) -> tuple[int, int] | None:
+    """The largest image size the file's `ispe` properties (meta/iprp/ipco) declare.
+
+    The largest, not the primary image's: a grid (how phones store photos) declares its full size beside
+    its tiles', thumbnails and depth maps are smaller, and an honest file loses nothing by the stricter check.
+    """
+    meta = _child(data, 0, len(data), b"meta")
+    if meta is None:
+        return None
+    iprp = _child(data, meta[0] + 4, meta[1], b"iprp")  # meta is a full box: version and flags first
+    ipco = iprp and _child(data, iprp[0], iprp[1], b"ipco")
+    if not ipco:
+        return None
+    sizes = [struct.unpack_from(">II", data, a + 4) for k, a, b in _boxes(data, *ipco) if k == b"ispe" and b - a >= 12]
+    return max(sizes, key=lambda size: size[0] * size[1]) if sizes else None
+
+
+@functools.cache
+def _register_heif() -> None:
+    """Teach Pillow HEIF, once, when the first HEIC arrives."""
+    import pillow_heif
+
+    # Only the primary image is decoded: an embedded thumbnail (which Image.draft would pick) or depth map is
+    # other pixels than the photo the citizen sees, and each is more parsing of untrusted bytes.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+_PILLOW_FORMATS = {"JPEG": ("JPEG", "MPO"), "PNG": ("PNG",), "WEBP": ("WEBP",), "HEIF": ("HEIF",)}
 
 
 def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
@@ -214,6 +287,8 @@ def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.Image,
     size = declared_size(kind, data)
     if size is not None:
         _check_pixels(size, max_pixels)
+    if kind == "HEIF":
+        _register_heif()
     try:
         # formats= keeps Pillow to the plugin the magic number named, so no other parser sees the bytes.
         image = Image.open(io.BytesIO(data), formats=[kind])
@@ -251,7 +326,9 @@ def _too_many_pixels(max_pixels: int) -> PhotoRejected:
 
 def _decode(image: Image.Image, *, box: int, keep_alpha: bool, max_pixels: int) -> Image.Image:
     """Decode, shrink to fit box x box, convert to sRGB, turn upright; a new image with no metadata."""
-    orientation = _exif_orientation(image.info)
+    # libheif has already applied a HEIF's own rotation and mirroring (irot/imir) while decoding; the EXIF or
+    # XMP orientation it may still carry describes the stored pixels, and applying it again would turn them.
+    orientation = 1 if image.format == "HEIF" else _exif_orientation(image.info)
     try:
         # JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale when the result is shrunk anyway.
         image.draft(None, (box * 2, box * 2))

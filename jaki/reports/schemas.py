@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from jaki.api import CursorPageArgsSchema, Schema
+from jaki.geo.schemas import AreaName
 from jaki.i18n import current_language, translate
 from jaki.reports import operations
 from jaki.reports import workflow as wf
@@ -108,8 +109,11 @@ class PublicReportSchema(Schema):
         "_reporter_name", allow_none=True, metadata={"description": "First name and initial; null when anonymous"}
     )
     kelurahan_code = ma.fields.String(allow_none=True)
+    kelurahan_name = AreaName(attribute="kelurahan_code")
     kecamatan_code = ma.fields.String(allow_none=True)
+    kecamatan_name = AreaName(attribute="kecamatan_code")
     kota_code = ma.fields.String(allow_none=True)
+    kota_name = AreaName(attribute="kota_code")
     agency_code = ma.fields.String()
     support_count = ma.fields.Integer()
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
@@ -323,7 +327,7 @@ class ReportCreateSchema(Schema):
 
 
 class PhotoFilesSchema(Schema):
-    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP photos"})
+    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP/HEIC photos"})
 
 
 class EvidenceFilesSchema(Schema):
@@ -411,6 +415,7 @@ class ReportStateSchema(Schema):
     public_status = ma.fields.Function(lambda r: public_status(r.status))
     assigned_officer_id = ma.fields.String(allow_none=True)
     kelurahan_code = ma.fields.String(allow_none=True)
+    kelurahan_name = AreaName(attribute="kelurahan_code")
     agency_code = ma.fields.String()
     version = ma.fields.Integer()
 

@@ -50,8 +50,8 @@ MESSAGES = {
         "A document may be at most {megabytes} MB.",
     ),
     "document_type_unsupported": (
-        "Dokumen harus berupa PDF, JPEG atau PNG.",
-        "A document must be a PDF, JPEG or PNG file.",
+        "Dokumen harus berupa PDF, JPEG, PNG atau HEIC.",
+        "A document must be a PDF, JPEG, PNG or HEIC file.",
     ),
     "too_many_documents": ("Terlalu banyak dokumen.", "Too many documents."),
     "application_not_editable": (

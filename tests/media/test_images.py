@@ -236,7 +236,7 @@ def gif_bytes() -> bytes:
         pytest.param(encode(quadrants(), "BMP"), id="bmp"),
         pytest.param(encode(quadrants(), "TIFF"), id="tiff"),
         pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', id="svg"),
-        pytest.param(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", id="heic"),
+        pytest.param(b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1avif", id="avif"),
         pytest.param(b"PK\x03\x04" + bytes(40), id="zip"),
     ],
 )
@@ -245,7 +245,7 @@ def test_other_types_are_rejected_whatever_the_file_was_called(data):
     error = rejected(data)
     assert error.code == "photo_type_not_allowed"
     assert error.http_status == 415
-    assert "JPEG, PNG, atau WebP" in error.message_id
+    assert "JPEG, PNG, WebP, atau HEIC" in error.message_id
 
 
 @pytest.mark.parametrize(
@@ -254,6 +254,7 @@ def test_other_types_are_rejected_whatever_the_file_was_called(data):
         pytest.param(b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 10, id="jpeg-magic"),
         pytest.param(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, id="png-magic"),
         pytest.param(b"RIFF\x10\x00\x00\x00WEBPVP8 garbage", id="webp-magic"),
+        pytest.param(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"garbage" * 10, id="heic-magic"),
     ],
 )
 def test_right_magic_number_but_unreadable_is_corrupt(data):

@@ -148,6 +148,22 @@ def png_bytes(size=(40, 30), color=(200, 40, 40)) -> bytes:
     return buffer.getvalue()
 
 
+def heic_with_gps(marker: str = "iPhoneRahasia", size=(64, 48), orientation: int = 1) -> bytes:
+    """A real HEIC (encoded by pillow-heif, as an iPhone writes them) with the camera and home GPS in EXIF."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", size, (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = marker  # Make
+    exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "S", (6.0, 16.0, 15.6), "E", (106.0, 46.0, 37.2)
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
+
+
 def jpeg_with_gps(marker: str = "KameraRahasia") -> bytes:
     """A JPEG whose EXIF names the camera and holds the GPS position of the reporter's home."""
     image = Image.new("RGB", (64, 48), (30, 120, 200))

@@ -16,6 +16,7 @@ from tests.reports.factories import (
     POINTS,
     bomb_png,
     citizen,
+    heic_with_gps,
     jpeg_with_gps,
     make_report,
     png_bytes,
@@ -90,6 +91,38 @@ def test_photos_are_served_without_exif_or_gps(client, ctx):
     assert b"KameraRahasia" not in served.data and b"Exif" not in served.data
     image = Image.open(io.BytesIO(served.data))
     assert not image.getexif() and image.size == (64, 48)
+
+
+def test_iphone_heic_photos_are_filed_as_upright_jpeg_without_exif(client, ctx, photo_storage):
+    seed_categories()
+    original = heic_with_gps("iPhoneRahasia", orientation=6)
+    assert original[4:12] == b"ftypheic" and b"iPhoneRahasia" in original
+    # Sniffed from the bytes: the name and the part's declared type say nothing.
+    response = post(client, citizen(), photos=[("IMG_0042.jpg", original), ("IMG_0043.HEIC", heic_with_gps())])
+    assert response.status_code == 201, response.json
+    photos = response.json["photos"]
+    assert [(p["content_type"], p["width"], p["height"]) for p in photos] == [
+        ("image/jpeg", 48, 64),  # turned upright
+        ("image/jpeg", 64, 48),
+    ]
+    served = client.get(photos[0]["url"])
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert b"iPhoneRahasia" not in served.data and b"Exif" not in served.data and b"ftyp" not in served.data
+    image = Image.open(io.BytesIO(served.data))
+    assert image.format == "JPEG" and not image.getexif() and image.size == (48, 64)
+    stored = db.session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == response.json["id"])).all()
+    assert all(p.storage_key.endswith(".jpg") for p in stored)
+
+
+def test_a_heic_bomb_is_refused_like_any_other(client, ctx):
+    seed_categories()
+    user = citizen()
+    data = bytearray(heic_with_gps())
+    start = data.index(b"ispe") + 8  # the full box's version and flags, then width and height
+    data[start : start + 8] = (60_000).to_bytes(4, "big") * 2
+    response = post(client, user, photos=[("IMG_0044.HEIC", bytes(data))])
+    assert response.status_code == 422 and response.json["code"] == "photo_too_many_pixels"
+    assert count_reports(user) == 0
 
 
 @pytest.mark.redis

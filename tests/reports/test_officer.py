@@ -16,6 +16,7 @@ from tests.reports.factories import (
     admin,
     agency_admin,
     citizen,
+    heic_with_gps,
     make_report,
     officer,
     png_bytes,
@@ -180,6 +181,22 @@ def test_admin_routes_an_unrouted_report(client, ctx):
     )
     assert routed.status_code == 200 and routed.json["kelurahan_code"] == "31.72.02.1001"
     assert client.get("/api/v1/officer/reports?unrouted=true", headers=auth_header(boss)).json["items"] == []
+
+
+def test_evidence_may_be_an_iphone_heic(client, ctx, photo_storage):
+    staff = officer()
+    report = make_report(status="in_progress", assigned_officer_id=staff.id)
+    boundary, body = encode_multipart({"photos": [FileStorage(io.BytesIO(heic_with_gps()), filename="bukti.heic")]})
+    uploaded = client.post(
+        f"/api/v1/officer/reports/{report.id}/evidence",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=auth_header(staff),
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    assert [(p["kind"], p["content_type"]) for p in uploaded.json] == [("evidence", "image/jpeg")]
+    served = client.get(uploaded.json[0]["url"], headers=auth_header(staff))
+    assert served.mimetype == "image/jpeg" and b"iPhoneRahasia" not in served.data
 
 
 def test_evidence_upload_then_resolve(client, ctx, photo_storage):

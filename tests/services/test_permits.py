@@ -4,6 +4,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from jaki.api import encode_cursor
@@ -15,6 +16,7 @@ from jaki.services.permits.models import Application
 from jaki.services.permits.sla import WIB, add_working_days
 from jaki.services.permits.tasks import flag_permit_sla_breaches
 from tests.factories import auth_header, make_user
+from tests.reports.factories import heic_with_gps
 from tests.services.conftest import staff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -235,6 +237,20 @@ def test_documents_are_checked(client, demo, storage, settings):
     settings(SERVICES_DOCUMENT_MAX_BYTES=len(PDF) - 1)
     big = _upload(client, demo.ahmad, "permits", app_id, "ktp")
     assert big.status_code == 413 and big.json["code"] == "document_too_large"
+
+
+def test_an_iphone_heic_document_is_stored_as_jpeg_without_exif(client, demo, storage):
+    app_id = _new_slf(client, demo.ahmad)["id"]
+    original = heic_with_gps("iPhoneRahasia", size=(120, 80))
+    doc = _upload(client, demo.ahmad, "permits", app_id, "ktp", original, "IMG_0042.HEIC")
+    assert doc.status_code == 201, doc.json
+    assert (doc.json["content_type"], doc.json["filename"]) == ("image/jpeg", "IMG_0042.jpg")
+    served = client.get(f"/api/v1/me/permits/{app_id}/documents/{doc.json['id']}", headers=auth_header(demo.ahmad))
+    assert served.headers["Content-Type"] == "image/jpeg" and served.data[:3] == b"\xff\xd8\xff"
+    assert b"iPhoneRahasia" not in served.data and b"Exif" not in served.data
+    assert Image.open(io.BytesIO(served.data)).size == (120, 80)
+    broken = _upload(client, demo.ahmad, "permits", app_id, "ktp", original[:60], "IMG_0043.HEIC")
+    assert broken.status_code == 422 and broken.json["code"] == "photo_corrupt" and "file" in broken.json["errors"]
 
 
 def test_download_and_delete_documents(client, demo, storage):

@@ -19,6 +19,8 @@ from jaki.db import new_uuid, utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, PreconditionFailed, Unavailable, field_error
 from jaki.events import record_event
 from jaki.extensions import db
+from jaki.i18n import current_language
+from jaki.media.images import PhotoRejected, sanitize_photo, sniff_type
 from jaki.services.connectors import setting
 from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
 from jaki.services.permits.sla import WIB, add_working_days
@@ -68,6 +70,9 @@ KELURAHAN_CODE = re.compile(r"^31\.\d{2}\.\d{2}\.\d{4}$")
 # Sniffed from the bytes, never taken from the client's Content-Type.
 MAGIC = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 MAX_DOCUMENTS = 20
+# A HEIC photo of a document becomes a JPEG of up to this many pixels a side: an iPhone's 12 MP (4032 px)
+# keeps every pixel, so small print stays legible.
+DOCUMENT_MAX_SIDE = 4096
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
@@ -255,6 +260,15 @@ def _sniff(data: bytes) -> str | None:
     return next((ctype for magic, ctype in MAGIC if data.startswith(magic)), None)
 
 
+def _heic_as_jpeg(data: bytes, limit: int) -> bytes:
+    """An iPhone's HEIC photo of a document as a JPEG that officers' browsers show, without EXIF or GPS."""
+    try:
+        return sanitize_photo(data, max_bytes=limit, max_side=DOCUMENT_MAX_SIDE).content
+    except PhotoRejected as exc:
+        message = exc.message_en if current_language() == "en" else exc.message_id
+        raise JakiError(exc.code, status=exc.http_status, message=message, errors={"file": [message]}) from None
+
+
 def _storage():
     from jaki.media.storage import storage_from_config
 
@@ -273,6 +287,10 @@ def upload_document(user, application_id: str, kind: str, doc_kind: str, upload)
     if len(data) > limit:
         raise field_error("file", "document_too_large", status=413, megabytes=limit // (1024 * 1024))
     content_type = _sniff(data)
+    filename = secure_filename(upload.filename or "") or doc_kind
+    if content_type is None and sniff_type(data) == "HEIF":
+        data, content_type = _heic_as_jpeg(data, limit), "image/jpeg"
+        filename = filename.rsplit(".", 1)[0] + ".jpg"
     if content_type is None:
         raise field_error("file", "document_type_unsupported", status=415)
     replaced = next((d for d in application.documents if d.kind == doc_kind), None)
@@ -284,7 +302,7 @@ def upload_document(user, application_id: str, kind: str, doc_kind: str, upload)
         kind=doc_kind,
         content_type=content_type,
         size=len(data),
-        filename=(secure_filename(upload.filename or "") or doc_kind)[:200],
+        filename=filename[:200],
     )
     document.storage_key = f"services/applications/{application.id}/{document.id}"
     storage = _storage()

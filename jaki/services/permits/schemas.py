@@ -42,7 +42,7 @@ class ApplicationDocumentFormSchema(Schema):
 
 
 class ApplicationDocumentFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG, at most 10 MB"})
+    file = Upload(required=True, metadata={"description": "PDF, JPEG, PNG or HEIC (stored as JPEG), at most 10 MB"})
 
 
 class ApplicationDocumentSchema(Schema):
