@@ -190,7 +190,7 @@ class Testing(Config):
 
 
 class Production(Config):
-    """PostgreSQL, Redis, rq workers. Refuses to start with a default or missing secret."""
+    """PostgreSQL, Redis, rq workers, real senders. Refuses to start with any fake or weak setting (production.py)."""
 
     ENV_NAME = "production"
     JOBS_BACKEND = _env("JAKI_JOBS_BACKEND", "rq")
@@ -198,23 +198,11 @@ class Production(Config):
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "s3")
 
     @classmethod
-    def check(cls) -> None:
-        problems = []
-        for name, dev_value in (
-            ("SECRET_KEY", DEV_SECRET),
-            ("JWT_SECRET_KEY", DEV_SECRET),
-            ("NIK_ENCRYPTION_KEY", DEV_NIK_KEY),
-            ("NIK_HMAC_KEY", DEV_HMAC_KEY),
-        ):
-            value = getattr(cls, name)
-            if not value or value == dev_value or len(value) < 32:
-                problems.append(f"{name} is missing, a development default or shorter than 32 characters")
-        if not _env("DATABASE_URL") or cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-            problems.append("DATABASE_URL must point at PostgreSQL")
-        if not cls.REDIS_URL:
-            problems.append("REDIS_URL is required")
-        if problems:
-            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+    def check(cls, settings=None) -> None:
+        """Raise ConfigurationError naming every bad setting (of `settings`, a Flask config, or this class)."""
+        from config.production import check, settings_of
+
+        check(settings_of(cls) if settings is None else settings)
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}
@@ -225,4 +213,6 @@ def get_config(name: str | None = None) -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(f"JAKI_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+        from config.production import ConfigurationError
+
+        raise ConfigurationError(f"JAKI_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

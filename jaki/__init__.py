@@ -18,10 +18,10 @@ def create_app(config=None) -> Flask:
         overrides = config
         config = None
     settings = get_config(config) if config is None or isinstance(config, str) else config
-    if settings is Production or (isinstance(settings, type) and issubclass(settings, Production)):
-        settings.check()
     app.config.from_object(settings)
     app.config.update(overrides)
+    if isinstance(settings, type) and issubclass(settings, Production):
+        settings.check(app.config)  # the settings the app will really run with, overrides included
     app.config["JAKI_ENV"] = settings.ENV_NAME
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])

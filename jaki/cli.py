@@ -1,4 +1,4 @@
-"""Flask CLI commands: jobs (rq worker), users (staff accounts), demo (seed data)."""
+"""Flask CLI commands: jobs (rq worker), users (staff accounts), reference (real reference data), demo (fake people)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 jobs_cli = AppGroup("jobs", help="Background jobs (rq).")
 users_cli = AppGroup("users", help="Staff accounts.")
-demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+reference_cli = AppGroup("reference", help="Reference data: agencies, aid programmes, permit types, report categories.")
+demo_cli = AppGroup("demo", help="Demo data for the embedded default (refused in production).")
 
 EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 
@@ -87,15 +88,28 @@ def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_code
     click.echo(f"created {user.role} {user.id}")
 
 
+@reference_cli.command("load")
+def load_reference():
+    """Create or update the reference data an empty database needs before citizens can file reports (idempotent)."""
+    from jaki.reference import load
+
+    for line in load():
+        click.echo(line)
+
+
 @demo_cli.command("seed")
 def seed():
     """Load demo data (idempotent) and print the demo logins."""
-    from jaki.demo import seed_demo
+    from jaki.demo import DemoRefused, seed_demo
 
-    for line in seed_demo():
+    try:
+        lines = seed_demo()
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
         click.echo(line)
 
 
 def register(app) -> None:
-    for group in (jobs_cli, users_cli, demo_cli, *EXTRA_COMMANDS):
+    for group in (jobs_cli, users_cli, reference_cli, demo_cli, *EXTRA_COMMANDS):
         app.cli.add_command(group)

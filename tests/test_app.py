@@ -2,36 +2,7 @@
 
 import pytest
 
-import config as config_module
-from config import Production, get_config
 from jaki import jobs
-
-
-def test_production_refuses_default_secrets(monkeypatch):
-    with pytest.raises(RuntimeError) as caught:
-        Production.check()
-    message = str(caught.value)
-    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "NIK_ENCRYPTION_KEY", "NIK_HMAC_KEY", "DATABASE_URL", "REDIS_URL"):
-        assert name in message
-
-
-def test_production_accepts_real_settings(monkeypatch):
-    class Real(Production):
-        SECRET_KEY = "s" * 40
-        JWT_SECRET_KEY = "j" * 40
-        NIK_ENCRYPTION_KEY = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE="
-        NIK_HMAC_KEY = "h" * 40
-        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://jaki@db/jaki"
-        REDIS_URL = "redis://cache:6379/0"
-
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://jaki@db/jaki")
-    Real.check()
-
-
-def test_unknown_environment_name():
-    with pytest.raises(RuntimeError):
-        get_config("staging-typo")
-    assert get_config("testing") is config_module.Testing
 
 
 def test_healthz(client):
