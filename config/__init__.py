@@ -64,6 +64,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _env_bool("JAKI_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: limits are counted in each process's memory instead, so public reads keep working.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_RATE_PER_CLIENT = _env("JAKI_LOGIN_RATE_PER_CLIENT", "30 per minute")
     LOGIN_RATE_PER_NIK = _env("JAKI_LOGIN_RATE_PER_NIK", "10 per minute")
     LOGIN_LOCKOUT_THRESHOLD = _env_int("JAKI_LOGIN_LOCKOUT_THRESHOLD", 5)
@@ -162,10 +165,17 @@ class Config:
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    # Served by jaki from the pinned swagger-ui-bundle package (jaki/docs.py): /docs works offline.
+    OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "/docs/assets/")
     OPENAPI_REDOC_PATH = None
     MAX_CONTENT_LENGTH = _env_int("JAKI_MAX_CONTENT_LENGTH", 45 * 1024 * 1024)
     LOG_LEVEL = _env("JAKI_LOG_LEVEL", "INFO")
+
+    # Observability: /metrics is open on the embedded default; production needs the token or an allowed address.
+    METRICS_TOKEN = _env("JAKI_METRICS_TOKEN")
+    METRICS_ALLOW = _env("JAKI_METRICS_ALLOW")  # comma-separated addresses or networks, e.g. 10.0.0.0/8
+    # Set by gunicorn.conf.py (or the operator) so the workers' counters add up; read by prometheus-client too.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
 
 class Development(Config):

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, errors, extensions, health
+    from jaki import cli, docs, errors, extensions, health, metrics, observability
     from jaki.logging import configure_logging
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -28,6 +28,7 @@ def create_app(config=None) -> Flask:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
+    observability.init_app(app)  # first: its hooks must see every request, the limiter's 429s included
     _init_redis(app)
     extensions.db.init_app(app)
     with app.app_context():
@@ -45,6 +46,8 @@ def create_app(config=None) -> Flask:
     register_jwt_callbacks(extensions.jwt)
     _register_blueprints(app)
     app.register_blueprint(health.blp)
+    app.register_blueprint(metrics.blp)
+    app.register_blueprint(docs.blp)
     cli.register(app)
     return app
 

@@ -26,10 +26,14 @@ EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 )
 def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     """Start an rq worker with the scheduler on every jaki queue."""
+    import logging
+
     from rq import SimpleWorker, Worker
 
     from jaki import jobs
     from jaki.extensions import db
+    from jaki.logging import DemoteRoutine
+    from jaki.schedule import JOB_ID_PREFIX
 
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
@@ -42,6 +46,9 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     for warm_up in current_app.extensions.get("jaki.worker_warmups", []):
         warm_up()
     worker_class = SimpleWorker if simple else Worker
+    rq_log = logging.getLogger("rq.worker")
+    if not any(isinstance(f, DemoteRoutine) for f in rq_log.filters):
+        rq_log.addFilter(DemoteRoutine(JOB_ID_PREFIX))
     names = list(queues) or list(jobs.Queues.ALL)
     w = worker_class(names, connection=redis)
     stop = None

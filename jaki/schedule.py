@@ -62,8 +62,11 @@ SCHEDULE: tuple[Periodic, ...] = (
 LOCK_PREFIX = "jaki:periodic:"
 
 
+JOB_ID_PREFIX = "periodic-"  # the worker logs these jobs' routine lines at DEBUG (jaki.logging.DemoteRoutine)
+
+
 def _job_id(task: Periodic, slot: int) -> str:
-    return "periodic-" + task.path.replace(".", "_") + f"-{slot}"
+    return JOB_ID_PREFIX + task.path.replace(".", "_") + f"-{slot}"
 
 
 class Scheduler:
@@ -133,7 +136,7 @@ class Scheduler:
                 jobs.enqueue(func, queue=task.queue)  # inline on the embedded default
             started.append(task.path)
         if started:
-            log.info("periodic tasks started", extra={"tasks": started})
+            log.debug("periodic tasks started", extra={"tasks": started})  # every 15 s: routine, not news
         return started
 
     def run(self, app, stop: threading.Event, interval: float = 1.0) -> None:
