@@ -64,10 +64,19 @@ def redact_value(value, depth: int = 0):
     return redact(str(value))
 
 
-def _request_id() -> str | None:
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
+    """Every record made during a request carries its id, whichever handler formats it and whenever."""
+    record = _base_factory(*args, **kwargs)
     from flask import g, has_request_context
 
-    return g.get("request_id") if has_request_context() else None
+    if has_request_context():
+        request_id = g.get("request_id")
+        if request_id:
+            record.request_id = request_id
+    return record
 
 
 class JsonFormatter(logging.Formatter):
@@ -78,9 +87,6 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = _request_id()
-        if request_id:
-            payload["request_id"] = request_id  # every line of a request can be found from its X-Request-ID
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 payload[key] = "[redacted]" if key.lower() in _SECRET_KEYS else value
@@ -107,11 +113,14 @@ class DemoteRoutine(logging.Filter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    if logging.getLogRecordFactory() is not _record_with_request_id:
+        logging.setLogRecordFactory(_record_with_request_id)
     root = logging.getLogger()
-    if any(getattr(h, "_jaki", False) for h in root.handlers):
+    root.setLevel(level)
+    # gunicorn.conf.py may have installed the same formatter already (its own lines are JSON too).
+    if any(getattr(h, "_jaki", False) or isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler._jaki = True
     root.addHandler(handler)
-    root.setLevel(level)

@@ -148,13 +148,10 @@ class StateCollector:
         from jaki.extensions import db
 
         pending = select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None))
-        try:
-            count = db.session.scalar(select(func.count()).select_from(pending.limit(OUTBOX_COUNT_CAP).subquery()))
-            oldest = db.session.scalar(
-                select(OutboxEvent.created_at).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id).limit(1)
-            )
-        finally:
-            db.session.rollback()  # nothing to keep: end the read transaction now
+        count = db.session.scalar(select(func.count()).select_from(pending.limit(OUTBOX_COUNT_CAP).subquery()))
+        oldest = db.session.scalar(
+            select(OutboxEvent.created_at).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id).limit(1)
+        )
         lag = 0.0
         if oldest is not None:
             lag = max((utcnow() - oldest).total_seconds(), 0.0)
