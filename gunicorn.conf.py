@@ -19,7 +19,8 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["stderr"]},  # each worker's app then applies JAKI_LOG_LEVEL
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        # With a logconfig_dict gunicorn writes access lines again; jaki's own (jaki.access) are the ones kept.
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }
 

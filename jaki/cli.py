@@ -33,7 +33,7 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     from jaki import jobs
     from jaki.extensions import db
     from jaki.logging import DemoteRoutine
-    from jaki.schedule import JOB_ID_PREFIX
+    from jaki.schedule import DESCRIPTION_PREFIX, JOB_ID_PREFIX
 
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
@@ -48,7 +48,7 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     worker_class = SimpleWorker if simple else Worker
     rq_log = logging.getLogger("rq.worker")
     if not any(isinstance(f, DemoteRoutine) for f in rq_log.filters):
-        rq_log.addFilter(DemoteRoutine(JOB_ID_PREFIX))
+        rq_log.addFilter(DemoteRoutine(JOB_ID_PREFIX, DESCRIPTION_PREFIX))
     names = list(queues) or list(jobs.Queues.ALL)
     w = worker_class(names, connection=redis)
     stop = None

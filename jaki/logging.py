@@ -99,14 +99,14 @@ class DemoteRoutine(logging.Filter):
     """rq logs three INFO lines for every job; those of the periodic backstop (every 15 s on every worker)
     would bury everything else. They become DEBUG, and are dropped unless DEBUG is on."""
 
-    def __init__(self, marker: str):
+    def __init__(self, *markers: str):
         super().__init__()
-        self.marker = marker
+        self.markers = markers  # found in a job id or description among the record's arguments
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.INFO:
+        if record.levelno != logging.INFO or not isinstance(record.args, tuple):
             return True
-        if not any(isinstance(arg, str) and self.marker in arg for arg in (record.args or ())):
+        if not any(isinstance(arg, str) and m in arg for arg in record.args for m in self.markers):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger().isEnabledFor(logging.DEBUG)
@@ -117,6 +117,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.setLogRecordFactory(_record_with_request_id)
     root = logging.getLogger()
     root.setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
     # gunicorn.conf.py may have installed the same formatter already (its own lines are JSON too).
     if any(getattr(h, "_jaki", False) or isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return

@@ -62,7 +62,9 @@ SCHEDULE: tuple[Periodic, ...] = (
 LOCK_PREFIX = "jaki:periodic:"
 
 
-JOB_ID_PREFIX = "periodic-"  # the worker logs these jobs' routine lines at DEBUG (jaki.logging.DemoteRoutine)
+# The worker logs the routine lines of jobs so named at DEBUG (jaki.logging.DemoteRoutine).
+JOB_ID_PREFIX = "periodic-"
+DESCRIPTION_PREFIX = "periodic "
 
 
 def _job_id(task: Periodic, slot: int) -> str:
@@ -124,7 +126,7 @@ class Scheduler:
                         retries=0,
                         timeout=task.timeout,
                         job_id=_job_id(task, slot),
-                        description=f"periodic {task.path}",
+                        description=DESCRIPTION_PREFIX + task.path,
                     )
                 except RedisError:
                     redis.delete(key)  # best effort: let the next tick (here or elsewhere) try again

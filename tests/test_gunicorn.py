@@ -44,6 +44,7 @@ def test_two_workers_count_into_one_metrics_page_and_every_line_is_json(tmp_path
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # fails on any non-JSON line
     booted = [line for line in lines if line["logger"] == "gunicorn.error" and "Booting worker" in line["message"]]
     assert len(booted) == 2
+    assert not [line for line in lines if line["logger"] == "gunicorn.access"]  # jaki's lines are the access log
     access = [line for line in lines if line["logger"] == "jaki.access" and line["route"] == "/healthz"]
     assert {line["request_id"] for line in access} >= {f"gu-{n}" for n in range(30)}
     assert all(line["status"] == 200 and "duration_ms" in line for line in access)

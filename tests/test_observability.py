@@ -139,16 +139,18 @@ def _rq_record(message: str, *args) -> logging.LogRecord:
 
 
 def test_rqs_routine_lines_for_periodic_jobs_go_to_debug():
-    from jaki.schedule import JOB_ID_PREFIX, _job_id
+    from jaki.schedule import DESCRIPTION_PREFIX, JOB_ID_PREFIX
 
-    demote = DemoteRoutine(JOB_ID_PREFIX)
-    job_id = _job_id(__import__("jaki.schedule").schedule.SCHEDULE[0], 123)
+    demote = DemoteRoutine(JOB_ID_PREFIX, DESCRIPTION_PREFIX)
+    job_id = JOB_ID_PREFIX + "jaki_notifications_tasks_relay_outbox-119744350"
     root = logging.getLogger()
     level = root.level
     try:
         root.setLevel(logging.INFO)
         periodic = _rq_record("Worker %s: %s: %s (%s)", "w1", "jaki-default", "Job OK", job_id)
         assert demote.filter(periodic) is False and periodic.levelname == "DEBUG"
+        done = _rq_record("Successfully completed %s job in %ss on worker %s", "periodic jaki.x.relay", 0.1, "w1")
+        assert demote.filter(done) is False
         citizen_job = _rq_record("Worker %s: %s: %s (%s)", "w1", "jaki-notify", "Job OK", "notify-abc")
         assert demote.filter(citizen_job) is True and citizen_job.levelname == "INFO"
         warning = logging.LogRecord("rq.worker", logging.WARNING, __file__, 1, "moved %s", (job_id,), None)
