@@ -38,6 +38,7 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
         raise click.ClickException("REDIS_URL is not set: on the embedded default jobs run in-process.")
+    _require_redis(redis)
     # The forked job processes reuse this app; they must not share its pooled connections.
     jobs._worker_app = current_app._get_current_object()
     db.engine.dispose()
@@ -61,6 +62,19 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     finally:
         if stop is not None:
             stop.set()
+
+
+def _require_redis(redis) -> None:
+    """Start only against a Redis that answers: one clear line (for the supervisor's log) instead of a traceback.
+    Once running, rq itself rides out an outage, reconnecting with backoff."""
+    from redis.exceptions import RedisError
+
+    try:
+        redis.ping()
+    except RedisError as exc:
+        where = redis.connection_pool.connection_kwargs
+        address = f"{where.get('host', '?')}:{where.get('port', '?')}"  # never the URL: it may hold a password
+        raise click.ClickException(f"Redis at {address} is unreachable ({type(exc).__name__}); not starting.") from None
 
 
 @users_cli.command("create-staff")

@@ -49,8 +49,13 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
 
     monkeypatch.setattr(rq, "Worker", FakeWorker)
     monkeypatch.setattr(rq, "SimpleWorker", FakeWorker)
+
+    class AnsweringRedis:
+        def ping(self):
+            return True
+
     original = app.extensions["jaki.redis"]
-    app.extensions["jaki.redis"] = original or object()
+    app.extensions["jaki.redis"] = original or AnsweringRedis()
     try:
         result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     finally:
@@ -59,6 +64,18 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
     assert seen["queues"] == list(jobs.Queues.ALL) and seen["scheduler"] is True
     names = [v for k, v in vars(jobs.Queues).items() if k.isupper() and isinstance(v, str)]
     assert sorted(names) == sorted(jobs.Queues.ALL)
+
+
+def test_the_worker_does_not_start_without_a_redis_that_answers(app, monkeypatch):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setitem(app.extensions, "jaki.redis", down)
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: Redis at 127.0.0.1:1 is unreachable (ConnectionError); not starting."
 
 
 _calls = []
