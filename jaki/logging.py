@@ -7,6 +7,8 @@ import logging
 import re
 import sys
 
+from flask import g, has_request_context
+
 # Last line of defence only: code never logs these on purpose. Patterns are broad on purpose. They run on each
 # value before serialisation, never on the JSON text, so a replacement can never eat a quote or a brace.
 _REDACTIONS = [
@@ -70,8 +72,6 @@ _base_factory = logging.getLogRecordFactory()
 def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
     """Every record made during a request carries its id, whichever handler formats it and whenever."""
     record = _base_factory(*args, **kwargs)
-    from flask import g, has_request_context
-
     if has_request_context():
         request_id = g.get("request_id")
         if request_id:

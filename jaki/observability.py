@@ -8,6 +8,9 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+from flask_jwt_extended import get_jwt_identity
+
+from jaki import metrics
 
 access_log = logging.getLogger("jaki.access")
 
@@ -23,8 +26,6 @@ def request_id() -> str | None:
 
 def _user_id() -> str | None:
     # The token subject is jaki's internal user id (never a NIK); None when the request was not signed in.
-    from flask_jwt_extended import get_jwt_identity
-
     try:
         return get_jwt_identity()
     except RuntimeError:  # no token was verified during this request
@@ -38,8 +39,6 @@ def _begin() -> None:
 
 
 def _finish(response):
-    from jaki import metrics
-
     if "request_id" not in g:  # a response made before our first hook ran (never expected; kept honest)
         _begin()
     response.headers[REQUEST_ID_HEADER] = g.request_id
