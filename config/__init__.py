@@ -64,6 +64,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_ENABLED = _env_bool("JAKI_RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: limits are counted in each process's memory instead, so public reads keep working.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_RATE_PER_CLIENT = _env("JAKI_LOGIN_RATE_PER_CLIENT", "30 per minute")
     LOGIN_RATE_PER_NIK = _env("JAKI_LOGIN_RATE_PER_NIK", "10 per minute")
     LOGIN_LOCKOUT_THRESHOLD = _env_int("JAKI_LOGIN_LOCKOUT_THRESHOLD", 5)
@@ -167,10 +170,17 @@ class Config:
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    # Served by jaki from the pinned swagger-ui-bundle package (jaki/docs.py): /docs works offline.
+    OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "/docs/assets/")
     OPENAPI_REDOC_PATH = None
     MAX_CONTENT_LENGTH = _env_int("JAKI_MAX_CONTENT_LENGTH", 45 * 1024 * 1024)
     LOG_LEVEL = _env("JAKI_LOG_LEVEL", "INFO")
+
+    # Observability: /metrics is open on the embedded default; production needs the token or an allowed address.
+    METRICS_TOKEN = _env("JAKI_METRICS_TOKEN")
+    METRICS_ALLOW = _env("JAKI_METRICS_ALLOW")  # comma-separated addresses or networks, e.g. 10.0.0.0/8
+    # Set by gunicorn.conf.py (or the operator) so the workers' counters add up; read by prometheus-client too.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
 
 class Development(Config):
@@ -195,7 +205,7 @@ class Testing(Config):
 
 
 class Production(Config):
-    """PostgreSQL, Redis, rq workers. Refuses to start with a default or missing secret."""
+    """PostgreSQL, Redis, rq workers, real senders. Refuses to start with any fake or weak setting (production.py)."""
 
     ENV_NAME = "production"
     JOBS_BACKEND = _env("JAKI_JOBS_BACKEND", "rq")
@@ -203,23 +213,11 @@ class Production(Config):
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "s3")
 
     @classmethod
-    def check(cls) -> None:
-        problems = []
-        for name, dev_value in (
-            ("SECRET_KEY", DEV_SECRET),
-            ("JWT_SECRET_KEY", DEV_SECRET),
-            ("NIK_ENCRYPTION_KEY", DEV_NIK_KEY),
-            ("NIK_HMAC_KEY", DEV_HMAC_KEY),
-        ):
-            value = getattr(cls, name)
-            if not value or value == dev_value or len(value) < 32:
-                problems.append(f"{name} is missing, a development default or shorter than 32 characters")
-        if not _env("DATABASE_URL") or cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-            problems.append("DATABASE_URL must point at PostgreSQL")
-        if not cls.REDIS_URL:
-            problems.append("REDIS_URL is required")
-        if problems:
-            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+    def check(cls, settings=None) -> None:
+        """Raise ConfigurationError naming every bad setting (of `settings`, a Flask config, or this class)."""
+        from config.production import check, settings_of
+
+        check(settings_of(cls) if settings is None else settings)
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}
@@ -230,4 +228,6 @@ def get_config(name: str | None = None) -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(f"JAKI_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+        from config.production import ConfigurationError
+
+        raise ConfigurationError(f"JAKI_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, cors, errors, extensions, health
+    from jaki import cli, cors, docs, errors, extensions, health, metrics, observability
     from jaki.logging import configure_logging
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -18,16 +18,17 @@ def create_app(config=None) -> Flask:
         overrides = config
         config = None
     settings = get_config(config) if config is None or isinstance(config, str) else config
-    if settings is Production or (isinstance(settings, type) and issubclass(settings, Production)):
-        settings.check()
     app.config.from_object(settings)
     app.config.update(overrides)
+    if isinstance(settings, type) and issubclass(settings, Production):
+        settings.check(app.config)  # the settings the app will really run with, overrides included
     app.config["JAKI_ENV"] = settings.ENV_NAME
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
+    observability.init_app(app)  # first: its hooks must see every request, the limiter's 429s included
     _init_redis(app)
     extensions.db.init_app(app)
     with app.app_context():
@@ -45,6 +46,8 @@ def create_app(config=None) -> Flask:
     register_jwt_callbacks(extensions.jwt)
     _register_blueprints(app)
     app.register_blueprint(health.blp)
+    app.register_blueprint(metrics.blp)
+    app.register_blueprint(docs.blp)
     cors.init_app(app)
     cli.register(app)
     return app

@@ -20,6 +20,7 @@ class ErrorSchema(ma.Schema):
     status = ma.fields.Integer(metadata={"description": "HTTP status"})
     message = ma.fields.String(metadata={"description": "Human message (Indonesian unless Accept-Language: en)"})
     errors = ma.fields.Dict(metadata={"description": "Field errors: field -> list of messages"})
+    request_id = ma.fields.String(metadata={"description": "This request's id (the X-Request-ID header); quote it"})
 
 
 class Api(BaseApi):

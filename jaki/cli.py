@@ -1,4 +1,4 @@
-"""Flask CLI commands: jobs (rq worker), users (staff accounts), demo (seed data)."""
+"""Flask CLI commands: jobs (rq worker), users (staff accounts), reference (real reference data), demo (fake people)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 jobs_cli = AppGroup("jobs", help="Background jobs (rq).")
 users_cli = AppGroup("users", help="Staff accounts.")
-demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+reference_cli = AppGroup("reference", help="Reference data: agencies, aid programmes, permit types, report categories.")
+demo_cli = AppGroup("demo", help="Demo data for the embedded default (refused in production).")
 
 EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 
@@ -25,14 +26,19 @@ EXTRA_COMMANDS: list = []  # domains append (group) objects here at import time
 )
 def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     """Start an rq worker with the scheduler on every jaki queue."""
+    import logging
+
     from rq import SimpleWorker, Worker
 
     from jaki import jobs
     from jaki.extensions import db
+    from jaki.logging import DemoteRoutine
+    from jaki.schedule import DESCRIPTION_PREFIX, JOB_ID_PREFIX
 
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
         raise click.ClickException("REDIS_URL is not set: on the embedded default jobs run in-process.")
+    _require_redis(redis)
     # The forked job processes reuse this app; they must not share its pooled connections.
     jobs._worker_app = current_app._get_current_object()
     db.engine.dispose()
@@ -41,6 +47,9 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     for warm_up in current_app.extensions.get("jaki.worker_warmups", []):
         warm_up()
     worker_class = SimpleWorker if simple else Worker
+    rq_log = logging.getLogger("rq.worker")
+    if not any(isinstance(f, DemoteRoutine) for f in rq_log.filters):
+        rq_log.addFilter(DemoteRoutine(JOB_ID_PREFIX, DESCRIPTION_PREFIX))
     names = list(queues) or list(jobs.Queues.ALL)
     w = worker_class(names, connection=redis)
     stop = None
@@ -53,6 +62,19 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     finally:
         if stop is not None:
             stop.set()
+
+
+def _require_redis(redis) -> None:
+    """Start only against a Redis that answers: one clear line (for the supervisor's log) instead of a traceback.
+    Once running, rq itself rides out an outage, reconnecting with backoff."""
+    from redis.exceptions import RedisError
+
+    try:
+        redis.ping()
+    except RedisError as exc:
+        where = redis.connection_pool.connection_kwargs
+        address = f"{where.get('host', '?')}:{where.get('port', '?')}"  # never the URL: it may hold a password
+        raise click.ClickException(f"Redis at {address} is unreachable ({type(exc).__name__}); not starting.") from None
 
 
 @users_cli.command("create-staff")
@@ -87,15 +109,28 @@ def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_code
     click.echo(f"created {user.role} {user.id}")
 
 
+@reference_cli.command("load")
+def load_reference():
+    """Create or update the reference data an empty database needs before citizens can file reports (idempotent)."""
+    from jaki.reference import load
+
+    for line in load():
+        click.echo(line)
+
+
 @demo_cli.command("seed")
 def seed():
     """Load demo data (idempotent) and print the demo logins."""
-    from jaki.demo import seed_demo
+    from jaki.demo import DemoRefused, seed_demo
 
-    for line in seed_demo():
+    try:
+        lines = seed_demo()
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in lines:
         click.echo(line)
 
 
 def register(app) -> None:
-    for group in (jobs_cli, users_cli, demo_cli, *EXTRA_COMMANDS):
+    for group in (jobs_cli, users_cli, reference_cli, demo_cli, *EXTRA_COMMANDS):
         app.cli.add_command(group)

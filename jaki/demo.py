@@ -182,7 +182,17 @@ def seed_areas() -> str | None:
     return f"areas: {result}; {store_outlines()}"
 
 
+class DemoRefused(RuntimeError):
+    """Demo people (and their printed password) never go into a production database."""
+
+
 def seed_demo() -> list[str]:
+    if current_app.config.get("JAKI_ENV") == "production":
+        raise DemoRefused(
+            "flask demo seed refuses to run with JAKI_ENV=production: it would create demo accounts whose password "
+            "is public. Load reference data with `flask reference load` and create the first admin with "
+            "`flask users create-staff --role admin` (README, Production)."
+        )
     lines = []
     areas = seed_areas()
     if areas:

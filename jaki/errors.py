@@ -152,9 +152,13 @@ def localize_field_errors(errors, language: str | None = None):
 
 
 def envelope(status: int, code: str, message: str, errors=None, headers=None):
+    from jaki.observability import request_id
+
     body = {"code": code, "status": status, "message": message}
     if errors:
         body["errors"] = localize_field_errors(errors)
+    if request_id():
+        body["request_id"] = request_id()  # what a citizen quotes to the helpdesk; the same id is in the logs
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -211,6 +215,9 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(JakiError, handle_jaki_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    from jaki import dependencies
+
+    dependencies.register(app)  # a database, Redis or storage outage is a 503, not an internal_error
 
 
 def field_error(field: str, code: str, status: int = 422, **params) -> JakiError:

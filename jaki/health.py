@@ -1,8 +1,10 @@
-"""Liveness (/healthz) and readiness (/readyz: database and Redis reachable, else 503)."""
+"""Liveness (/healthz) and readiness (/readyz: database, Redis and object storage reachable, else 503)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
@@ -18,27 +20,55 @@ def healthz():
     return jsonify(status="ok")
 
 
-@blp.get("/readyz")
-def readyz():
-    checks = {}
+def _database() -> str:
     try:
         db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        return "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})
-        checks["database"] = "unavailable"
         db.session.rollback()
+        return "unavailable"
+
+
+def _redis() -> str:
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
-        checks["redis"] = "not_configured"
-    else:
-        try:
-            redis.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            log.warning("readiness: redis unreachable", extra={"error": type(exc).__name__})
-            checks["redis"] = "unavailable"
-    ready = all(v in ("ok", "not_configured") for v in checks.values())
-    response = jsonify(status="ready" if ready else "unavailable", checks=checks)
-    response.status_code = 200 if ready else 503
+        return "not_configured"
+    try:
+        redis.ping()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        log.warning("readiness: redis unreachable", extra={"error": type(exc).__name__})
+        return "unavailable"
+
+
+def _storage() -> str:
+    """S3: the bucket exists and our credentials reach it (HEAD bucket). Local: the directory takes a file."""
+    from jaki.media.storage import LocalStorage, S3Storage
+    from jaki.reports.operations import storage
+
+    try:
+        store = storage()
+        if isinstance(store, S3Storage):
+            store.client.head_bucket(Bucket=store.bucket)
+        elif isinstance(store, LocalStorage):
+            store.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=store.root, prefix=".ready-"):
+                pass
+            if not os.access(store.root, os.W_OK):
+                raise PermissionError(str(store.root))
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - a missing bucket, bad credentials, a read-only disk: not ready
+        log.warning("readiness: storage unreachable", extra={"error": type(exc).__name__})
+        return "unavailable"
+
+
+@blp.get("/readyz")
+def readyz():
+    checks = {"database": _database(), "redis": _redis(), "storage": _storage()}
+    failed = [name for name, state in checks.items() if state not in ("ok", "not_configured")]
+    response = jsonify(status="unavailable" if failed else "ready", checks=checks, failed=failed)
+    response.status_code = 503 if failed else 200
+    if failed:
+        response.headers["Retry-After"] = "10"
     return response

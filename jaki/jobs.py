@@ -119,3 +119,16 @@ def enqueue(
         description=description or path,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def enqueue_safely(func: Callable, *args, **options) -> bool:
+    """enqueue(), for work a backstop redoes: when Redis is down the row stays as it is (a sweeper enqueues it
+    later, or the work is optional) and the request that committed it still succeeds. False when not enqueued."""
+    from redis.exceptions import RedisError
+
+    try:
+        enqueue(func, *args, **options)
+    except RedisError as exc:
+        log.warning("enqueue failed, left for later", extra={"job": function_path(func), "error": type(exc).__name__})
+        return False
+    return True

@@ -62,8 +62,13 @@ SCHEDULE: tuple[Periodic, ...] = (
 LOCK_PREFIX = "jaki:periodic:"
 
 
+# The worker logs the routine lines of jobs so named at DEBUG (jaki.logging.DemoteRoutine).
+JOB_ID_PREFIX = "periodic-"
+DESCRIPTION_PREFIX = "periodic "
+
+
 def _job_id(task: Periodic, slot: int) -> str:
-    return "periodic-" + task.path.replace(".", "_") + f"-{slot}"
+    return JOB_ID_PREFIX + task.path.replace(".", "_") + f"-{slot}"
 
 
 class Scheduler:
@@ -121,7 +126,7 @@ class Scheduler:
                         retries=0,
                         timeout=task.timeout,
                         job_id=_job_id(task, slot),
-                        description=f"periodic {task.path}",
+                        description=DESCRIPTION_PREFIX + task.path,
                     )
                 except RedisError:
                     redis.delete(key)  # best effort: let the next tick (here or elsewhere) try again
@@ -133,7 +138,7 @@ class Scheduler:
                 jobs.enqueue(func, queue=task.queue)  # inline on the embedded default
             started.append(task.path)
         if started:
-            log.info("periodic tasks started", extra={"tasks": started})
+            log.debug("periodic tasks started", extra={"tasks": started})  # every 15 s: routine, not news
         return started
 
     def run(self, app, stop: threading.Event, interval: float = 1.0) -> None:

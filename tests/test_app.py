@@ -2,36 +2,7 @@
 
 import pytest
 
-import config as config_module
-from config import Production, get_config
 from jaki import jobs
-
-
-def test_production_refuses_default_secrets(monkeypatch):
-    with pytest.raises(RuntimeError) as caught:
-        Production.check()
-    message = str(caught.value)
-    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "NIK_ENCRYPTION_KEY", "NIK_HMAC_KEY", "DATABASE_URL", "REDIS_URL"):
-        assert name in message
-
-
-def test_production_accepts_real_settings(monkeypatch):
-    class Real(Production):
-        SECRET_KEY = "s" * 40
-        JWT_SECRET_KEY = "j" * 40
-        NIK_ENCRYPTION_KEY = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleTE="
-        NIK_HMAC_KEY = "h" * 40
-        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://jaki@db/jaki"
-        REDIS_URL = "redis://cache:6379/0"
-
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://jaki@db/jaki")
-    Real.check()
-
-
-def test_unknown_environment_name():
-    with pytest.raises(RuntimeError):
-        get_config("staging-typo")
-    assert get_config("testing") is config_module.Testing
 
 
 def test_healthz(client):
@@ -78,8 +49,13 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
 
     monkeypatch.setattr(rq, "Worker", FakeWorker)
     monkeypatch.setattr(rq, "SimpleWorker", FakeWorker)
+
+    class AnsweringRedis:
+        def ping(self):
+            return True
+
     original = app.extensions["jaki.redis"]
-    app.extensions["jaki.redis"] = original or object()
+    app.extensions["jaki.redis"] = original or AnsweringRedis()
     try:
         result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     finally:
@@ -88,6 +64,18 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
     assert seen["queues"] == list(jobs.Queues.ALL) and seen["scheduler"] is True
     names = [v for k, v in vars(jobs.Queues).items() if k.isupper() and isinstance(v, str)]
     assert sorted(names) == sorted(jobs.Queues.ALL)
+
+
+def test_the_worker_does_not_start_without_a_redis_that_answers(app, monkeypatch):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setitem(app.extensions, "jaki.redis", down)
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: Redis at 127.0.0.1:1 is unreachable (ConnectionError); not starting."
 
 
 _calls = []

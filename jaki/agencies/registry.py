@@ -8,7 +8,7 @@ from datetime import date
 # Names follow the organisation of Perda 5/2016 as amended and Pergub 57/2022; Jakarta reorganises its offices
 # every few years, so check this list against the current Pergub before publishing it. The 15 codes the demo
 # seed created first (DBM, DSDA, ..., BPBD) are kept as they are: reports and staff accounts point at them.
-# About 40 of the 52 are integrated with Satu Data (DOMAIN.md); the flags below say which, for the demo.
+# About 40 of the 52 are integrated with Satu Data (DOMAIN.md); the flags below say which (`flask reference load`).
 AGENCIES: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     # Dinas
     ("DISDIK", "Dinas Pendidikan", "Pendidikan", "dinas", ("education",), True),

@@ -16,13 +16,20 @@ from flask import current_app
 VERSION = "v1"
 
 
-def _key_bytes(value: str) -> bytes:
+class InvalidKey(ValueError):
+    """A configured key that cannot work; the message completes "JAKI_NIK_ENCRYPTION_KEY ..."."""
+
+
+def decode_aes_key(value: str) -> bytes:
+    """The AES key in NIK_ENCRYPTION_KEY: standard or URL-safe base64 of 16, 24 or 32 bytes (AES-128/192/256)."""
+    text = (value or "").strip()
+    altchars = b"-_" if ("-" in text or "_" in text) else None
     try:
-        key = base64.b64decode(value, validate=True)
+        key = base64.b64decode(text, altchars=altchars, validate=True)
     except ValueError:
-        key = b""
+        raise InvalidKey("is not valid base64") from None
     if len(key) not in (16, 24, 32):
-        raise RuntimeError("NIK_ENCRYPTION_KEY must be base64 of 16, 24 or 32 bytes")
+        raise InvalidKey(f"decodes to {len(key)} bytes; an AES key has 16, 24 or 32")
     return key
 
 
@@ -30,7 +37,7 @@ class FieldCipher:
     """Encrypts one personal-data field; `purpose` is bound as associated data so ciphertexts can't be swapped."""
 
     def __init__(self, key_b64: str, hmac_key: str):
-        self._aead = AESGCM(_key_bytes(key_b64))
+        self._aead = AESGCM(decode_aes_key(key_b64))
         self._hmac_key = hmac_key.encode()
 
     def encrypt(self, plaintext: str, purpose: str) -> str:

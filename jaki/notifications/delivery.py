@@ -21,11 +21,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, or_, select, update
 
-from jaki import jobs
+from jaki import metrics
 from jaki.auth.models import RecordedMessage, User
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.jobs import Queues
+from jaki.jobs import Queues, enqueue_safely
 from jaki.notifications.areas import topic_for, topics_for_home
 from jaki.notifications.models import Broadcast, Device, Notification
 from jaki.notifications.push import PushOutcome, push_sender_from_config
@@ -70,18 +70,6 @@ def push_sender():
 
 
 # Enqueueing
-
-
-def enqueue_safely(func, *args, **options) -> bool:
-    """Enqueue after the commit; when Redis is down the row stays as it is and the sweeper enqueues it later."""
-    try:
-        jobs.enqueue(func, *args, **options)
-    except RedisError as exc:
-        log.warning(
-            "enqueue failed, left for the sweeper", extra={"job": jobs.function_path(func), "error": type(exc).__name__}
-        )
-        return False
-    return True
 
 
 _PENDING = {"queued", "scheduled", "deferred"}
@@ -204,6 +192,7 @@ def deliver_notification(notification_id: str) -> DeliveryResult:
         db.session.commit()
         return DeliveryResult("failed")
 
+    metrics.count_push("device", Counter(result.outcome.value for _device, result in results))
     errors: Counter = Counter()
     dead, retry_after, retryable, sent = [], None, 0, 0
     for device, result in results:
@@ -356,6 +345,7 @@ def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
         row.status, row.last_error = "failed", f"payload: {exc}"[:300]
         db.session.commit()
         return DeliveryResult("failed")
+    metrics.count_push("topic", Counter([result.outcome.value]))
     if result.outcome is PushOutcome.SENT:
         row.status, row.message_id, row.sent_at, row.last_error = "sent", result.message_id, utcnow(), None
         row.next_attempt_at = None

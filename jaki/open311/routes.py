@@ -78,6 +78,11 @@ open311_blp.register_error_handler(HTTPException, _http_error)
 
 @open311_blp.errorhandler(Exception)
 def _unexpected(error: Exception):
+    from jaki.dependencies import as_unavailable
+
+    unavailable = as_unavailable(error)  # this handler outranks the app's: outages are answered here too
+    if unavailable is not None:
+        return _jaki_error(unavailable)
     log.exception("unhandled error in open311", exc_info=error)
     return _error_response(500, [translate("internal_error")])
 

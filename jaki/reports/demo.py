@@ -1,4 +1,4 @@
-"""Report categories and demo reports around Jakarta in every status (idempotent seeders)."""
+"""Demo reports around Jakarta in every status (idempotent); the categories are reference data (reference.py)."""
 
 from __future__ import annotations
 
@@ -15,41 +15,13 @@ from jaki.extensions import db
 from jaki.reports import operations
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
+from jaki.reports.reference import CATEGORIES, load_categories
 
 log = logging.getLogger(__name__)
 
-# code, Indonesian name, English name, agency, SLA hours, duplicate radius (m), order
-CATEGORIES = [
-    ("jalan_rusak", "Jalan rusak", "Damaged road", "DBM", 72, 50, 10),
-    ("banjir", "Banjir/genangan", "Flooding", "DSDA", 6, 150, 20),
-    ("sampah", "Sampah", "Rubbish", "DLH", 24, 50, 30),
-    ("pohon_tumbang", "Pohon tumbang", "Fallen tree", "DPHK", 6, 50, 40),
-    ("lampu_jalan", "Lampu jalan mati", "Street light out", "DBM", 48, 30, 50),
-    ("parkir_liar", "Parkir liar", "Illegal parking", "DISHUB", 6, 50, 60),
-    ("saluran_tersumbat", "Saluran air tersumbat", "Blocked drain", "DSDA", 48, 50, 70),
-    ("fasilitas_umum", "Fasilitas umum rusak", "Damaged public facility", "DCKTRP", 72, 30, 80),
-    ("trotoar_rusak", "Trotoar rusak", "Damaged pavement", "DBM", 72, 50, 90),
-    ("pkl_liar", "Pedagang kaki lima liar", "Unlicensed street vendors", "SATPOLPP", 24, 50, 100),
-]
-
-
-def category_rows() -> list[dict]:
-    return [
-        {
-            "code": code,
-            "name": name,
-            "name_en": name_en,
-            "agency_code": agency,
-            "sla_hours": sla,
-            "duplicate_radius_m": radius,
-            "sort_order": order,
-        }
-        for code, name, name_en, agency, sla, radius, order in CATEGORIES
-    ]
-
 
 def seed_categories() -> None:
-    operations.upsert_categories(category_rows())
+    load_categories()
     db.session.commit()
 
 

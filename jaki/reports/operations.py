@@ -347,12 +347,14 @@ def _discard(keys: Iterable[str]) -> None:
 
 def _enqueue_thumbnails(photo_ids: list[str]) -> None:
     """After the commit. Ids captured before it: touching an expired row here would open a read transaction
-    that an inline job's write (embedded SQLite) then leaves stale, and the caller's next write would fail."""
-    from jaki.jobs import Queues, enqueue
+    that an inline job's write (embedded SQLite) then leaves stale, and the caller's next write would fail.
+    With Redis down the report stays filed: its photos are served full size until a thumbnail exists."""
+    from jaki.jobs import Queues, enqueue_safely
     from jaki.reports.tasks import make_photo_thumbnail
 
     for photo_id in photo_ids:
-        enqueue(make_photo_thumbnail, photo_id, queue=Queues.MEDIA)
+        if not enqueue_safely(make_photo_thumbnail, photo_id, queue=Queues.MEDIA):
+            break
 
 
 def photo_url(photo: ReportPhoto, thumbnail: bool = False) -> str:

@@ -12,9 +12,9 @@ services_cli = AppGroup("services", help="Public services: agencies, reference d
 def seed_reference():
     """Create or update the agency registry, aid programmes and permit/letter types (idempotent)."""
     from jaki.extensions import db
-    from jaki.services.demo import seed_reference as seed
+    from jaki.services.reference import load_reference
 
-    seed()
+    load_reference()
     db.session.commit()
     click.echo("reference data up to date")
 

@@ -14,19 +14,10 @@ from jaki.extensions import db
 
 
 def seed_reference() -> None:
-    """Agencies (all 52 and the kelurahan/kecamatan offices), aid programmes, permit and letter types."""
-    from jaki.agencies.registry import upsert_registry
-    from jaki.services.permits.types import upsert_types
-    from jaki.services.social_aid.connectors import PROGRAMMES
-    from jaki.services.social_aid.models import AidProgramme
+    """The real reference data (jaki.services.reference), which the demo builds on."""
+    from jaki.services.reference import load_reference
 
-    upsert_registry(db.session)
-    for code, (name, agency, umbrella, text) in PROGRAMMES.items():
-        row = db.session.get(AidProgramme, code) or AidProgramme(code=code)
-        row.name, row.agency_code, row.umbrella, row.description = name, agency, umbrella, text
-        db.session.add(row)
-    upsert_types(db.session)
-    db.session.flush()
+    load_reference()
 
 
 # (name, kecamatan, birth date, sex, serial, role, agency, areas, phone)

@@ -12,7 +12,7 @@ from jaki.db import utcnow
 from jaki.demo import AGENCIES
 from jaki.extensions import db
 from jaki.reports import operations
-from jaki.reports.demo import category_rows
+from jaki.reports.reference import category_rows
 from tests.factories import ensure_agency, make_user
 
 BASE = "/open311/v2"

@@ -13,8 +13,8 @@ from jaki.db import new_uuid, utcnow
 from jaki.extensions import db
 from jaki.geo.cells import cell_of
 from jaki.reports import operations
-from jaki.reports.demo import category_rows
 from jaki.reports.models import Category, Report, ReportPhoto
+from jaki.reports.reference import category_rows
 from tests.factories import ensure_agency, make_user
 
 # Points with known kelurahan (checked against jakarta_kelurahan.geojson).
