@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from jaki import audit
 from jaki.agencies.models import Agency
-from jaki.api import encode_cursor
 from jaki.auth.crypto import cipher
 from jaki.auth.models import User
 from jaki.db import utcnow
@@ -281,7 +280,7 @@ def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | No
     row = db.session.execute(
         query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
     ).first()
-    return encode_cursor([row.created_at.isoformat(), row.id]) if row else None
+    return reports.FEED_ORDER.encode([row.created_at, row.id]) if row else None
 
 
 def find_requests(args: dict) -> list[Report]:

@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from sqlalchemy import and_, func, or_, select, union_all, update
@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from jaki import audit
 from jaki.agencies.models import Agency
-from jaki.api import decode_cursor, encode_cursor
+from jaki.api import Keyset, Page
 from jaki.auth.models import User
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
@@ -1029,10 +1029,10 @@ def rating_of(report_id: str) -> ReportRating | None:
 # ---- reading ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
+# The lists' sort keys (jaki.api.Keyset): the feed newest first, comments in order, the queue by urgency.
+FEED_ORDER = Keyset((Report.created_at, Report.id), ("datetime", "str"), descending=True)
+COMMENT_ORDER = Keyset((ReportComment.id,), ("int",))
+QUEUE_ORDER = Keyset((Report.sla_due_at, Report.id), ("datetime", "str"))
 
 
 def _cells(ranges: list[tuple[int, int]]):
@@ -1073,20 +1073,6 @@ def _statuses(statuses: Sequence[str] | None, allowed: Sequence[str]) -> list[st
     return list(statuses)
 
 
-def _cursor_values(cursor: str | None) -> tuple[datetime, str] | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        at, last_id = values
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None or not isinstance(last_id, str):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise field_error("cursor", "validation_error") from None
-    return parsed.astimezone(UTC), last_id
-
-
 def list_reports(
     *,
     categories: Sequence[str] | None = None,
@@ -1118,20 +1104,7 @@ def list_reports(
         query = query.where(Report.id.in_(list(ids)))
     if reporter_id is not None:
         query = query.where(Report.reporter_id == reporter_id)
-    after = _cursor_values(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id)))
-    rows = list(
-        db.session.scalars(
-            query.order_by(Report.created_at.desc(), Report.id.desc())
-            .limit(limit + 1)
-            .options(selectinload(Report.reporter))
-        )
-    )
-    items = rows[:limit]
-    next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id]) if len(rows) > limit else None
-    return Page(items, next_cursor)
+    return FEED_ORDER.page(query.options(selectinload(Report.reporter)), limit=limit, cursor=cursor)
 
 
 def get_public_report(report_id: str, viewer: User | None = None) -> Report:
@@ -1143,14 +1116,7 @@ def get_public_report(report_id: str, viewer: User | None = None) -> Report:
 def public_comments(report_id: str, *, limit: int = 50, cursor: str | None = None, viewer: User | None = None) -> Page:
     report = get_public_report(report_id, viewer)
     query = select(ReportComment).where(ReportComment.report_id == report.id, ReportComment.internal.is_(False))
-    values = decode_cursor(cursor)
-    if values:
-        if not isinstance(values[0], int) or isinstance(values[0], bool) or not 0 <= values[0] < 2**31:
-            raise field_error("cursor", "validation_error")
-        query = query.where(ReportComment.id > values[0])
-    rows = list(db.session.scalars(query.order_by(ReportComment.id).limit(limit + 1)))
-    items = rows[:limit]
-    return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)
+    return COMMENT_ORDER.page(query, limit=limit, cursor=cursor)
 
 
 def check_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> None:
@@ -1341,14 +1307,7 @@ def officer_queue(
         query = query.where(Report.kelurahan_code.is_(None))
     if categories:
         query = query.where(Report.category_code.in_(list(categories)))
-    after = _cursor_values(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(Report.sla_due_at > at, and_(Report.sla_due_at == at, Report.id > last_id)))
-    rows = list(db.session.scalars(query.order_by(Report.sla_due_at, Report.id).limit(limit + 1)))
-    items = rows[:limit]
-    next_cursor = encode_cursor([items[-1].sla_due_at.isoformat(), items[-1].id]) if len(rows) > limit else None
-    return Page(items, next_cursor)
+    return QUEUE_ORDER.page(query, limit=limit, cursor=cursor)
 
 
 def get_for_staff(user: User, report_id: str) -> Report:

@@ -8,11 +8,11 @@ import secrets
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
 from jaki import audit
-from jaki.api import decode_cursor, encode_cursor
+from jaki.api import Keyset, Page
 from jaki.auth.crypto import nik_index
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
@@ -407,9 +407,14 @@ def officer_document(officer, application_id: str, kind: str, document_id: str):
     return document, data
 
 
-def officer_queue(officer, kind: str, args: dict) -> dict:
+# The officers' queue: most urgent first (jaki.api.Keyset).
+QUEUE_ORDER = Keyset((Application.sla_due_at, Application.id), ("datetime", "str"))
+
+
+def officer_queue(officer, kind: str, args: dict) -> Page:
+    QUEUE_ORDER.decode(args.get("cursor"))  # a bad cursor is refused even when the queue is empty
     if officer.role not in STAFF_ROLES or not officer.agency_code or not officer.area_codes:
-        return {"items": [], "next_cursor": None}
+        return Page([], None)
     areas = [or_(Application.area_code == a, Application.area_code.like(a + ".%")) for a in officer.area_codes]
     query = (
         select(Application)
@@ -427,23 +432,7 @@ def officer_queue(officer, kind: str, args: dict) -> dict:
         query = query.where(Application.status.not_in(TERMINAL))  # the work still to do
     if args.get("breached"):
         query = query.where(Application.sla_breached_at.is_not(None))
-    cursor = decode_cursor(args.get("cursor"))
-    if cursor:
-        try:
-            due, last_id = datetime.fromisoformat(cursor[0]), str(cursor[1])
-            if due.tzinfo is None:
-                raise ValueError("naive")
-        except (ValueError, IndexError, TypeError):
-            raise field_error("cursor", "validation_error") from None
-        query = query.where(
-            or_(Application.sla_due_at > due, and_(Application.sla_due_at == due, Application.id > last_id))
-        )
-    limit = args.get("limit", 20)
-    rows = db.session.scalars(query.order_by(Application.sla_due_at, Application.id).limit(limit + 1)).all()
-    items = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = encode_cursor([items[-1].sla_due_at.isoformat(), items[-1].id]) if more and items else None
-    return {"items": items, "next_cursor": next_cursor}
+    return QUEUE_ORDER.page(query, limit=args.get("limit", 20), cursor=args.get("cursor"))
 
 
 def officer_transition(officer, application_id: str, kind: str, data: dict) -> Application:
