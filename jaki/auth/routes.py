@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from jaki.api import API_PREFIX, Blueprint
+from jaki.auth import nik as nik_mod
 from jaki.auth import operations
 from jaki.auth.crypto import cipher
 from jaki.auth.permissions import login_required, roles_required
@@ -39,7 +40,8 @@ admin_blp = Blueprint("admin", __name__, url_prefix=f"{API_PREFIX}/admin", descr
 def _nik_key() -> str:
     """Rate-limit key per NIK, hashed: limiter storage (Redis) must never hold a NIK."""
     body = request.get_json(silent=True) or {}
-    nik = str(body.get("nik", ""))[:32]
+    # Normalised first: "3174 0541 ..." and "31740541..." are one NIK and share one budget.
+    nik = nik_mod.normalize(str(body.get("nik", ""))[:32])
     return "nik:" + cipher().blind_index(nik, "ratelimit")
 
 

@@ -220,7 +220,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
     if officer.role not in ("officer", "agency_admin") or officer.agency_code not in spec.officer_agencies:
         raise Forbidden("domain_not_for_agency")
     reason = audit.access_reason(reason, "reason")
-    parse_nik(nik)
+    nik = parse_nik(nik).value  # "3174 0541 ..." as typed is the same person as 31740541...
     subject = Subject(member_id(nik), nik, nik_index(nik))
     connector = connectors.connector_for(name)
     if isinstance(connector, HttpConnector):

@@ -89,6 +89,9 @@ def programmes() -> list[dict]:
 
 def check_eligibility(user, nik: str) -> dict:
     """Cek bansos for the user or a dependent. Any other NIK is refused the same way whether it exists or not."""
+    from jaki.auth.operations import parse_nik
+
+    nik = parse_nik(nik).value
     household = household_for(user)
     member = household.find_nik(nik)
     if member is None:
@@ -148,7 +151,9 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     programme_agency = PROGRAMMES[code][1]
     if officer.role not in ("officer", "agency_admin") or officer.agency_code != programme_agency:
         raise Forbidden("domain_not_for_agency")
-    index = nik_index(data["nik"])
+    from jaki.auth.operations import parse_nik
+
+    index = nik_index(parse_nik(data["nik"]).value)
     enrolment = db.session.scalar(
         select(AidEnrolment).where(AidEnrolment.nik_index == index, AidEnrolment.programme_code == code)
     )
