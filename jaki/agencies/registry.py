@@ -69,7 +69,9 @@ AGENCIES: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("UPJSC", "Unit Pengelola Jakarta Smart City", "Jakarta Smart City", "dinas", (), True),
 ]
 
-# Kelurahan and kecamatan offices issue the administrative letters; they are not among the 52.
+# Kelurahan and kecamatan offices issue the administrative letters; they are not among the 52. Staff of the
+# kelurahan office whose areas cover a kelurahan are its kelurahan unit: they verify reports filed there.
+KELURAHAN_UNIT = "KELURAHAN"
 WILAYAH: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("KELURAHAN", "Kantor Kelurahan (seluruh DKI Jakarta)", "Kelurahan", "wilayah", ("letters",), True),
     ("KECAMATAN", "Kantor Kecamatan (seluruh DKI Jakarta)", "Kecamatan", "wilayah", ("letters",), True),

@@ -203,7 +203,7 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     lat, lon = data.get("lat"), data.get("long")
     if lat is None or lon is None:
         raise JakiError("open311_location_required", status=400)
-    reports.check_location(lat, lon)
+    reports.route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
     description = (data.get("description") or "").strip() or translate(
         "open311_no_description", language="id", service=category.name

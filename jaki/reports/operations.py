@@ -2,11 +2,14 @@
 
 Who may do what (the transition table itself is jaki.reports.workflow.TRANSITIONS):
 - Verification (submitted -> verified | rejected | duplicate, transfer to another kelurahan) is the kelurahan's
-  decision: staff (officer or agency admin) whose areas cover the report's kelurahan (a kota or kecamatan covers
-  the kelurahan below it), or an admin. Unrouted reports (outside every area) are for admins only.
+  decision: its kelurahan unit, staff (officer or agency admin) of the kelurahan office (KELURAHAN_UNIT) whose
+  areas cover the report's kelurahan (a kota or kecamatan covers the kelurahan below it), or an admin. Where a
+  category is verified_by "agency", the responsible agency verifies instead, with the scope of its work below.
 - The work (dispatch, in progress, resolve, transfer to another agency) belongs to the responsible agency: an
   officer of that agency whose areas cover the kelurahan (or who is assigned), an agency admin of that agency,
   or an admin. Once a report is assigned, other officers cannot move it; their agency admin can.
+- Reports with no kelurahan (stored before the boundaries refused points outside Jakarta) are for admins only:
+  the triage queue (GET /officer/reports?unrouted=true), never an agency's.
 - The reporter confirms (closes) or reopens their own report; nobody else among citizens changes it.
 Every change to a report row needs the version the client read (If-Match); the UPDATE itself is conditional on
 that version (SQLAlchemy version_id_col), so two concurrent writers cannot both win.
@@ -31,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from jaki import audit
 from jaki.agencies.models import Agency
+from jaki.agencies.registry import KELURAHAN_UNIT
 from jaki.api import Keyset, Page
 from jaki.auth.models import User
 from jaki.auth.permissions import area_covers
@@ -249,6 +253,7 @@ def create_category(
     duplicate_radius_m: int = 50,
     active: bool = True,
     sort_order: int = 100,
+    verified_by: str = "kelurahan",
 ) -> Category:
     _check_agency(agency_code)
     if db.session.get(Category, code) is not None:
@@ -262,6 +267,7 @@ def create_category(
         duplicate_radius_m=duplicate_radius_m,
         active=active,
         sort_order=sort_order,
+        verified_by=verified_by,
     )
     db.session.add(category)
     db.session.commit()
@@ -274,7 +280,16 @@ def update_category(code: str, changes: dict) -> Category:
         raise NotFound()
     if "agency_code" in changes:
         _check_agency(changes["agency_code"])
-    for name in ("name", "name_en", "agency_code", "sla_hours", "duplicate_radius_m", "active", "sort_order"):
+    for name in (
+        "name",
+        "name_en",
+        "agency_code",
+        "sla_hours",
+        "duplicate_radius_m",
+        "active",
+        "sort_order",
+        "verified_by",
+    ):
         if name in changes:
             setattr(category, name, changes[name])
     db.session.commit()
@@ -403,10 +418,36 @@ def _replay(existing: Report, fingerprint: str) -> Created:
     return Created(existing, False)
 
 
+def _outside_jakarta(region_name: str | None = None) -> JakiError:
+    message = (
+        translate("location_in_neighbour_region", region=region_name)
+        if region_name
+        else translate("location_outside_jakarta")
+    )
+    return JakiError(
+        "location_outside_jakarta",
+        status=422,
+        message=message,
+        errors={"latitude": [message], "longitude": [message]},
+        **({"region": region_name} if region_name else {}),
+    )
+
+
 def check_location(latitude: float, longitude: float) -> None:
+    """A point a search may start from: finite and within Jakarta's bounding box (the map and nearby)."""
     if not (math.isfinite(latitude) and math.isfinite(longitude)) or not in_jakarta_bbox(latitude, longitude):
-        message = translate("location_outside_jakarta")
-        raise JakiError("location_outside_jakarta", status=422, errors={"latitude": [message], "longitude": [message]})
+        raise _outside_jakarta()
+
+
+def route_location(latitude: float, longitude: float) -> geo.Routing:
+    """Where a new report goes, decided by the real boundaries (jaki.geo.operations.locate). A point on a
+    neighbour's land is refused naming the region; one at sea beyond the gap distance is refused too."""
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        raise _outside_jakarta()
+    routing = geo.locate(latitude, longitude)
+    if not routing.routed:
+        raise _outside_jakarta(routing.region_name)
+    return routing
 
 
 def active_category(code: str) -> Category:
@@ -509,7 +550,7 @@ def create_report(
     A retry with the same reporter and Idempotency-Key returns the first report (created=False). Photos are the raw
     uploaded bytes; thumbnails are made afterwards by a MEDIA job.
     """
-    check_location(latitude, longitude)
+    routing = route_location(latitude, longitude)
     category = active_category(category_code)
     description = _text(description, "description")
     address = _text(address, "address") if address else None
@@ -528,7 +569,6 @@ def create_report(
     now = utcnow()
     if reporter is not None and enforce_quota:
         _take_quota(reporter.id, now)
-    routing = geo.locate(latitude, longitude)
     report = Report(
         reporter_id=reporter.id if reporter else None,
         source=source,
@@ -581,14 +621,12 @@ def create_report(
         )
         if reporter is not None:
             _event("report.created", report, [reporter.id], routed=routing.routed)
-        report_id, photo_ids = report.id, [p.id for p in stored]
+        photo_ids = [p.id for p in stored]
         db.session.commit()
     except BaseException:
         db.session.rollback()
         _discard(p.storage_key for p in stored)
         raise
-    if not routing.routed:
-        log.info("report unrouted", extra={"report_id": report_id})
     _enqueue_thumbnails(photo_ids)
     return Created(report, True)
 
@@ -597,17 +635,23 @@ def create_report(
 
 
 def may_verify(user: User, report: Report) -> bool:
-    """The kelurahan's decisions: staff whose areas cover the report's kelurahan, or an admin."""
+    """The kelurahan's decisions: its kelurahan unit (staff of the kelurahan office whose areas cover the
+    report's kelurahan), or the agency itself where the category says so, or an admin."""
     if user.role == "admin":
         return True
-    return user.role in ("officer", "agency_admin") and area_covers(user.area_codes, report.kelurahan_code)
+    if user.role not in ("officer", "agency_admin"):
+        return False
+    if report.category.verified_by == "agency":
+        return may_work(user, report)
+    return user.agency_code == KELURAHAN_UNIT and area_covers(user.area_codes, report.kelurahan_code)
 
 
 def may_work(user: User, report: Report) -> bool:
-    """The agency's work: its officers in their areas (or assigned), its agency admins, or an admin."""
+    """The agency's work: its officers in their areas (or assigned), its agency admins, or an admin. A report
+    with no kelurahan (stored before the boundaries decided) is in the admins' triage queue, no agency's."""
     if user.role == "admin":
         return True
-    if user.agency_code is None or user.agency_code != report.agency_code:
+    if user.agency_code is None or user.agency_code != report.agency_code or report.kelurahan_code is None:
         return False
     if user.role == "agency_admin":
         return True
@@ -1268,14 +1312,17 @@ def nearby(
 
 
 def _staff_scope(user: User):
-    """Which reports a staff member's queue holds (admins: all)."""
+    """Which reports a staff member's queue holds (admins: all; reports with no kelurahan: admins only)."""
     if user.role == "admin":
         return None
     covered = [_area_condition(code) for code in user.area_codes if _AREA_CODE.match(code)]
     in_areas = or_(*covered) if covered else None
-    to_verify = and_(Report.status == wf.SUBMITTED, in_areas) if in_areas is not None else None
+    to_verify = None
+    if user.agency_code == KELURAHAN_UNIT and in_areas is not None:
+        by_kelurahan = select(Category.code).where(Category.verified_by == "kelurahan")
+        to_verify = and_(Report.status == wf.SUBMITTED, in_areas, Report.category_code.in_(by_kelurahan))
     if user.role == "agency_admin":
-        agency = Report.agency_code == user.agency_code
+        agency = and_(Report.agency_code == user.agency_code, Report.kelurahan_code.is_not(None))
     else:
         agency = and_(Report.agency_code == user.agency_code, in_areas) if in_areas is not None else None
     parts = [p for p in (to_verify, agency, Report.assigned_officer_id == user.id) if p is not None]

@@ -320,3 +320,23 @@ def test_an_account_id_that_is_a_nik_is_normalised_in_the_one_place(client, api_
     # Any other account id is the aggregator's own and kept as sent.
     other = post(client, form(api_key, account_id="akun 7731-B", lat="-6.2650", long="106.7800"), fmt="json")
     assert other.json[0]["account_id"] == "akun 7731-B"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "start"),
+    [
+        (-6.2383, 106.9756, "Lokasi berada di Kota Bekasi, di luar wilayah DKI Jakarta"),
+        (-6.1256, 106.6558, "Lokasi berada di Kota Tangerang, di luar wilayah DKI Jakarta"),  # Soekarno-Hatta
+        (-6.0, 106.9, "Lokasi berada di luar wilayah DKI Jakarta"),  # the Java Sea
+    ],
+    ids=["kota-bekasi", "soekarno-hatta", "java-sea"],
+)
+def test_a_request_outside_jakarta_is_refused_never_forwarded(client, api_key, lat, lon, start):
+    before = count_reports()
+    submissions = db.session.scalar(select(func.count(Submission.token)))
+    response = post(client, form(api_key, lat=str(lat), long=str(lon)), fmt="json")
+    assert response.status_code == 400
+    descriptions = error_descriptions(response)
+    assert descriptions == [f"lat: {descriptions[0][5:]}", f"long: {descriptions[0][5:]}"]
+    assert descriptions[0][5:].startswith(start)
+    assert count_reports() == before and db.session.scalar(select(func.count(Submission.token))) == submissions
