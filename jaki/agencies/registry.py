@@ -79,6 +79,10 @@ WILAYAH: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
 
 INTEGRATED_SINCE = date(2024, 1, 2)
 
+# Where citizens pay what an agency bills, named in reminders. Bapenda's e-services portal (check the address
+# against Bapenda's current one before publishing); set once, so an admin's later correction in the row stays.
+PAY_URLS = {"BAPENDA": "https://pajakonline.jakarta.go.id"}
+
 
 def upsert_registry(session) -> int:
     """Create or update every registry row (idempotent); returns how many rows were created."""
@@ -93,6 +97,8 @@ def upsert_registry(session) -> int:
             created += 1
         agency.kind = kind
         agency.domains = list(domains)
+        if agency.pay_url is None and code in PAY_URLS:
+            agency.pay_url = PAY_URLS[code]
         if agency.integrated != integrated:
             agency.integrated = integrated
             agency.integrated_since = INTEGRATED_SINCE if integrated else None

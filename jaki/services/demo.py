@@ -279,6 +279,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=412_000,
                 due_on=today + timedelta(days=6),
+                payment_code=f"PKB-{today.year}-000101",
             ),
             TaxBill(
                 nik_index=idx["Budi"],
@@ -288,6 +289,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=3_186_000,
                 due_on=today + timedelta(days=40),
+                payment_code=f"PKB-{today.year}-000102",
             ),
             TaxBill(
                 nik_index=idx["Ahmad"],
@@ -307,6 +309,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=598_500,
                 due_on=today + timedelta(days=1),
+                payment_code=f"PKB-{today.year}-000103",
             ),
         ]
     )

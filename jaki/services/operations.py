@@ -19,6 +19,7 @@ from jaki.services.agency_client import AgencyError
 from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
 from jaki.services.connectors import HttpConnector, Subject, setting
 from jaki.services.household import Household, Member, household_for, member_id
+from jaki.services.permits.sla import jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def section(user, name: str, *, refresh: bool = False) -> dict:
 
 
 def household_view(household: Household) -> dict:
-    today = utcnow().date()
+    today = jakarta_today(utcnow())
     return {
         "status": household.status,
         "is_head": household.is_head,

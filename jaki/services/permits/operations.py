@@ -21,7 +21,7 @@ from jaki.events import record_event
 from jaki.extensions import db
 from jaki.services.connectors import setting
 from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
-from jaki.services.permits.sla import WIB, add_working_days
+from jaki.services.permits.sla import WIB, add_working_days, calendar_overrides, extend_for_pause, jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +133,15 @@ def _move(application: Application, to_status: str, actor, role: str, note: str 
     now = utcnow()
     if current == "draft" and to_status == "submitted":
         application.submitted_at = now
-        application.sla_due_at = add_working_days(now, application.type.sla_days)
+        overrides = calendar_overrides(db.session, jakarta_today(now))
+        application.sla_due_at = add_working_days(now, application.type.sla_days, overrides)
     if to_status == "revision_requested":
         application.sla_paused_at = now
     if current == "revision_requested" and application.sla_paused_at is not None:
-        # The clock stood still while the applicant owed the revision.
-        application.sla_due_at += now - application.sla_paused_at
+        # The clock stood still while the applicant owed the revision, counted in working days as the deadline
+        # is: a pause over a weekend or a holiday moves nothing.
+        overrides = calendar_overrides(db.session, jakarta_today(application.sla_paused_at))
+        application.sla_due_at = extend_for_pause(application.sla_due_at, application.sla_paused_at, now, overrides)
         application.sla_paused_at = None
     if to_status in TERMINAL:
         application.decided_at = now
