@@ -27,12 +27,15 @@ DEFAULT_INDEX_CHECK_SECONDS = 60
 # A point in a sliver between simplified polygons resolves to the nearest kelurahan within this distance.
 DEFAULT_MAX_GAP_M = 300.0
 # The neighbours' outlines are coarse (22-124 points for a whole kota): along Jakarta's land border they overlap
-# its kelurahan polygons or stop short of them by up to about 500 m (measured in bench/results/boundaries.json).
-# So there a kelurahan polygon decides: a point in none, on a neighbour's outline or within this margin of one,
-# is the neighbour's unless a kelurahan lies within DEFAULT_BORDER_TOLERANCE_M (the simplified polygons' own
-# slack at the border). Elsewhere (the coast, the harbour, the islands) the gap rule above applies.
+# its kelurahan polygons, or stop short of them by up to about 500 m (96% of the land-border points in no polygon
+# and outside every outline lie within 500 m of one; bench/results/boundaries.json). So there the kelurahan
+# polygons decide: a point in none, on a neighbour's outline or within the margin of one, is the neighbour's
+# unless a kelurahan lies within the tolerance, about the polygons' own simplification slack. Against the BPS
+# 2019 boundaries (themselves ~90 m off near borders) 25 m refuses 92% of the border points BPS puts outside
+# Jakarta and wrongly refuses 1.6 km² along the whole land border (the bench sweeps 0-100 m). Elsewhere (the
+# coast, the harbour, the islands) the gap rule above applies.
 DEFAULT_NEIGHBOUR_MARGIN_M = 500.0
-DEFAULT_BORDER_TOLERANCE_M = 50.0
+DEFAULT_BORDER_TOLERANCE_M = 25.0
 
 PROVINCE_CODE = "31"
 _REQUIRED_PROPERTIES = ("kode_kel", "kelurahan", "kode_kec", "kecamatan", "kode_kota", "kota")
