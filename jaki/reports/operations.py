@@ -429,12 +429,12 @@ def _outside_jakarta(region_name: str | None = None) -> JakiError:
         status=422,
         message=message,
         errors={"latitude": [message], "longitude": [message]},
-        **({"region": region_name} if region_name else {}),
     )
 
 
 def check_location(latitude: float, longitude: float) -> None:
-    """A point a search may start from: finite and within Jakarta's bounding box (the map and nearby)."""
+    """A point a nearby search may start from: finite and within Jakarta's bounding box (a search may look across
+    the border; a new report may not: route_location)."""
     if not (math.isfinite(latitude) and math.isfinite(longitude)) or not in_jakarta_bbox(latitude, longitude):
         raise _outside_jakarta()
 
