@@ -160,3 +160,30 @@ def test_admins_extend_the_calendar_and_deadlines_follow(client, demo, storage, 
         client.put(f"{url}/2026-12-02", json={"kind": "libur", "name": "x" * 5}, headers=auth_header(admin)).status_code
         == 422
     )
+
+
+def test_a_letter_submitted_before_a_holiday_is_due_after_it_and_a_weekend_pause_keeps_it(
+    client,
+    demo,
+    storage,  # noqa: F811
+    clock,
+):
+    siti = demo.siti
+    clock(2026, 12, 23, 9, 0)  # Wednesday before Christmas: 24 and 25 off, then the weekend
+    letter = client.post(
+        "/api/v1/me/letters", json={"type_code": "SKD", "purpose": "Membuka rekening bank"}, headers=auth_header(siti)
+    ).json
+    for kind in ("ktp", "kk", "pengantar_rtrw"):
+        assert _upload(client, siti, "letters", letter["id"], kind).status_code == 201
+    submitted = client.post(f"/api/v1/me/letters/{letter['id']}/submit", headers=auth_header(siti)).json
+    due = datetime.fromisoformat(submitted["sla_due_at"])
+    assert due == end_of(date(2026, 12, 28))  # one working day: Monday, not Thursday the 24th
+    lurah = staff("KELURAHAN")
+    assert _move(client, lurah, "letters", letter["id"], "in_process").status_code == 200
+    clock(2026, 12, 23, 17, 30)
+    paused = _move(client, lurah, "letters", letter["id"], "revision_requested", note="Pengantar RT belum distempel.")
+    assert paused.status_code == 200
+    clock(2026, 12, 28, 8, 30)
+    assert _upload(client, siti, "letters", letter["id"], "pengantar_rtrw").status_code == 201
+    again = client.post(f"/api/v1/me/letters/{letter['id']}/submit", headers=auth_header(siti)).json
+    assert again["status"] == "in_process" and datetime.fromisoformat(again["sla_due_at"]) == due
