@@ -1,14 +1,20 @@
-"""Api and Blueprint subclasses, the base Schema and keyset pagination helpers."""
+"""Api and Blueprint subclasses, the base Schema and the one keyset pagination helper."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
+from sqlalchemy import and_, or_
+
+from jaki.i18n import register, translate
 
 API_PREFIX = "/api/v1"
 
@@ -54,21 +60,129 @@ class CursorPageArgsSchema(Schema):
     cursor = ma.fields.String(load_default=None)
 
 
-def encode_cursor(values: list) -> str:
-    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+# ---- keyset pagination ----------------------------------------------------------------------------------
+# Every list pages the same way: the cursor is the base64url JSON list of the last item's sort key, checked
+# against the list's key kinds before it reaches SQL. A cursor that is not one of ours is 422 cursor_invalid.
+
+register(
+    {
+        "cursor_invalid": (
+            "Cursor halaman tidak valid. Muat ulang daftar dari halaman pertama.",
+            "The page cursor is not valid. Reload the list from the first page.",
+        ),
+    }
+)
+
+KEY_KINDS = ("datetime", "str", "int")
+_MAX_KEY_STR = 64  # ids are UUIDs (36) or short codes; anything longer was never handed out
+_MAX_KEY_INT = 2**63 - 1
+_MAX_CURSOR_CHARS = 512
+
+
+def cursor_invalid():
+    from jaki.errors import JakiError
+
+    return JakiError("cursor_invalid", status=422, errors={"cursor": [translate("cursor_invalid")]})
+
+
+def _key_value(value):
+    if isinstance(value, datetime):
+        # Some drivers hand a UNION's timestamps back naive; every stored time is UTC.
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat()
+    return value
+
+
+def encode_cursor(values: Sequence) -> str:
+    raw = json.dumps([_key_value(v) for v in values], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> list | None:
-    from jaki.errors import ValidationFailed
+def _parse_key(value, kind: str):
+    if kind == "datetime":
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError  # a naive time compares against UTC columns in an undefined way
+        return parsed.astimezone(UTC)
+    if kind == "str":
+        if not isinstance(value, str) or not 0 < len(value) <= _MAX_KEY_STR or "\x00" in value:
+            raise ValueError
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_KEY_INT:
+            raise ValueError
+        return value
+    raise TypeError(f"unknown key kind {kind!r}")
 
-    if not cursor:
+
+def decode_cursor(cursor: str | None, kinds: Sequence[str]) -> tuple | None:
+    """The sort key a cursor holds, typed by `kinds`; None for no cursor; 422 cursor_invalid for anything else."""
+    if cursor is None or cursor == "":
         return None
     try:
+        if not isinstance(cursor, str) or len(cursor) > _MAX_CURSOR_CHARS:
+            raise ValueError
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValidationFailed(errors={"cursor": ["Cursor tidak valid."]}) from None
-    if not isinstance(values, list):
-        raise ValidationFailed(errors={"cursor": ["Cursor tidak valid."]})
-    return values
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError
+        return tuple(_parse_key(value, kind) for value, kind in zip(values, kinds, strict=True))
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
+        raise cursor_invalid() from None
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's sort key: columns (the last one unique) with their kinds, all ascending or all descending.
+
+    page() adds the "after the cursor" condition, the order and the limit to a query and answers one Page;
+    lists whose query page() cannot run (a UNION of two tables) use decode() and encode() directly.
+    """
+
+    columns: tuple
+    kinds: tuple[str, ...]
+    descending: bool = False
+
+    def __post_init__(self):
+        if len(self.columns) != len(self.kinds) or not set(self.kinds) <= set(KEY_KINDS):
+            raise ValueError("one known kind per column")
+
+    def decode(self, cursor: str | None) -> tuple | None:
+        return decode_cursor(cursor, self.kinds)
+
+    def encode(self, values: Sequence) -> str:
+        return encode_cursor(values)
+
+    def after(self, values: Sequence, columns: Sequence | None = None):
+        """Rows strictly after `values` in this order (written out, not a row comparison: SQLite plans it)."""
+        columns = list(columns if columns is not None else self.columns)
+        beyond = (lambda c, v: c < v) if self.descending else (lambda c, v: c > v)
+        condition = beyond(columns[-1], values[-1])
+        for column, value in zip(reversed(columns[:-1]), reversed(values[:-1]), strict=True):
+            condition = or_(beyond(column, value), and_(column == value, condition))
+        return condition
+
+    def order_by(self, columns: Sequence | None = None) -> list:
+        columns = list(columns if columns is not None else self.columns)
+        return [c.desc() if self.descending else c.asc() for c in columns]
+
+    def key_of(self, item) -> list:
+        return [getattr(item, column.key) for column in self.columns]
+
+    def page(self, query, *, limit: int, cursor: str | None) -> Page:
+        from jaki.extensions import db
+
+        values = self.decode(cursor)
+        if values is not None:
+            query = query.where(self.after(values))
+        rows = list(db.session.scalars(query.order_by(*self.order_by()).limit(limit + 1)))
+        items = rows[:limit]
+        return Page(items, self.encode(self.key_of(items[-1])) if len(rows) > limit else None)

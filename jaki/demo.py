@@ -169,17 +169,24 @@ def seed_staff(rows=STAFF) -> list[tuple[str | None, str, str]]:
 
 
 def seed_areas() -> str | None:
-    """Import Jakarta's kelurahan from the shared data file when it is there (and not yet imported)."""
-    path = Path(current_app.config["SHARED_DATA_DIR"]) / "jakarta_kelurahan.geojson"
+    """Import Jakarta's kelurahan and its neighbours' outlines from the shared data files when they are there."""
+    from jaki.geo.operations import import_areas, import_neighbours
+
+    data = Path(current_app.config["SHARED_DATA_DIR"])
+    path = data / "jakarta_kelurahan.geojson"
     if not path.exists():
         return None
+    result = f"areas: {import_areas(path)}"
     try:
-        from jaki.geo.operations import import_areas
         from jaki.geo.outlines import store_outlines
-    except ImportError:
-        return None
-    result = import_areas(path)
-    return f"areas: {result}; {store_outlines()}"
+    except ImportError:  # shapely is a runtime requirement; a venv without it still seeds, without map outlines
+        pass
+    else:
+        result += f"; {store_outlines()}"
+    neighbours = data / "jakarta_neighbours.geojson"
+    if neighbours.exists():
+        result += f"; {import_neighbours(neighbours)}"
+    return result
 
 
 class DemoRefused(RuntimeError):

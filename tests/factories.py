@@ -22,6 +22,18 @@ def make_nik(kecamatan: str = "317405", born: date = date(1990, 7, 1), sex: str 
     return nik_mod.build(kecamatan, born, sex, next(_serials))
 
 
+def nik_spellings(nik: str) -> dict[str, str]:
+    """The ways people type a NIK (on a phone keypad, copied from a KTP photo, from a spreadsheet)."""
+    groups = [nik[:4], nik[4:8], nik[8:12], nik[12:]]
+    return {
+        "spaces": " ".join(groups),
+        "dots": ".".join(groups),
+        "dashes": "-".join(groups),
+        "mixed": f" {nik[:6]}.{nik[6:12]}-{nik[12:]} ",
+        "non-breaking": "\u00a0".join(groups),
+    }
+
+
 def make_resident(
     *,
     full_name="Siti Rahayu",

@@ -38,6 +38,10 @@ ADMIN_ARGS = [*STAFF, ADMIN[0], "--name", "Admin Kota", "--birth-date", "1980-01
 ADMIN_ARGS += ["--role", "admin"]
 OFFICER_ARGS = [*STAFF, OFFICER[0], "--name", "Agus Prasetyo", "--birth-date", "1985-08-17", "--phone", "081200000101"]
 OFFICER_ARGS += ["--role", "officer", "--agency", "DBM", "--area", "31.74.05"]
+# The kelurahan unit verifies a report before the agency works it (issue 11).
+LURAH = ("3174055203880102", "Petugas-Kelurahan-2026!")
+LURAH_ARGS = [*STAFF, LURAH[0], "--name", "Rina Kartika", "--birth-date", "1988-03-12", "--phone", "081200000102"]
+LURAH_ARGS += ["--role", "officer", "--agency", "KELURAHAN", "--area", "31.74.05.1002"]
 
 
 def _wait_for(predicate, timeout: float = 40, what: str = "condition"):
@@ -117,9 +121,18 @@ def city(app, tmp_path_factory):
         steps = [
             (["db", "upgrade", "heads"], None),
             (["areas", "import", os.path.join(app.config["SHARED_DATA_DIR"], "jakarta_kelurahan.geojson")], None),
+            (
+                [
+                    "areas",
+                    "import-neighbours",
+                    os.path.join(app.config["SHARED_DATA_DIR"], "jakarta_neighbours.geojson"),
+                ],
+                None,
+            ),
             (["reference", "load"], None),
             ([*ADMIN_ARGS], f"{ADMIN[1]}\n{ADMIN[1]}\n"),  # the password is typed, twice, never an argument
             ([*OFFICER_ARGS], f"{OFFICER[1]}\n{OFFICER[1]}\n"),
+            ([*LURAH_ARGS], f"{LURAH[1]}\n{LURAH[1]}\n"),
         ]
         outputs = []
         for args, stdin in steps:
@@ -213,15 +226,16 @@ def _move(client, headers, report_id, path, **body):
 
 
 def test_the_bootstrap_commands_say_what_they_did(city):
-    _migrate, areas, reference, admin, officer = city.outputs
-    assert "267 kelurahan" in areas
+    _migrate, areas, neighbours, reference, admin, officer, lurah = city.outputs
+    assert "267 kelurahan" in areas and neighbours.startswith("neighbour regions: 8 created")
     assert "52 offices (40 integrated with Satu Data)" in reference and "report categories: 10" in reference
     assert admin.startswith("created admin") and officer.startswith("created officer")
+    assert lurah.startswith("created officer")
     refused = run_flask(["demo", "seed"], city.env)
     assert refused.returncode == 1 and "refuses to run with JAKI_ENV=production" in refused.stderr
     engine = create_engine(city.database_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 2  # the admin and the officer only
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 3  # the admin and the two officers only
         assert conn.execute(text("SELECT count(*) FROM residents")).scalar() == 0
     engine.dispose()
 
@@ -241,7 +255,8 @@ def test_a_report_is_filed_routed_resolved_and_its_notifications_delivered_by_th
         officer = _login(client, *OFFICER)
         queue = client.get("/api/v1/officer/reports", headers=officer).json()["items"]
         assert rid in [item["id"] for item in queue]
-        _move(client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="verified")
+        lurah = _login(client, *LURAH)
+        _move(client, lurah, rid, f"/api/v1/reports/{rid}/transitions", to="verified")
         _move(client, officer, rid, f"/api/v1/officer/reports/{rid}/claim")
         _move(client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="in_progress")
         evidence = client.post(

@@ -25,3 +25,5 @@ class Agency(TimestampMixin, Base):
     # Integrated with Satu Data / jaki (an API we can call or data we hold); the rest are listed, not connected.
     integrated: Mapped[bool] = mapped_column(default=False, server_default=false())
     integrated_since: Mapped[date | None] = mapped_column(Date)
+    # Where citizens pay what this agency bills (Bapenda's portal), shown in reminders; None when it has none.
+    pay_url: Mapped[str | None] = mapped_column(String(300))

@@ -69,13 +69,19 @@ AGENCIES: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("UPJSC", "Unit Pengelola Jakarta Smart City", "Jakarta Smart City", "dinas", (), True),
 ]
 
-# Kelurahan and kecamatan offices issue the administrative letters; they are not among the 52.
+# Kelurahan and kecamatan offices issue the administrative letters; they are not among the 52. Staff of the
+# kelurahan office whose areas cover a kelurahan are its kelurahan unit: they verify reports filed there.
+KELURAHAN_UNIT = "KELURAHAN"
 WILAYAH: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("KELURAHAN", "Kantor Kelurahan (seluruh DKI Jakarta)", "Kelurahan", "wilayah", ("letters",), True),
     ("KECAMATAN", "Kantor Kecamatan (seluruh DKI Jakarta)", "Kecamatan", "wilayah", ("letters",), True),
 ]
 
 INTEGRATED_SINCE = date(2024, 1, 2)
+
+# Where citizens pay what an agency bills, named in reminders. Bapenda's e-services portal (check the address
+# against Bapenda's current one before publishing); set once, so an admin's later correction in the row stays.
+PAY_URLS = {"BAPENDA": "https://pajakonline.jakarta.go.id"}
 
 
 def upsert_registry(session) -> int:
@@ -91,6 +97,8 @@ def upsert_registry(session) -> int:
             created += 1
         agency.kind = kind
         agency.domains = list(domains)
+        if agency.pay_url is None and code in PAY_URLS:
+            agency.pay_url = PAY_URLS[code]
         if agency.integrated != integrated:
             agency.integrated = integrated
             agency.integrated_since = INTEGRATED_SINCE if integrated else None

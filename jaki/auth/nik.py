@@ -103,6 +103,22 @@ class NIK:
     __str__ = __repr__
 
 
+# What people type between the digit groups: 3174 0541 0790 0003, 3174.0541.0790.0003, 3174-0541-0790-0003.
+_SEPARATORS = frozenset(" .-\u2010\u2011\u2013\u00a0")
+
+
+def normalize(raw: str) -> str:
+    """The NIK as typed, without the spaces, dots and dashes people put between digit groups (nothing else).
+
+    The one place a NIK is normalised: every NIK that enters jaki (login, registration, officer lookups, cek
+    bansos, Open311 contact, the per-NIK rate limit) passes here, then through parse(), before it is used,
+    looked up or counted. Whatever else is left (letters, other digits) is for parse() to refuse.
+    """
+    if not isinstance(raw, str):
+        return ""
+    return "".join(ch for ch in raw if ch not in _SEPARATORS and not ch.isspace())
+
+
 def mask(nik: str) -> str:
     """317401******0003: region and serial stay visible, the birth date (and so sex) does not."""
     if len(nik) != 16:
@@ -142,7 +158,7 @@ def parse(
     """
     if not isinstance(raw, str):
         raise InvalidNIK("nik_format", "not a string")
-    value = raw.strip().replace(" ", "").replace(".", "")
+    value = normalize(raw)
     if len(value) != 16 or not value.isascii() or not value.isdigit():
         raise InvalidNIK("nik_format", "a NIK is 16 digits")
     province = value[:2]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jaki import audit
 from jaki.agencies.models import Agency
+from jaki.api import Keyset, Page
 from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
 from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
@@ -418,3 +419,16 @@ def read_person(actor: User, user_id: str, reason: str | None) -> User:
     )
     db.session.commit()
     return person
+
+
+AUDIT_ORDER = Keyset((audit.AuditEntry.id,), ("int",), descending=True)
+
+
+def audit_log(*, subject_id: str | None, actor_id: str | None, limit: int, cursor: str | None) -> Page:
+    """The personal-data access log, newest first, in keyset pages."""
+    query = select(audit.AuditEntry)
+    if subject_id:
+        query = query.where(audit.AuditEntry.subject_id == subject_id)
+    if actor_id:
+        query = query.where(audit.AuditEntry.actor_id == actor_id)
+    return AUDIT_ORDER.page(query, limit=limit, cursor=cursor)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from sqlalchemy import select
 
-from jaki.api import API_PREFIX, Blueprint, decode_cursor, encode_cursor
-from jaki.audit import AuditEntry
+from jaki.api import API_PREFIX, Blueprint
+from jaki.auth import nik as nik_mod
 from jaki.auth import operations
 from jaki.auth.crypto import cipher
 from jaki.auth.permissions import login_required, roles_required
@@ -41,7 +40,8 @@ admin_blp = Blueprint("admin", __name__, url_prefix=f"{API_PREFIX}/admin", descr
 def _nik_key() -> str:
     """Rate-limit key per NIK, hashed: limiter storage (Redis) must never hold a NIK."""
     body = request.get_json(silent=True) or {}
-    nik = str(body.get("nik", ""))[:32]
+    # Normalised first: "3174 0541 ..." and "31740541..." are one NIK and share one budget.
+    nik = nik_mod.normalize(str(body.get("nik", ""))[:32])
     return "nik:" + cipher().blind_index(nik, "ratelimit")
 
 
@@ -201,15 +201,6 @@ def read_person(user_id):
 @admin_blp.response(200, AuditPageSchema)
 def audit_log(args):
     """The personal-data access log, newest first."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    if args["subject_id"]:
-        query = query.where(AuditEntry.subject_id == args["subject_id"])
-    if args["actor_id"]:
-        query = query.where(AuditEntry.actor_id == args["actor_id"])
-    cursor = decode_cursor(args["cursor"])
-    if cursor:
-        query = query.where(AuditEntry.id < int(cursor[0]))
-    rows = db.session.scalars(query.limit(args["limit"] + 1)).all()
-    items = rows[: args["limit"]]
-    next_cursor = encode_cursor([items[-1].id]) if len(rows) > args["limit"] else None
-    return {"items": items, "next_cursor": next_cursor}
+    return operations.audit_log(
+        subject_id=args["subject_id"], actor_id=args["actor_id"], limit=args["limit"], cursor=args["cursor"]
+    )

@@ -1,4 +1,4 @@
-"""`flask areas`: import Jakarta's areas from GeoJSON and try the point routing."""
+"""`flask areas`: import Jakarta's areas and its neighbours' outlines from GeoJSON, and try the point routing."""
 
 from __future__ import annotations
 
@@ -24,16 +24,30 @@ def import_command(path: str) -> None:
     click.echo(store_outlines())
 
 
+@areas_cli.command("import-neighbours")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_neighbours_command(path: str) -> None:
+    """Load the outlines of the kota/kabupaten around Jakarta (jakarta_neighbours.geojson); idempotent."""
+    from jaki.geo.operations import AreaFileInvalid, import_neighbours
+
+    try:
+        summary = import_neighbours(path)
+    except AreaFileInvalid as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary)
+
+
 @areas_cli.command("locate", context_settings={"ignore_unknown_options": True})
 @click.argument("lat", type=float)
 @click.argument("lon", type=float)
 def locate_command(lat: float, lon: float) -> None:
-    """Print the kelurahan a point routes to (or 'unrouted'), e.g. `flask areas locate -6.1754 106.8272`."""
+    """Print the kelurahan a point routes to, or where outside Jakarta it is: `flask areas locate -6.1754 106.8272`."""
     from jaki.geo.operations import locate
 
     routing = locate(lat, lon)
     if not routing.routed:
-        click.echo("unrouted")
+        where = f"{routing.region_code} {routing.region_name}" if routing.region_code else "at sea or further away"
+        click.echo(f"outside Jakarta ({where})")
         return
     how = "inside" if routing.exact else f"nearest, {routing.distance_m} m"
     click.echo(f"{routing.kelurahan_code} ({routing.kecamatan_code}, {routing.kota_code}; {how})")

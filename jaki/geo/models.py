@@ -1,4 +1,4 @@
-"""Area rows: province, kota/kabupaten, kecamatan and kelurahan with Kemendagri codes and boundaries."""
+"""Area rows (province, kota/kabupaten, kecamatan, kelurahan) and the outlines of the regions around Jakarta."""
 
 from __future__ import annotations
 
@@ -31,3 +31,18 @@ class Area(TimestampMixin, Base):
         """[min_lon, min_lat, max_lon, max_lat], the order of GeoJSON's bbox."""
         box = (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
         return None if None in box else [round(v, 6) for v in box]  # 6 decimals: 0.1 m
+
+
+class NeighbourRegion(TimestampMixin, Base):
+    """A kota/kabupaten around Jakarta, by its (coarse) outline: says whose land a point outside Jakarta is on."""
+
+    __tablename__ = "neighbour_regions"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)  # Kemendagri: 36.71 Kota Tangerang
+    name: Mapped[str] = mapped_column(String(120))
+    province_code: Mapped[str] = mapped_column(String(2))
+    geometry: Mapped[str] = mapped_column(Text)  # GeoJSON Polygon or MultiPolygon
+    min_lat: Mapped[float] = mapped_column(Float)
+    min_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)

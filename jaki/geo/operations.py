@@ -1,4 +1,5 @@
-"""Importing Jakarta's areas and routing a point to its kelurahan through a per-process spatial index."""
+"""Importing Jakarta's areas and its neighbours' outlines; routing a point to its kelurahan (or saying whose land
+it is on) through a per-process spatial index rebuilt when either table changes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.geo.models import Area
+from jaki.geo.models import Area, NeighbourRegion
 from jaki.geo.spatial import AreaIndex, in_jakarta_bbox, parse_geometry
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,16 @@ log = logging.getLogger(__name__)
 DEFAULT_INDEX_CHECK_SECONDS = 60
 # A point in a sliver between simplified polygons resolves to the nearest kelurahan within this distance.
 DEFAULT_MAX_GAP_M = 300.0
+# The neighbours' outlines are coarse (22-124 points for a whole kota): along Jakarta's land border they overlap
+# its kelurahan polygons, or stop short of them by up to about 500 m (96% of the land-border points in no polygon
+# and outside every outline lie within 500 m of one; bench/results/boundaries.json). So there the kelurahan
+# polygons decide: a point in none, on a neighbour's outline or within the margin of one, is the neighbour's
+# unless a kelurahan lies within the tolerance, about the polygons' own simplification slack. Against the BPS
+# 2019 boundaries (themselves ~90 m off near borders) 25 m refuses 92% of the border points BPS puts outside
+# Jakarta and wrongly refuses 1.6 km² along the whole land border (the bench sweeps 0-100 m). Elsewhere (the
+# coast, the harbour, the islands) the gap rule above applies.
+DEFAULT_NEIGHBOUR_MARGIN_M = 500.0
+DEFAULT_BORDER_TOLERANCE_M = 25.0
 
 PROVINCE_CODE = "31"
 _REQUIRED_PROPERTIES = ("kode_kel", "kelurahan", "kode_kec", "kecamatan", "kode_kota", "kota")
@@ -32,13 +43,16 @@ _REQUIRED_PROPERTIES = ("kode_kel", "kelurahan", "kode_kec", "kecamatan", "kode_
 
 @dataclass(frozen=True, slots=True)
 class Routing:
-    """Where a point belongs. kelurahan_code is None for a point outside every area (the triage queue)."""
+    """Where a point belongs. kelurahan_code is None outside Jakarta; region_* then name the neighbour whose land
+    the point is on (None at sea, or further away)."""
 
     kelurahan_code: str | None
     kecamatan_code: str | None
     kota_code: str | None
     distance_m: float | None = None
     exact: bool = False
+    region_code: str | None = None
+    region_name: str | None = None
 
     @property
     def routed(self) -> bool:
@@ -210,15 +224,76 @@ def import_areas(path: str | Path) -> str:
     return f"{per_level}: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged"
 
 
+# ---- neighbours ---------------------------------------------------------------------------------------
+
+_NEIGHBOUR_PROPERTIES = ("kode", "nama", "kode_prov")
+
+
+def import_neighbours(path: str | Path) -> str:
+    """Load the outlines of the kota/kabupaten around Jakarta (properties kode, nama, kode_prov); idempotent.
+
+    The file is the whole set: a region it no longer holds is removed. Unchanged rows are left alone.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AreaFileInvalid(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
+        raise AreaFileInvalid("expected a GeoJSON FeatureCollection")
+    rows: dict[str, dict] = {}
+    for n, feature in enumerate(data.get("features") or []):
+        props = feature.get("properties") if isinstance(feature, Mapping) else None
+        if not isinstance(props, Mapping) or any(not props.get(p) for p in _NEIGHBOUR_PROPERTIES):
+            raise AreaFileInvalid(f"feature {n} lacks one of {', '.join(_NEIGHBOUR_PROPERTIES)}")
+        code = str(props["kode"])
+        if code.split(".")[0] == PROVINCE_CODE:
+            raise AreaFileInvalid(f"feature {n}: {code} is in DKI Jakarta, not a neighbour")
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, Mapping):
+            raise AreaFileInvalid(f"feature {n} has no geometry")
+        min_lat, min_lon, max_lat, max_lon = _bbox(geometry)
+        rows[code] = {
+            "name": str(props["nama"]),
+            "province_code": str(props["kode_prov"]),
+            "geometry": json.dumps(geometry, separators=(",", ":")),
+            "min_lat": min_lat,
+            "min_lon": min_lon,
+            "max_lat": max_lat,
+            "max_lon": max_lon,
+        }
+    if not rows:
+        raise AreaFileInvalid("no neighbour features")
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "removed": 0}
+    for region in db.session.scalars(select(NeighbourRegion)):
+        values = rows.pop(region.code, None)
+        if values is None:
+            db.session.delete(region)
+            counts["removed"] += 1
+        elif any(getattr(region, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(region, k, v)
+            region.updated_at = utcnow()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    for code, values in rows.items():
+        db.session.add(NeighbourRegion(code=code, **values))
+        counts["created"] += 1
+    db.session.commit()
+    return "neighbour regions: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+
+
 # ---- routing ------------------------------------------------------------------------------------------
 
 
 class _IndexCache:
-    """The kelurahan index of one app, rebuilt when the areas' version (count, latest update) changes."""
+    """The kelurahan and neighbour indexes of one app, rebuilt when either table's version changes."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.index: AreaIndex | None = None
+        self.neighbours: AreaIndex | None = None
+        self.neighbour_names: dict[str, str] = {}
         self.version: tuple | None = None
         self.checked_at = float("-inf")
 
@@ -227,49 +302,90 @@ def _cache() -> _IndexCache:
     return current_app.extensions.setdefault("jaki.area_index", _IndexCache())
 
 
-def _areas_version() -> tuple:
+def _version(model, *where) -> tuple:
     count, latest = db.session.execute(
-        select(func.count(Area.code), func.max(Area.updated_at)).where(Area.level == "kelurahan")
+        select(func.count(), func.max(model.updated_at)).select_from(model).where(*where)
     ).one()
     return count, latest.isoformat() if hasattr(latest, "isoformat") else latest
 
 
-def area_index() -> AreaIndex:
-    """This process's kelurahan index; the version is re-read at most every AREA_INDEX_CHECK_SECONDS."""
+# The neighbours' outlines reach 60 km from Jakarta (Kabupaten Bogor): a coarser grid is plenty for them.
+_NEIGHBOUR_CELL_M = 250.0
+
+
+def _indexes() -> _IndexCache:
+    """This process's indexes; the tables' versions are re-read at most every AREA_INDEX_CHECK_SECONDS."""
     cache = _cache()
     every = current_app.config.get("AREA_INDEX_CHECK_SECONDS", DEFAULT_INDEX_CHECK_SECONDS)
     now = time.monotonic()
     if cache.index is not None and now - cache.checked_at < every:
-        return cache.index
+        return cache
     with cache.lock:
         if cache.index is not None and now - cache.checked_at < every:
-            return cache.index
-        version = _areas_version()
+            return cache
+        version = (_version(Area, Area.level == "kelurahan"), _version(NeighbourRegion))
         if cache.index is None or version != cache.version:
-            rows = db.session.execute(select(Area.code, Area.geometry).where(Area.level == "kelurahan")).all()
             started = time.monotonic()
-            cache.index = AreaIndex.from_features((code, geometry) for code, geometry in rows)
+            rows = db.session.execute(select(Area.code, Area.geometry).where(Area.level == "kelurahan")).all()
+            index = AreaIndex.from_features((code, geometry) for code, geometry in rows)
+            regions = db.session.execute(
+                select(NeighbourRegion.code, NeighbourRegion.name, NeighbourRegion.geometry)
+            ).all()
+            neighbours = AreaIndex.from_features(
+                ((code, geometry) for code, _name, geometry in regions), cell_size_m=_NEIGHBOUR_CELL_M
+            )
+            cache.index, cache.neighbours = index, neighbours
+            cache.neighbour_names = {code: name for code, name, _geometry in regions}
             cache.version = version
             log.info(
                 "area index built",
-                extra={"kelurahan": len(cache.index), "seconds": round(time.monotonic() - started, 3)},
+                extra={
+                    "kelurahan": len(index),
+                    "neighbours": len(neighbours),
+                    "seconds": round(time.monotonic() - started, 3),
+                },
             )
         cache.checked_at = time.monotonic()
-        return cache.index
+        return cache
+
+
+def area_index() -> AreaIndex:
+    """This process's kelurahan index."""
+    return _indexes().index
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name)
+    return default if value is None else float(value)
 
 
 def locate(lat: float, lon: float) -> Routing:
-    """The kelurahan (and its kecamatan and kota) of a point; UNROUTED outside every area.
+    """The kelurahan (and its kecamatan and kota) of a point; outside Jakarta, the neighbour whose land it is on.
 
-    A point in a gap between polygons goes to the nearest kelurahan within AREA_MAX_GAP_M (ties to the
-    smallest code, as AreaIndex decides).
+    Inside a kelurahan polygon: that kelurahan (where a neighbour's coarse outline overlaps, the polygon wins).
+    In no polygon, on or within AREA_NEIGHBOUR_MARGIN_M of a neighbour's outline (Jakarta's land border): that
+    neighbour, unless a kelurahan lies within AREA_BORDER_TOLERANCE_M. In no polygon away from the neighbours
+    (the coast, the Tanjung Priok piers, the islands' shores, slivers between kelurahan): the nearest kelurahan
+    within AREA_MAX_GAP_M (ties to the smallest code, as AreaIndex decides). Beyond that: outside (at sea).
     """
-    if not in_jakarta_bbox(lat, lon):
+    indexes = _indexes()
+    max_gap = _setting("AREA_MAX_GAP_M", DEFAULT_MAX_GAP_M)
+    found = indexes.index.locate(lat, lon, max_distance_m=max_gap) if in_jakarta_bbox(lat, lon) else None
+    if found is not None and found.exact:
+        return _routed(found)
+    margin = _setting("AREA_NEIGHBOUR_MARGIN_M", DEFAULT_NEIGHBOUR_MARGIN_M)
+    # Containing it, else the nearest within the margin (AreaIndex answers both in one call).
+    region = indexes.neighbours.locate(lat, lon, max_distance_m=margin)
+    if found is not None and (
+        region is None or found.distance_m <= _setting("AREA_BORDER_TOLERANCE_M", DEFAULT_BORDER_TOLERANCE_M)
+    ):
+        return _routed(found)
+    if region is None:
         return UNROUTED
-    max_gap = current_app.config.get("AREA_MAX_GAP_M", DEFAULT_MAX_GAP_M)
-    found = area_index().locate(lat, lon, max_distance_m=max_gap)
-    if found is None:
-        return UNROUTED
+    return Routing(None, None, None, region_code=region.code, region_name=indexes.neighbour_names[region.code])
+
+
+def _routed(found) -> Routing:
     kecamatan, kota = parent_codes(found.code)
     return Routing(found.code, kecamatan, kota, distance_m=round(found.distance_m, 1), exact=found.exact)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import and_, exists, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
-from jaki.api import decode_cursor, encode_cursor
+from jaki.api import Keyset, Page
 from jaki.auth.models import User
 from jaki.db import utcnow
-from jaki.errors import NotFound, ValidationFailed, field_error
+from jaki.errors import NotFound, field_error
 from jaki.extensions import db
 from jaki.notifications import delivery
 from jaki.notifications.areas import AREA_CODE, area_chain, area_known
@@ -131,30 +131,16 @@ def _broadcast_unread(user: User, read_before: datetime | None):
     return and_(*conditions)
 
 
-def _parse_cursor(cursor: str | None):
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        created_at = datetime.fromisoformat(values[0])
-        item_id = str(values[1])
-    except (IndexError, TypeError, ValueError):
-        raise ValidationFailed(errors={"cursor": ["Cursor tidak valid."]}) from None
-    if created_at.tzinfo is None:
-        raise ValidationFailed(errors={"cursor": ["Cursor tidak valid."]})
-    return created_at, item_id
-
-
-def _before(column_at, column_id, cursor):
-    created_at, item_id = cursor
-    return or_(column_at < created_at, and_(column_at == created_at, column_id < item_id))
+# Newest first. The inbox is a UNION of notifications and broadcasts: its own query, the same cursor (and key).
+INBOX_ORDER = Keyset((Notification.created_at, Notification.id), ("datetime", "str"), descending=True)
+BROADCAST_ORDER = Keyset((Broadcast.created_at, Broadcast.id), ("datetime", "str"), descending=True)
 
 
 def inbox_page(
     user: User, *, limit: int, cursor: str | None = None, unread_only: bool = False, language: str = "id"
 ) -> dict:
     """My notifications and the broadcasts to my areas since my account existed, newest first (keyset pages)."""
-    position = _parse_cursor(cursor)
+    position = INBOX_ORDER.decode(cursor)
     areas = _my_areas(user)
     read_before = _read_before(user)
 
@@ -168,11 +154,11 @@ def inbox_page(
         own = own.where(Notification.read_at.is_(None))
         broadcasts = broadcasts.where(_broadcast_unread(user, read_before))
     if position:
-        own = own.where(_before(Notification.created_at, Notification.id, position))
-        broadcasts = broadcasts.where(_before(Broadcast.created_at, Broadcast.id, position))
+        own = own.where(INBOX_ORDER.after(position))
+        broadcasts = broadcasts.where(INBOX_ORDER.after(position, (Broadcast.created_at, Broadcast.id)))
     # Each side is limited before the union so neither scans more than one page.
-    own = own.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
-    broadcasts = broadcasts.order_by(Broadcast.created_at.desc(), Broadcast.id.desc()).limit(limit + 1)
+    own = own.order_by(*INBOX_ORDER.order_by()).limit(limit + 1)
+    broadcasts = broadcasts.order_by(*INBOX_ORDER.order_by((Broadcast.created_at, Broadcast.id))).limit(limit + 1)
     both = union_all(select(own.subquery()), select(broadcasts.subquery())).subquery()
     rows = db.session.execute(
         select(both.c.id, both.c.created_at, both.c.kind)
@@ -216,7 +202,7 @@ def inbox_page(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = encode_cursor([_as_aware(last.created_at).isoformat(), last.id])
+        next_cursor = INBOX_ORDER.encode([_as_aware(last.created_at), last.id])
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -397,17 +383,11 @@ def create_broadcast(admin: User, *, area_code: str, title: str, body: str) -> B
     return broadcast
 
 
-def list_broadcasts(*, limit: int, cursor: str | None = None, area_code: str | None = None) -> dict:
-    position = _parse_cursor(cursor)
+def list_broadcasts(*, limit: int, cursor: str | None = None, area_code: str | None = None) -> Page:
     query = select(Broadcast)
     if area_code:
         query = query.where(Broadcast.area_code == area_code)
-    if position:
-        query = query.where(_before(Broadcast.created_at, Broadcast.id, position))
-    rows = db.session.scalars(query.order_by(Broadcast.created_at.desc(), Broadcast.id.desc()).limit(limit + 1)).all()
-    items = rows[:limit]
-    next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id]) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return BROADCAST_ORDER.page(query, limit=limit, cursor=cursor)
 
 
 def get_broadcast(broadcast_id: str) -> Broadcast:

@@ -5,7 +5,9 @@ optional data keys (the ones jaki.reports and jaki.services write) and fall back
   reference / ref                       short human reference (at most 24 characters), e.g. SKD-20261123-A1B2C3
   public_status / to_status / status    status code, labelled in Indonesian (menunggu, proses, issued, ...)
   agency_code, type_code, programme, kind (pbb|pkb), tax_year, due_on, days_before, period, support_count
-A push is read on a lock screen: nothing here names an amount, an illness, a NIK or a citizen's own words.
+  days_left, amount, payment_code, pay_url (tax reminders)
+A push is read on a lock screen: nothing here names an illness, a NIK or a citizen's own words. The one amount
+is a tax reminder's bill, with its due date and payment code: a reminder has to say what to pay and how.
 """
 
 from __future__ import annotations
@@ -46,6 +48,37 @@ TAX_NAMES = {"pbb": "PBB-P2", "pkb": "PKB"}
 
 _SHORT = 24  # longer values are ids, not references a person can read
 _CODE = re.compile(r"^[\w.\-/ ]+$")
+_PAY_URL = re.compile(r"^https://([a-z0-9-]+(\.[a-z0-9-]+)+)(/[\w./-]*)?$")
+_MONTHS = (
+    (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+)
 
 
 def _pick(data: dict, *keys: str, max_len: int = _SHORT) -> str | None:
@@ -170,23 +203,67 @@ def _bansos(d, lang):
     )[lang].format(program=program, when=when)
 
 
+def rupiah(amount: int, lang: int = 0) -> str:
+    """Rp412.000 (Indonesian) or Rp412,000 (English)."""
+    text = f"{amount:,}"
+    return "Rp" + (text.replace(",", ".") if lang == 0 else text)
+
+
+def long_date(value: str, lang: int = 0) -> str | None:
+    """8 Desember 2026 / 8 December 2026, from an ISO date."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
 def _tax_due(d, lang):
     tax = _pick(d, "kind", "tax_type", "tax")
-    days = _pick(d, "days_before", "days_left")
+    # days_left is what remains; days_before (older events) only said which reminder it was.
+    days = _pick(d, "days_left") or _pick(d, "days_before")
     due = _pick(d, "due_on", "due_date")
+    due_text = long_date(due, lang) if due else None
     year = _pick(d, "tax_year")
     what = f" {TAX_NAMES.get(tax.lower(), tax) if tax else ''}".rstrip() + (f" {year}" if year else "")
-    if days == "1":
+    amount = d.get("amount")  # an int from the producer, a digit string once cleaned for FCM
+    if isinstance(amount, str) and amount.isdigit() and len(amount) <= 13:
+        amount = int(amount)
+    sum_text = ""
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
+        sum_text = (f" sebesar {rupiah(amount, 0)}", f" of {rupiah(amount, 1)}")[lang]
+    if days == "0":
+        when = ("hari ini", "today")[lang]
+    elif days == "1":
         when = ("besok", "tomorrow")[lang]
     elif days and days.isdigit():
         when = (f"dalam {days} hari", f"in {days} days")[lang]
-    elif due:
-        when = (f"pada {due}", f"on {due}")[lang]
+    elif due_text:
+        when = (f"pada {due_text}", f"on {due_text}")[lang]
     else:
         return None
-    return ("Tagihan pajak{what} jatuh tempo {when}.", "Your{what} tax bill is due {when}.")[lang].format(
-        what=what, when=when
+    if due_text and not when.endswith(due_text):
+        when += (f", pada {due_text}", f", on {due_text}")[lang]
+    text = ("Tagihan pajak{what}{sum} jatuh tempo {when}.", "Your{what} tax bill{sum} is due {when}.")[lang].format(
+        what=what, sum=sum_text, when=when
     )
+    return text + _how_to_pay(d, lang)
+
+
+def _how_to_pay(d, lang) -> str:
+    code = _pick(d, "payment_code", max_len=40)
+    url = d.get("pay_url")
+    match = _PAY_URL.match(url) if isinstance(url, str) and len(url) <= 100 else None
+    where = (match.group(1) + (match.group(3) or "").rstrip("/")) if match else None
+    if code and where:
+        return (f" Bayar dengan kode bayar {code} di {where}.", f" Pay with payment code {code} at {where}.")[lang]
+    if code:
+        return (f" Bayar dengan kode bayar {code}.", f" Pay with payment code {code}.")[lang]
+    if where:
+        return (f" Bayar di {where}.", f" Pay at {where}.")[lang]
+    return ""
 
 
 def _permit_sla(d, lang):

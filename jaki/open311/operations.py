@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from jaki import audit
 from jaki.agencies.models import Agency
-from jaki.api import encode_cursor
 from jaki.auth.crypto import cipher
 from jaki.auth.models import User
 from jaki.db import utcnow
@@ -175,6 +174,19 @@ def _validated_by_reports(category: Category, description: str, lat: float, lon:
         raise parameter_error({names.get(k, k): v for k, v in exc.messages.items()}) from None
 
 
+def contact_account_id(raw: str | None) -> str | None:
+    """account_id as sent; one that is a NIK (16 digits once spaces, dots and dashes are gone) is normalised
+    and checked in the one place NIKs are (jaki.auth.nik), so a NIK reaches no row in two spellings."""
+    from jaki.auth import nik as nik_mod
+    from jaki.auth.operations import parse_nik
+
+    text = (raw or "").strip()
+    compact = nik_mod.normalize(text)
+    if len(compact) == 16 and compact.isascii() and compact.isdigit():
+        return parse_nik(text, field="account_id").value
+    return text or None
+
+
 def _seal_contact(data: dict) -> str | None:
     contact = {name: data[name].strip() for name in CONTACT_FIELDS if data.get(name)}
     return cipher().encrypt(json.dumps(contact, ensure_ascii=False), CONTACT_PURPOSE) if contact else None
@@ -187,10 +199,11 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     "support the other one instead"): it is created, and the notice says similar reports exist.
     """
     category = _category_for_post(data.get("service_code"))
+    data = {**data, "account_id": contact_account_id(data.get("account_id"))}
     lat, lon = data.get("lat"), data.get("long")
     if lat is None or lon is None:
         raise JakiError("open311_location_required", status=400)
-    reports.check_location(lat, lon)
+    reports.route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
     description = (data.get("description") or "").strip() or translate(
         "open311_no_description", language="id", service=category.name
@@ -234,7 +247,7 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     )
     if nearby:
         notice += " " + translate("open311_notice_duplicates", count=len(nearby))
-    return Submitted(created.report, submission.token, notice, (data.get("account_id") or "").strip() or None)
+    return Submitted(created.report, submission.token, notice, data["account_id"])
 
 
 # ---- reading ------------------------------------------------------------------------------------------
@@ -281,7 +294,7 @@ def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | No
     row = db.session.execute(
         query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
     ).first()
-    return encode_cursor([row.created_at.isoformat(), row.id]) if row else None
+    return reports.FEED_ORDER.encode([row.created_at, row.id]) if row else None
 
 
 def find_requests(args: dict) -> list[Report]:

@@ -14,6 +14,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Lokasi berada di luar wilayah DKI Jakarta. Pilih titik lokasi di Jakarta.",
         "The location is outside Jakarta. Pick a point in Jakarta.",
     ),
+    "location_in_neighbour_region": (
+        "Lokasi berada di {region}, di luar wilayah DKI Jakarta. Laporkan ke pemerintah daerah setempat.",
+        "The location is in {region}, outside Jakarta. Report it to that region's government.",
+    ),
     "category_unknown": ("Kategori laporan tidak dikenal.", "Unknown report category."),
     "too_many_photos": ("Maksimal {max} foto per laporan.", "At most {max} photos per report."),
     "duplicate_nearby": (

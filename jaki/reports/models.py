@@ -34,6 +34,7 @@ class Category(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("sla_hours > 0", name="sla_hours_positive"),
         CheckConstraint("duplicate_radius_m >= 0 AND duplicate_radius_m <= 1000", name="duplicate_radius_range"),
+        CheckConstraint("verified_by IN ('kelurahan', 'agency')", name="verified_by_known"),
     )
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. jalan_rusak
@@ -44,6 +45,9 @@ class Category(TimestampMixin, Base):
     duplicate_radius_m: Mapped[int] = mapped_column(Integer, default=50)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=100)
+    # Who verifies a new report: the kelurahan unit of its kelurahan (Jakarta's rule), or, where the city
+    # decided so for the category, the responsible agency itself.
+    verified_by: Mapped[str] = mapped_column(String(10), default="kelurahan", server_default="kelurahan")
 
 
 class Report(TimestampMixin, Base):

@@ -2,11 +2,14 @@
 
 Who may do what (the transition table itself is jaki.reports.workflow.TRANSITIONS):
 - Verification (submitted -> verified | rejected | duplicate, transfer to another kelurahan) is the kelurahan's
-  decision: staff (officer or agency admin) whose areas cover the report's kelurahan (a kota or kecamatan covers
-  the kelurahan below it), or an admin. Unrouted reports (outside every area) are for admins only.
+  decision: its kelurahan unit, staff (officer or agency admin) of the kelurahan office (KELURAHAN_UNIT) whose
+  areas cover the report's kelurahan (a kota or kecamatan covers the kelurahan below it), or an admin. Where a
+  category is verified_by "agency", the responsible agency verifies instead, with the scope of its work below.
 - The work (dispatch, in progress, resolve, transfer to another agency) belongs to the responsible agency: an
   officer of that agency whose areas cover the kelurahan (or who is assigned), an agency admin of that agency,
   or an admin. Once a report is assigned, other officers cannot move it; their agency admin can.
+- Reports with no kelurahan (stored before the boundaries refused points outside Jakarta) are for admins only:
+  the triage queue (GET /officer/reports?unrouted=true), never an agency's.
 - The reporter confirms (closes) or reopens their own report; nobody else among citizens changes it.
 Every change to a report row needs the version the client read (If-Match); the UPDATE itself is conditional on
 that version (SQLAlchemy version_id_col), so two concurrent writers cannot both win.
@@ -21,7 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from sqlalchemy import and_, func, or_, select, union_all, update
@@ -31,7 +34,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from jaki import audit
 from jaki.agencies.models import Agency
-from jaki.api import decode_cursor, encode_cursor
+from jaki.agencies.registry import KELURAHAN_UNIT
+from jaki.api import Keyset, Page
 from jaki.auth.models import User
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
@@ -249,6 +253,7 @@ def create_category(
     duplicate_radius_m: int = 50,
     active: bool = True,
     sort_order: int = 100,
+    verified_by: str = "kelurahan",
 ) -> Category:
     _check_agency(agency_code)
     if db.session.get(Category, code) is not None:
@@ -262,6 +267,7 @@ def create_category(
         duplicate_radius_m=duplicate_radius_m,
         active=active,
         sort_order=sort_order,
+        verified_by=verified_by,
     )
     db.session.add(category)
     db.session.commit()
@@ -274,7 +280,16 @@ def update_category(code: str, changes: dict) -> Category:
         raise NotFound()
     if "agency_code" in changes:
         _check_agency(changes["agency_code"])
-    for name in ("name", "name_en", "agency_code", "sla_hours", "duplicate_radius_m", "active", "sort_order"):
+    for name in (
+        "name",
+        "name_en",
+        "agency_code",
+        "sla_hours",
+        "duplicate_radius_m",
+        "active",
+        "sort_order",
+        "verified_by",
+    ):
         if name in changes:
             setattr(category, name, changes[name])
     db.session.commit()
@@ -405,10 +420,36 @@ def _replay(existing: Report, fingerprint: str) -> Created:
     return Created(existing, False)
 
 
+def _outside_jakarta(region_name: str | None = None) -> JakiError:
+    message = (
+        translate("location_in_neighbour_region", region=region_name)
+        if region_name
+        else translate("location_outside_jakarta")
+    )
+    return JakiError(
+        "location_outside_jakarta",
+        status=422,
+        message=message,
+        errors={"latitude": [message], "longitude": [message]},
+    )
+
+
 def check_location(latitude: float, longitude: float) -> None:
+    """A point a nearby search may start from: finite and within Jakarta's bounding box (a search may look across
+    the border; a new report may not: route_location)."""
     if not (math.isfinite(latitude) and math.isfinite(longitude)) or not in_jakarta_bbox(latitude, longitude):
-        message = translate("location_outside_jakarta")
-        raise JakiError("location_outside_jakarta", status=422, errors={"latitude": [message], "longitude": [message]})
+        raise _outside_jakarta()
+
+
+def route_location(latitude: float, longitude: float) -> geo.Routing:
+    """Where a new report goes, decided by the real boundaries (jaki.geo.operations.locate). A point on a
+    neighbour's land is refused naming the region; one at sea beyond the gap distance is refused too."""
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        raise _outside_jakarta()
+    routing = geo.locate(latitude, longitude)
+    if not routing.routed:
+        raise _outside_jakarta(routing.region_name)
+    return routing
 
 
 def active_category(code: str) -> Category:
@@ -511,7 +552,7 @@ def create_report(
     A retry with the same reporter and Idempotency-Key returns the first report (created=False). Photos are the raw
     uploaded bytes; thumbnails are made afterwards by a MEDIA job.
     """
-    check_location(latitude, longitude)
+    routing = route_location(latitude, longitude)
     category = active_category(category_code)
     description = _text(description, "description")
     address = _text(address, "address") if address else None
@@ -530,7 +571,6 @@ def create_report(
     now = utcnow()
     if reporter is not None and enforce_quota:
         _take_quota(reporter.id, now)
-    routing = geo.locate(latitude, longitude)
     report = Report(
         reporter_id=reporter.id if reporter else None,
         source=source,
@@ -583,14 +623,12 @@ def create_report(
         )
         if reporter is not None:
             _event("report.created", report, [reporter.id], routed=routing.routed)
-        report_id, photo_ids = report.id, [p.id for p in stored]
+        photo_ids = [p.id for p in stored]
         db.session.commit()
     except BaseException:
         db.session.rollback()
         _discard(p.storage_key for p in stored)
         raise
-    if not routing.routed:
-        log.info("report unrouted", extra={"report_id": report_id})
     _enqueue_thumbnails(photo_ids)
     return Created(report, True)
 
@@ -599,17 +637,23 @@ def create_report(
 
 
 def may_verify(user: User, report: Report) -> bool:
-    """The kelurahan's decisions: staff whose areas cover the report's kelurahan, or an admin."""
+    """The kelurahan's decisions: its kelurahan unit (staff of the kelurahan office whose areas cover the
+    report's kelurahan), or the agency itself where the category says so, or an admin."""
     if user.role == "admin":
         return True
-    return user.role in ("officer", "agency_admin") and area_covers(user.area_codes, report.kelurahan_code)
+    if user.role not in ("officer", "agency_admin"):
+        return False
+    if report.category.verified_by == "agency":
+        return may_work(user, report)
+    return user.agency_code == KELURAHAN_UNIT and area_covers(user.area_codes, report.kelurahan_code)
 
 
 def may_work(user: User, report: Report) -> bool:
-    """The agency's work: its officers in their areas (or assigned), its agency admins, or an admin."""
+    """The agency's work: its officers in their areas (or assigned), its agency admins, or an admin. A report
+    with no kelurahan (stored before the boundaries decided) is in the admins' triage queue, no agency's."""
     if user.role == "admin":
         return True
-    if user.agency_code is None or user.agency_code != report.agency_code:
+    if user.agency_code is None or user.agency_code != report.agency_code or report.kelurahan_code is None:
         return False
     if user.role == "agency_admin":
         return True
@@ -1031,10 +1075,10 @@ def rating_of(report_id: str) -> ReportRating | None:
 # ---- reading ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
+# The lists' sort keys (jaki.api.Keyset): the feed newest first, comments in order, the queue by urgency.
+FEED_ORDER = Keyset((Report.created_at, Report.id), ("datetime", "str"), descending=True)
+COMMENT_ORDER = Keyset((ReportComment.id,), ("int",))
+QUEUE_ORDER = Keyset((Report.sla_due_at, Report.id), ("datetime", "str"))
 
 
 def _cells(ranges: list[tuple[int, int]]):
@@ -1075,20 +1119,6 @@ def _statuses(statuses: Sequence[str] | None, allowed: Sequence[str]) -> list[st
     return list(statuses)
 
 
-def _cursor_values(cursor: str | None) -> tuple[datetime, str] | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    try:
-        at, last_id = values
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None or not isinstance(last_id, str):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise field_error("cursor", "validation_error") from None
-    return parsed.astimezone(UTC), last_id
-
-
 def list_reports(
     *,
     categories: Sequence[str] | None = None,
@@ -1120,20 +1150,7 @@ def list_reports(
         query = query.where(Report.id.in_(list(ids)))
     if reporter_id is not None:
         query = query.where(Report.reporter_id == reporter_id)
-    after = _cursor_values(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id)))
-    rows = list(
-        db.session.scalars(
-            query.order_by(Report.created_at.desc(), Report.id.desc())
-            .limit(limit + 1)
-            .options(selectinload(Report.reporter))
-        )
-    )
-    items = rows[:limit]
-    next_cursor = encode_cursor([items[-1].created_at.isoformat(), items[-1].id]) if len(rows) > limit else None
-    return Page(items, next_cursor)
+    return FEED_ORDER.page(query.options(selectinload(Report.reporter)), limit=limit, cursor=cursor)
 
 
 def get_public_report(report_id: str, viewer: User | None = None) -> Report:
@@ -1145,14 +1162,7 @@ def get_public_report(report_id: str, viewer: User | None = None) -> Report:
 def public_comments(report_id: str, *, limit: int = 50, cursor: str | None = None, viewer: User | None = None) -> Page:
     report = get_public_report(report_id, viewer)
     query = select(ReportComment).where(ReportComment.report_id == report.id, ReportComment.internal.is_(False))
-    values = decode_cursor(cursor)
-    if values:
-        if not isinstance(values[0], int) or isinstance(values[0], bool) or not 0 <= values[0] < 2**31:
-            raise field_error("cursor", "validation_error")
-        query = query.where(ReportComment.id > values[0])
-    rows = list(db.session.scalars(query.order_by(ReportComment.id).limit(limit + 1)))
-    items = rows[:limit]
-    return Page(items, encode_cursor([items[-1].id]) if len(rows) > limit else None)
+    return COMMENT_ORDER.page(query, limit=limit, cursor=cursor)
 
 
 def check_bbox(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> None:
@@ -1304,14 +1314,17 @@ def nearby(
 
 
 def _staff_scope(user: User):
-    """Which reports a staff member's queue holds (admins: all)."""
+    """Which reports a staff member's queue holds (admins: all; reports with no kelurahan: admins only)."""
     if user.role == "admin":
         return None
     covered = [_area_condition(code) for code in user.area_codes if _AREA_CODE.match(code)]
     in_areas = or_(*covered) if covered else None
-    to_verify = and_(Report.status == wf.SUBMITTED, in_areas) if in_areas is not None else None
+    to_verify = None
+    if user.agency_code == KELURAHAN_UNIT and in_areas is not None:
+        by_kelurahan = select(Category.code).where(Category.verified_by == "kelurahan")
+        to_verify = and_(Report.status == wf.SUBMITTED, in_areas, Report.category_code.in_(by_kelurahan))
     if user.role == "agency_admin":
-        agency = Report.agency_code == user.agency_code
+        agency = and_(Report.agency_code == user.agency_code, Report.kelurahan_code.is_not(None))
     else:
         agency = and_(Report.agency_code == user.agency_code, in_areas) if in_areas is not None else None
     parts = [p for p in (to_verify, agency, Report.assigned_officer_id == user.id) if p is not None]
@@ -1343,14 +1356,7 @@ def officer_queue(
         query = query.where(Report.kelurahan_code.is_(None))
     if categories:
         query = query.where(Report.category_code.in_(list(categories)))
-    after = _cursor_values(cursor)
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(Report.sla_due_at > at, and_(Report.sla_due_at == at, Report.id > last_id)))
-    rows = list(db.session.scalars(query.order_by(Report.sla_due_at, Report.id).limit(limit + 1)))
-    items = rows[:limit]
-    next_cursor = encode_cursor([items[-1].sla_due_at.isoformat(), items[-1].id]) if len(rows) > limit else None
-    return Page(items, next_cursor)
+    return QUEUE_ORDER.page(query, limit=limit, cursor=cursor)
 
 
 def get_for_staff(user: User, report_id: str) -> Report:

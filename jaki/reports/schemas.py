@@ -44,6 +44,7 @@ class CategorySchema(Schema):
     duplicate_radius_m = ma.fields.Integer()
     active = ma.fields.Boolean()
     sort_order = ma.fields.Integer()
+    verified_by = ma.fields.String(metadata={"description": "kelurahan (the kelurahan unit verifies) | agency"})
 
     def _name(self, category):
         return category.name_en if current_language() == "en" else category.name
@@ -58,6 +59,7 @@ class CategoryCreateSchema(Schema):
     duplicate_radius_m = ma.fields.Integer(load_default=50, validate=V.Range(min=0, max=1000))
     active = ma.fields.Boolean(load_default=True)
     sort_order = ma.fields.Integer(load_default=100, validate=V.Range(min=0, max=10000))
+    verified_by = ma.fields.String(load_default="kelurahan", validate=V.OneOf(wf.VERIFIERS))
 
 
 class CategoryPatchSchema(Schema):
@@ -68,6 +70,7 @@ class CategoryPatchSchema(Schema):
     duplicate_radius_m = ma.fields.Integer(validate=V.Range(min=0, max=1000))
     active = ma.fields.Boolean()
     sort_order = ma.fields.Integer(validate=V.Range(min=0, max=10000))
+    verified_by = ma.fields.String(validate=V.OneOf(wf.VERIFIERS))
 
 
 # ---- reports: shared pieces ----------------------------------------------------------------------------

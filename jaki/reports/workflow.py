@@ -53,8 +53,11 @@ TRANSFERS: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     "agency": (frozenset({VERIFIED, DISPATCHED, IN_PROGRESS}), STAFF, VERIFIED),
 }
 
-# Transitions that make the kelurahan's decision (scope: the report's area) rather than the agency's work.
+# Transitions that make the kelurahan's decision rather than the agency's work. In Jakarta the kelurahan unit
+# (the lurah's office) of the report's kelurahan verifies first; a category may instead be verified by its
+# agency directly (Category.verified_by), where the city decided so.
 VERIFICATION = frozenset({(SUBMITTED, VERIFIED), (SUBMITTED, REJECTED), (SUBMITTED, DUPLICATE)})
+VERIFIERS = ("kelurahan", "agency")
 # Transitions that need a reason from the actor.
 NEEDS_REASON = frozenset({(SUBMITTED, REJECTED), (VERIFIED, REJECTED), (RESOLVED, DISPATCHED), (CLOSED, DISPATCHED)})
 REOPEN = frozenset({(RESOLVED, DISPATCHED), (CLOSED, DISPATCHED)})

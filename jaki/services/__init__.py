@@ -17,10 +17,10 @@ def init_app(app) -> None:
     from jaki.extensions import api
     from jaki.services import cli, export, routes
     from jaki.services.demo import seed_services
-    from jaki.services.permits.routes import letters_blp, permits_blp
+    from jaki.services.permits.routes import calendar_blp, letters_blp, permits_blp
     from jaki.services.social_aid.routes import blp as social_aid_blp
 
-    for blp in (routes.blp, social_aid_blp, permits_blp, letters_blp):
+    for blp in (routes.blp, social_aid_blp, permits_blp, letters_blp, calendar_blp):
         api.register_blueprint(blp)
     agencies.init_app(app)
     app.cli.add_command(cli.services_cli)

@@ -246,6 +246,28 @@ def _safe_token(value: str, limit: int = 40) -> str:
     return _SAFE_TOKEN.sub("", value)[:limit] or "none"
 
 
+_MISSING = "Missing data for required field."
+
+
+def wrong_shape(messages, top: bool = True) -> bool:
+    """Whether marshmallow's errors say the answer is not shaped like ours, rather than one value being odd.
+
+    Shape: the body or a record is not an object (_schema), a top-level field is missing or mistyped, a
+    record lacks a required field. Not shape: a value inside a record fails its validation.
+    """
+    if not isinstance(messages, dict):
+        return True
+    for key, value in messages.items():
+        if key == "_schema":
+            return True
+        if isinstance(value, dict):
+            if wrong_shape(value, top=False):
+                return True
+        elif top or (isinstance(value, list) and _MISSING in value):
+            return True
+    return False
+
+
 def _reject_constant(name: str):
     raise ValueError(f"non-standard JSON constant {name}")
 
@@ -257,8 +279,10 @@ class AgencyClient:
     """One agency's REST API. Thread-safe; share one per agency.
 
     Which failures count against the breaker: timeouts, connection errors, 5xx, 408, 429, malformed and
-    oversized answers. Not: 404 (no record), other 4xx (our request), schema mismatches (one odd record
-    must not let a single citizen's retries cut the agency off for everyone). Retries happen inside one
+    oversized answers, and a 200 not shaped like the answer (a missing or mistyped essential field, a record
+    that is not an object or lacks a required field: the agency is broken for everyone). Not: 404 (no
+    record), other 4xx (our request), an odd value inside an otherwise well-shaped record (one citizen's
+    retries must not cut the agency off for everyone); that call still fails. Retries happen inside one
     logical call, which the breaker sees once.
     """
 
@@ -549,11 +573,16 @@ class AgencyClient:
             return None
         if schema is None:
             if not isinstance(data, dict | list):
-                raise _AttemptFailed("invalid", "JSON body is not an object or array", breaker_failure=False)
+                raise _AttemptFailed("invalid", "JSON body is not an object or array")
             return data
         try:
             return schema.load(data, unknown=EXCLUDE)
         except ValidationError as exc:
             # Field names come from our schema; the agency's values stay out of messages and logs.
             fields = exc.messages if isinstance(exc.messages, dict) else {}
-            raise _AttemptFailed("invalid", f"{len(fields) or 1} invalid field(s)", breaker_failure=False) from None
+            shape = wrong_shape(exc.messages)
+            raise _AttemptFailed(
+                "invalid",
+                f"{len(fields) or 1} invalid field(s){', wrong shape' if shape else ''}",
+                breaker_failure=shape,
+            ) from None

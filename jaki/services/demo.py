@@ -270,6 +270,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=412_000,
                 due_on=today + timedelta(days=6),
+                payment_code=f"PKB-{today.year}-000101",
             ),
             TaxBill(
                 nik_index=idx["Budi"],
@@ -279,6 +280,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=3_186_000,
                 due_on=today + timedelta(days=40),
+                payment_code=f"PKB-{today.year}-000102",
             ),
             TaxBill(
                 nik_index=idx["Ahmad"],
@@ -298,6 +300,7 @@ def seed_records() -> None:
                 tax_year=today.year,
                 amount=598_500,
                 due_on=today + timedelta(days=1),
+                payment_code=f"PKB-{today.year}-000103",
             ),
         ]
     )

@@ -13,6 +13,7 @@ from jaki.auth.crypto import cipher, nik_index
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.services.connectors import Subject
+from jaki.services.permits.sla import jakarta_today
 
 HEAD = "kepala_keluarga"
 # Children and grandchildren living in the household; a child is under 18 (UU 35/2014 on child protection).
@@ -85,7 +86,7 @@ def _is_dependent(relation: str, born: date, today: date) -> bool:
 
 def household_for(user) -> Household:
     """The user and, when they head their Kartu Keluarga, the children in it. Nobody else's records."""
-    today = utcnow().date()
+    today = jakarta_today(utcnow())  # a child turns 18 at midnight in Jakarta, not at 07:00
     nik = user.nik
     if current_app.config.get("DUKCAPIL_BACKEND", "local") == "http":
         return _from_http(user, nik, today)

@@ -19,6 +19,7 @@ from jaki.services.agency_client import AgencyError
 from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
 from jaki.services.connectors import HttpConnector, Subject, setting
 from jaki.services.household import Household, Member, household_for, member_id
+from jaki.services.permits.sla import jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def section(user, name: str, *, refresh: bool = False) -> dict:
 
 
 def household_view(household: Household) -> dict:
-    today = utcnow().date()
+    today = jakarta_today(utcnow())
     return {
         "status": household.status,
         "is_head": household.is_head,
@@ -220,7 +221,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
     if officer.role not in ("officer", "agency_admin") or officer.agency_code not in spec.officer_agencies:
         raise Forbidden("domain_not_for_agency")
     reason = audit.access_reason(reason, "reason")
-    parse_nik(nik)
+    nik = parse_nik(nik).value  # "3174 0541 ..." as typed is the same person as 31740541...
     subject = Subject(member_id(nik), nik, nik_index(nik))
     connector = connectors.connector_for(name)
     if isinstance(connector, HttpConnector):

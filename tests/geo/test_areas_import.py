@@ -76,7 +76,7 @@ def test_cli_import_and_locate(app, ctx, areas_file, tmp_path):
     located = runner.invoke(args=["areas", "locate", "-6.1754", "106.8272"])
     assert located.exit_code == 0 and located.output.startswith("31.71.01.1001 (31.71.01, 31.71; inside)")
     sea = runner.invoke(args=["areas", "locate", "--", "-6.0", "106.9"])
-    assert sea.output.strip() == "unrouted"
+    assert sea.output.strip() == "outside Jakarta (at sea or further away)"
 
     broken = tmp_path / "broken.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}}]}')

@@ -72,7 +72,7 @@ def test_producers_payloads_read_well():
         ),
         "tax.bill_due": (
             {"kind": "pbb", "tax_year": 2026, "due_on": "2026-08-31", "days_before": 1},
-            "Tagihan pajak PBB-P2 2026 jatuh tempo besok.",
+            "Tagihan pajak PBB-P2 2026 jatuh tempo besok, pada 31 Agustus 2026.",
         ),
         "letter.sla_breached": (
             {"reference": "SKD-20261123-A1B2C3"},

@@ -294,3 +294,49 @@ def test_gets_are_rate_limited_per_client(app, client, api_key):
         assert [client.get(f"{BASE}/services.json").status_code for _ in range(3)] == [200, 200, 429]
     finally:
         app.config["OPEN311_GET_RATE_PER_CLIENT"] = operations.DEFAULTS["OPEN311_GET_RATE_PER_CLIENT"]
+
+
+def test_an_account_id_that_is_a_nik_is_normalised_in_the_one_place(client, api_key):
+    import json
+
+    from jaki.auth.crypto import cipher
+    from tests.factories import make_nik, nik_spellings
+
+    nik = make_nik()
+    response = post(client, form(api_key, account_id=nik_spellings(nik)["spaces"]), fmt="json")
+    assert response.status_code == 200, response.json
+    assert response.json[0]["account_id"] == nik
+    submission = db.session.scalar(
+        select(Submission).where(Submission.report_id == response.json[0]["service_request_id"])
+    )
+    contact = json.loads(cipher().decrypt(submission.contact_sealed, operations.CONTACT_PURPOSE))
+    assert contact["account_id"] == nik
+    # Sixteen digits that cannot be a NIK are refused in GeoReport's format, naming the field.
+    before = count_reports()
+    bad = post(client, form(api_key, account_id="3199-0541-0790-0003"), fmt="json")
+    assert bad.status_code == 400
+    assert error_descriptions(bad)[0].startswith("account_id:")
+    assert count_reports() == before
+    # Any other account id is the aggregator's own and kept as sent.
+    other = post(client, form(api_key, account_id="akun 7731-B", lat="-6.2650", long="106.7800"), fmt="json")
+    assert other.json[0]["account_id"] == "akun 7731-B"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "start"),
+    [
+        (-6.2383, 106.9756, "Lokasi berada di Kota Bekasi, di luar wilayah DKI Jakarta"),
+        (-6.1256, 106.6558, "Lokasi berada di Kota Tangerang, di luar wilayah DKI Jakarta"),  # Soekarno-Hatta
+        (-6.0, 106.9, "Lokasi berada di luar wilayah DKI Jakarta"),  # the Java Sea
+    ],
+    ids=["kota-bekasi", "soekarno-hatta", "java-sea"],
+)
+def test_a_request_outside_jakarta_is_refused_never_forwarded(client, api_key, lat, lon, start):
+    before = count_reports()
+    submissions = db.session.scalar(select(func.count(Submission.token)))
+    response = post(client, form(api_key, lat=str(lat), long=str(lon)), fmt="json")
+    assert response.status_code == 400
+    descriptions = error_descriptions(response)
+    assert descriptions == [f"lat: {descriptions[0][5:]}", f"long: {descriptions[0][5:]}"]
+    assert descriptions[0][5:].startswith(start)
+    assert count_reports() == before and db.session.scalar(select(func.count(Submission.token))) == submissions

@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from jaki.extensions import db
 from tests.factories import auth_header
-from tests.reports.factories import POINTS, admin, citizen, make_report, officer
+from tests.reports.factories import POINTS, admin, citizen, make_report, officer, stored_unrouted_report
 
 PONDOK_PINANG = {
     "kelurahan_code": "31.74.05.1002",
@@ -31,7 +31,7 @@ def areas_of(item: dict) -> dict:
 def test_public_reports_carry_names_beside_codes(client, ctx):
     reporter = citizen()
     report = make_report(reporter)
-    unrouted = make_report(reporter, at="java_sea", category_code="sampah")
+    unrouted = stored_unrouted_report("sampah")
     assert areas_of(client.get(f"/api/v1/reports/{report.id}").json) == PONDOK_PINANG
     assert areas_of(client.get(f"/api/v1/reports/{unrouted.id}").json) == UNROUTED
     feed = {item["id"]: item for item in client.get("/api/v1/reports").json["items"]}

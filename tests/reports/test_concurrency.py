@@ -15,14 +15,14 @@ from jaki.extensions import db
 from jaki.reports import operations
 from jaki.reports.models import Category, Report, ReportMapTile
 from tests.factories import auth_header, ensure_agency, make_user
-from tests.reports.factories import agency_admin, citizen, make_report, officer
+from tests.reports.factories import agency_admin, citizen, kelurahan_officer, make_report, officer
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 def test_if_match_is_required_and_must_be_current(client, ctx):
     report = make_report()
-    first, second = officer(), officer()
+    first, second = kelurahan_officer(), kelurahan_officer()  # verification is the kelurahan unit's
     url = f"/api/v1/reports/{report.id}/transitions"
     etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
     assert etag == f'"{report.version}"'
@@ -58,7 +58,7 @@ def test_supporting_or_commenting_does_not_invalidate_an_officers_etag(client, c
     response = client.post(
         f"/api/v1/reports/{report.id}/transitions",
         json={"to": "verified"},
-        headers={**auth_header(officer()), "If-Match": etag},
+        headers={**auth_header(kelurahan_officer()), "If-Match": etag},
     )
     assert response.status_code == 200
 
@@ -74,7 +74,7 @@ def test_the_update_itself_is_conditional_on_the_version(app, ctx):
     engine = db.session.get_bind()
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        operations.transition(officer(), report.id, "verified", expected_version=report.version)
+        operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert len(statements) == 1
@@ -110,11 +110,12 @@ def test_a_lost_race_inside_one_process_is_412_not_an_overwrite(ctx, change):
 @pytest.fixture
 def committed(app):
     """Data committed for real (two connections must see it), deleted afterwards."""
-    made = {"users": [], "reports": [], "agency": None, "category": None}
+    made = {"users": [], "reports": [], "agencies": [], "category": None}
     with app.app_context():
-        if db.session.get(Agency, "DBM") is None:
-            ensure_agency("DBM")
-            made["agency"] = "DBM"
+        for code in ("DBM", "KELURAHAN"):
+            if db.session.get(Agency, code) is None:
+                ensure_agency(code)
+                made["agencies"].append(code)
         db.session.add(
             Category(
                 code="race_test",
@@ -134,8 +135,8 @@ def committed(app):
         db.session.execute(delete(Report).where(Report.id.in_(ids)))
         db.session.execute(delete(User).where(User.id.in_(made["users"])))
         db.session.execute(delete(Category).where(Category.code == "race_test"))
-        if made["agency"]:
-            db.session.execute(delete(Agency).where(Agency.code == made["agency"]))
+        if made["agencies"]:
+            db.session.execute(delete(Agency).where(Agency.code.in_(made["agencies"])))
         db.session.commit()
         db.session.remove()
 
@@ -144,7 +145,8 @@ def committed(app):
 def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
     with app.app_context():
         reporter = make_user()
-        officers = [make_user(role="officer", agency_code="DBM", areas=["31.74.05"]) for _ in range(2)]
+        # Two officers of Pondok Pinang's kelurahan unit (verification is theirs).
+        officers = [make_user(role="officer", agency_code="KELURAHAN", areas=["31.74.05.1002"]) for _ in range(2)]
         created = operations.create_report(
             reporter,
             category_code="race_test",

@@ -263,9 +263,10 @@ def test_flood_limits_per_user_and_per_day(client, ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "REPORTS_CREATE_RATE", "100 per minute")
     monkeypatch.setitem(app.config, "REPORTS_DAILY_CAP", 3)
     capped = citizen()
-    results = [post(client, capped, body=form(latitude=str(LAT - (n + 1) * 0.01))).status_code for n in range(4)]
+    # Eastwards: 4 km south of Pondok Pinang is Tangerang Selatan and Depok, which are refused before the cap.
+    results = [post(client, capped, body=form(longitude=str(LON + (n + 1) * 0.01))).status_code for n in range(4)]
     assert results == [201, 201, 201, 429]
-    refused = post(client, capped, body=form(latitude=str(LAT - 0.06)))
+    refused = post(client, capped, body=form(longitude=str(LON + 0.06)))
     assert refused.json["code"] == "report_daily_cap" and "3 laporan per hari" in refused.json["message"]
     assert int(refused.headers["Retry-After"]) > 0
     assert db.session.scalar(select(ReportQuota.count).where(ReportQuota.user_id == capped.id)) == 3

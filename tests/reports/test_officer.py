@@ -17,9 +17,11 @@ from tests.reports.factories import (
     agency_admin,
     citizen,
     heic_with_gps,
+    kelurahan_officer,
     make_report,
     officer,
     png_bytes,
+    stored_unrouted_report,
 )
 
 
@@ -40,20 +42,30 @@ def test_queue_scoping_by_area_and_agency(client, ctx):
     flood = make_report(at=(-6.2600, 106.7790), category_code="banjir", status="dispatched")
     blok_m = make_report(at="blok_m", status="verified")  # 31.74.07, DBM
     monas = make_report(at="monas", status="in_progress")  # 31.71.01, DBM
-    unrouted = make_report(at="java_sea", category_code="sampah")
+    unrouted = stored_unrouted_report("sampah")
+    # A road report stored in Kota Bekasi before the boundaries refused it: no kelurahan, DBM's category.
+    bekasi_road = stored_unrouted_report("jalan_rusak", at=(-6.2383, 106.9756))
     done = make_report(status="closed")
 
     dbm_officer = officer()  # DBM, 31.74.05
     assert set(queue_ids(client, dbm_officer)) == {to_verify.id, dbm_work.id}
-    # The kelurahan staff of another agency verify what is in their area, but do not see DBM's work there.
+    # Issue 11: another agency's officer no longer verifies what is in their area (nor sees it to verify); the
+    # kelurahan unit of Pondok Pinang does.
     dsda_officer = officer(agency="DSDA", areas=["31.74.05"])
-    assert set(queue_ids(client, dsda_officer)) == {to_verify.id, flood.id}
-    dbm_admin = agency_admin()  # DBM, areas 31.74: the whole DBM queue, plus 31.74's reports to verify
+    assert set(queue_ids(client, dsda_officer)) == {flood.id}
+    assert set(queue_ids(client, kelurahan_officer())) == {to_verify.id}
+    dbm_admin = agency_admin()  # DBM, areas 31.74: the whole DBM queue, never a report with no kelurahan
     assert set(queue_ids(client, dbm_admin)) == {to_verify.id, dbm_work.id, blok_m.id, monas.id}
     everyone = admin()
     assert set(queue_ids(client, everyone)) >= {to_verify.id, dbm_work.id, flood.id, blok_m.id, monas.id, unrouted.id}
     assert done.id not in queue_ids(client, everyone)
-    assert queue_ids(client, everyone, "?unrouted=true") == [unrouted.id]
+    assert set(queue_ids(client, everyone, "?unrouted=true")) == {unrouted.id, bekasi_road.id}
+    # Nor may Bina Marga work it: the admins' triage routes it (or rejects it) first.
+    claimed = client.post(
+        f"/api/v1/officer/reports/{bekasi_road.id}/claim",
+        headers={**auth_header(dbm_admin), "If-Match": f'"{bekasi_road.version}"'},
+    )
+    assert claimed.status_code == 403
     assert client.get("/api/v1/officer/reports?unrouted=true", headers=auth_header(dbm_officer)).status_code == 403
     assert done.id in queue_ids(client, dbm_officer, "?status=closed")
     assert client.get("/api/v1/officer/reports", headers=auth_header(citizen())).status_code == 403
@@ -118,7 +130,7 @@ def test_claim_assign_and_mine(client, ctx):
 
 def test_transfer_to_another_kelurahan_or_agency(client, ctx):
     report = make_report(status="verified")
-    staff = officer()
+    staff = kelurahan_officer()  # passing a report to another kelurahan is the kelurahan unit's decision
     etag = if_match(client, staff, report.id)
     no_reason = client.post(
         f"/api/v1/officer/reports/{report.id}/transfer",
@@ -141,9 +153,9 @@ def test_transfer_to_another_kelurahan_or_agency(client, ctx):
     assert (moved.json["status"], moved.json["kelurahan_code"]) == ("submitted", "31.71.01.1001")
     stored = db.session.get(Report, report.id)
     assert (stored.kecamatan_code, stored.kota_code) == ("31.71.01", "31.71")
-    # Now Gambir's to verify: the Kebayoran Lama officer no longer sees it.
+    # Now Gambir's to verify: Pondok Pinang's kelurahan unit no longer sees it, Gambir's does.
     assert report.id not in queue_ids(client, staff)
-    assert report.id in queue_ids(client, officer(areas=["31.71.01"]))
+    assert report.id in queue_ids(client, kelurahan_officer(areas=["31.71.01.1001"]))
 
     flood = make_report(at=(-6.2650, 106.7800), category_code="banjir", status="dispatched")
     dsda = officer(agency="DSDA")
@@ -172,7 +184,7 @@ def test_transfer_to_another_kelurahan_or_agency(client, ctx):
 
 
 def test_admin_routes_an_unrouted_report(client, ctx):
-    report = make_report(at="java_sea", category_code="sampah")
+    report = stored_unrouted_report("sampah")
     boss = admin()
     routed = client.post(
         f"/api/v1/officer/reports/{report.id}/transfer",

@@ -11,7 +11,7 @@ from jaki.extensions import db
 from jaki.reports import operations
 from jaki.reports.models import Report
 from tests.factories import auth_header
-from tests.reports.factories import POINTS, citizen, make_report, officer
+from tests.reports.factories import POINTS, citizen, kelurahan_officer, make_report, officer
 
 
 def test_feed_filters_and_keyset_pages(client, ctx):
@@ -197,7 +197,7 @@ def test_comments_and_support_need_a_login_and_notify_the_reporter(client, ctx):
     assert "terganggu" not in json.dumps(events["report.comment_added"].payload)
     # The supporter hears about status changes from now on.
     report = db.session.get(Report, report.id)
-    operations.transition(officer(), report.id, "verified", expected_version=report.version)
+    operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     changed = db.session.scalar(
         select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.status_changed")
     )

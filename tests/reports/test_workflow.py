@@ -14,7 +14,15 @@ from jaki.reports import operations
 from jaki.reports import workflow as wf
 from jaki.reports.models import HistoryImmutable, Report, ReportHistory
 from tests.factories import auth_header, ensure_agency
-from tests.reports.factories import add_evidence_row, admin, agency_admin, citizen, make_report, officer
+from tests.reports.factories import (
+    add_evidence_row,
+    admin,
+    agency_admin,
+    citizen,
+    kelurahan_officer,
+    make_report,
+    officer,
+)
 
 STAFF = {"officer", "agency_admin", "admin"}
 # Written out independently of jaki.reports.workflow.TRANSITIONS: this is the specification.
@@ -53,6 +61,10 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
         "admin": admin(),
         "system": None,
     }
+    if from_status == "submitted":
+        # Issue 11: the kelurahan unit verifies (its officer and its head), not the agency's staff.
+        people["officer"] = kelurahan_officer()
+        people["agency_admin"] = kelurahan_officer(role="agency_admin")
     outcomes = {}
     for actor_name in ACTORS:
         reporter = people["reporter"]
@@ -115,10 +127,18 @@ def test_scope_officer_outside_their_area_or_agency_cannot_act(ctx):
         with pytest.raises(JakiError) as caught:
             operations.transition(outsider, report.id, "verified", expected_version=report.version)
         assert caught.value.status == 403
-    # Verification is the kelurahan's: any staff whose areas cover it, whatever their agency.
-    operations.transition(
-        officer(agency="DSDA", areas=["31.74.05.1002"]), report.id, "verified", expected_version=report.version
-    )
+    # Issue 11: verification is the kelurahan unit's, no longer any staff whose areas cover it: not another
+    # agency's officer there, not the agency's own staff, not the unit of another kelurahan.
+    for not_the_unit in (
+        officer(agency="DSDA", areas=["31.74.05.1002"]),
+        officer(),
+        agency_admin(),
+        kelurahan_officer(areas=["31.71.01.1001"]),
+    ):
+        with pytest.raises(JakiError) as caught:
+            operations.transition(not_the_unit, report.id, "verified", expected_version=report.version)
+        assert (caught.value.status, caught.value.code) == (403, "transition_forbidden")
+    operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     # Dispatching is the agency's: a DSDA officer covering the area may not, a DBM one may.
     report = db.session.get(Report, report.id)
     with pytest.raises(JakiError) as caught:
@@ -142,7 +162,7 @@ def test_assigned_report_belongs_to_its_officer_until_the_agency_admin_says_othe
 def test_side_conditions_reason_note_evidence(ctx):
     report = make_report(status="submitted")
     with pytest.raises(JakiError) as caught:
-        operations.transition(officer(), report.id, "rejected", expected_version=report.version, reason="  ")
+        operations.transition(kelurahan_officer(), report.id, "rejected", expected_version=report.version, reason="  ")
     assert (caught.value.status, caught.value.code) == (422, "report_reason_required")
 
     report = make_report(status="in_progress")
@@ -212,14 +232,11 @@ def test_marking_a_duplicate_moves_the_reporter_and_supporters_to_the_original(c
     duplicate = make_report(dup_reporter, at="blok_m")
     operations.support(supporter, duplicate.id)
     duplicate = db.session.get(Report, duplicate.id)
+    melawai = kelurahan_officer(areas=["31.74.07.1001"])  # the duplicate was filed in Blok M, still submitted
     with pytest.raises(JakiError) as caught:
-        operations.mark_duplicate(
-            officer(areas=["31.74"]), duplicate.id, duplicate.id, expected_version=duplicate.version
-        )
+        operations.mark_duplicate(melawai, duplicate.id, duplicate.id, expected_version=duplicate.version)
     assert caught.value.code == "duplicate_of_invalid"
-    done = operations.mark_duplicate(
-        officer(areas=["31.74"]), duplicate.id, original.id, expected_version=duplicate.version
-    )
+    done = operations.mark_duplicate(melawai, duplicate.id, original.id, expected_version=duplicate.version)
     assert done.status == "duplicate" and done.duplicate_of_id == original.id
     original = db.session.get(Report, original.id)
     db.session.refresh(original)
@@ -251,11 +268,12 @@ def test_transitions_through_the_api_and_history_for_the_reporter(client, ctx):
     report = make_report(reporter)
     worker = officer()
     etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
-    for to_status, extra in (("verified", {}), ("dispatched", {}), ("in_progress", {})):
+    # The kelurahan unit verifies; Bina Marga's officer dispatches and works it.
+    for to_status, actor in (("verified", kelurahan_officer()), ("dispatched", worker), ("in_progress", worker)):
         response = client.post(
             f"/api/v1/reports/{report.id}/transitions",
-            json={"to": to_status, **extra},
-            headers={**auth_header(worker), "If-Match": etag},
+            json={"to": to_status},
+            headers={**auth_header(actor), "If-Match": etag},
         )
         assert response.status_code == 200, response.json
         assert response.json["status"] == to_status
@@ -324,6 +342,9 @@ def test_every_transfer_for_every_status_and_role(ctx, kind):
         "agency_admin": agency_admin(),
         "admin": admin(),
     }
+    if kind == "kelurahan":  # issue 11: passing a report to another kelurahan is the kelurahan unit's decision
+        people["officer"] = kelurahan_officer()
+        people["agency_admin"] = kelurahan_officer(role="agency_admin")
     target = {"kelurahan_code": "31.74.05.1003"} if kind == "kelurahan" else {"agency_code": "DSDA"}
     ensure_agency("DSDA")
     for status in wf.STATUSES:
@@ -341,3 +362,48 @@ def test_every_transfer_for_every_status_and_role(ctx, kind):
                 assert done.status == result
                 ok = True
             assert ok == (status in statuses and name in STAFF), (status, name)
+
+
+def test_a_dinkes_officer_cannot_verify_a_road_report(client, ctx):
+    """The case of the issue: an officer covering the area, of an unrelated agency, verified Bina Marga's report."""
+    report = make_report()  # jalan_rusak in Pondok Pinang -> DBM
+    dinkes = officer(agency="DINKES", areas=["31.74"])
+    response = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "verified"},
+        headers={**auth_header(dinkes), "If-Match": f'"{report.version}"'},
+    )
+    assert response.status_code == 403 and response.json["code"] == "transition_forbidden"
+    assert report.id not in [
+        r["id"] for r in client.get("/api/v1/officer/reports", headers=auth_header(dinkes)).json["items"]
+    ]
+    assert db.session.get(Report, report.id).status == "submitted"
+
+
+def test_a_category_the_city_has_its_agency_verify(client, ctx):
+    boss = admin()
+    make_report()  # seeds the categories
+    patched = client.patch(
+        "/api/v1/report-categories/lampu_jalan", json={"verified_by": "agency"}, headers=auth_header(boss)
+    )
+    assert patched.status_code == 200 and patched.json["verified_by"] == "agency"
+    assert client.get("/api/v1/report-categories").json[0]["verified_by"] in ("kelurahan", "agency")
+    lamp = make_report(category_code="lampu_jalan")  # DBM's
+    road = make_report(at=(-6.2650, 106.7800))  # still the kelurahan's to verify
+    dbm = officer()
+    # Bina Marga verifies its street lights directly; the kelurahan unit does not, nor may another agency.
+    for outsider in (kelurahan_officer(), officer(agency="DINKES", areas=["31.74"])):
+        with pytest.raises(JakiError) as caught:
+            operations.transition(outsider, lamp.id, "verified", expected_version=lamp.version)
+        assert caught.value.status == 403
+    assert operations.transition(dbm, lamp.id, "verified", expected_version=lamp.version).status == "verified"
+    with pytest.raises(JakiError):
+        operations.transition(dbm, road.id, "verified", expected_version=road.version)
+    # The kelurahan unit's queue holds the road report to verify, not the street light.
+    lurah = kelurahan_officer()
+    queue = [r["id"] for r in client.get("/api/v1/officer/reports", headers=auth_header(lurah)).json["items"]]
+    assert road.id in queue and lamp.id not in queue
+    invalid = client.patch(
+        "/api/v1/report-categories/lampu_jalan", json={"verified_by": "camat"}, headers=auth_header(boss)
+    )
+    assert invalid.status_code == 422

@@ -144,7 +144,7 @@ def agency_payloads(niks: dict[str, str]) -> dict[str, dict]:
                     }
                 ],
             },
-            f"/v1/residents/{aisyah}/health": {"immunisations": [], "visits": []},
+            f"/v1/residents/{aisyah}/health": {"jkn": None, "immunisations": [], "visits": []},
         },
         "DISDIK": {
             f"/v1/residents/{rizky}/education": {

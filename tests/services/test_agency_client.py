@@ -363,16 +363,43 @@ def test_compressed_answer_is_refused(make_client, agency):
     assert error.reason == "malformed"
 
 
-def test_wrong_schema_is_invalid_and_not_a_breaker_failure(make_client, agency, breaker):
-    agency.set_mode("wrong_schema")
+def test_a_wrong_shape_is_a_breaker_failure_and_one_odd_value_is_not(make_client, agency, breaker):
+    # Issue 11 changed this: an answer not shaped like ours means the agency is broken for everyone.
+    agency.set_mode("wrong_schema")  # a JSON array where an object belongs
     error, _ = _timed_failure(lambda: _get_vaccinations(make_client(), schema=VaccinationRecordSchema()))
     assert error.reason == "invalid"
-    assert "expected" not in str(error) and "shape" not in str(error)
-    agency.set_mode("wrong_schema", payload={**VACCINATIONS, "vaccinations": [{"vaccine": "BCG", "dose": "one"}]})
+    assert "expected" not in str(error)  # nothing of the agency's body reaches the message
+    assert breaker.snapshot()["failures_in_window"] == 1
+    # One record's odd value fails the call but is not held against the agency.
+    odd = {"vaccine": "BCG", "dose": "one", "given_on": "2024-01-15"}
+    agency.set_mode("wrong_schema", payload={**VACCINATIONS, "vaccinations": [odd]})
     error, _ = _timed_failure(lambda: _get_vaccinations(make_client(), schema=VaccinationRecordSchema()))
     assert error.reason == "invalid"
     assert "one" not in str(error)
-    assert breaker.snapshot()["failures_in_window"] == 0
+    assert breaker.snapshot()["failures_in_window"] == 1
+    # A record without a required field is a shape the agency changed: it counts.
+    agency.set_mode("wrong_schema", payload={**VACCINATIONS, "vaccinations": [{"vaksin": "BCG", "dosis": 1}]})
+    error, _ = _timed_failure(lambda: _get_vaccinations(make_client(), schema=VaccinationRecordSchema()))
+    assert error.reason == "invalid" and breaker.snapshot()["failures_in_window"] == 2
+
+
+@pytest.mark.parametrize(
+    ("messages", "shape"),
+    [
+        (["Invalid input type."], True),
+        ({"_schema": ["Invalid input type."]}, True),
+        ({"jkn": ["Missing data for required field."]}, True),
+        ({"bills": ["Not a valid list."]}, True),
+        ({"jkn": {"_schema": ["Invalid input type."]}}, True),
+        ({"bills": {0: {"amount": ["Missing data for required field."]}}}, True),
+        ({"bills": {0: {"amount": ["Not a valid integer."]}}}, False),
+        ({"jkn": {"card_number": ["String does not match expected pattern."]}}, False),
+    ],
+)
+def test_wrong_shape_tells_shape_from_an_odd_value(messages, shape):
+    from jaki.services.agency_client import wrong_shape
+
+    assert wrong_shape(messages) is shape
 
 
 @pytest.mark.parametrize("content_length", [True, False], ids=["content_length", "chunked"])

@@ -56,3 +56,20 @@ def test_head_without_registry_row_sees_only_themselves(client, ctx):
 def test_household_needs_login(client, demo):
     response = client.get("/api/v1/me/household")
     assert response.status_code == 401 and response.json["code"] == "unauthorized"
+
+
+def test_a_child_comes_of_age_at_midnight_in_jakarta(ctx, monkeypatch):
+    """Ages are counted in WIB calendar days: at 01:00 WIB on her 18th birthday (still the day before in UTC) a
+    daughter's records are her own."""
+    from datetime import UTC, datetime
+
+    from jaki.services import household as household_mod
+
+    kk = "3174050102106666"
+    nik, _ = make_resident(full_name="Ibu Kepala", born=date(1980, 5, 5), kk=kk)
+    make_resident(full_name="Putri Dewasa", born=date(2008, 12, 2), sex="F", kk=kk, relation="anak")
+    head = make_user(full_name="Ibu Kepala", born=date(1980, 5, 5), sex="F", nik=nik, kk=kk)
+    monkeypatch.setattr(household_mod, "utcnow", lambda: datetime(2026, 12, 1, 16, 0, tzinfo=UTC))  # 23:00 WIB
+    assert [m.full_name for m in household_for(head).visible] == ["Ibu Kepala", "Putri Dewasa"]
+    monkeypatch.setattr(household_mod, "utcnow", lambda: datetime(2026, 12, 1, 18, 0, tzinfo=UTC))  # 01:00 WIB
+    assert [m.full_name for m in household_for(head).visible] == ["Ibu Kepala"]

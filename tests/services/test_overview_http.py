@@ -11,7 +11,7 @@ from jaki.auth.crypto import nik_index
 from jaki.extensions import db
 from jaki.services.models import SectionCache
 from tests.factories import auth_header, make_user
-from tests.services.conftest import staff
+from tests.services.conftest import agency_payloads, staff
 
 OVERVIEW = "/api/v1/me/overview"
 
@@ -269,3 +269,97 @@ def test_a_saturated_pool_ends_at_the_overview_deadline(client, demo, agencies, 
     waited = [s for s in sections.values() if s["status"] == "unavailable"]
     assert waited and all(s["reason"] == "timeout" for s in waited)
     assert sections["letters"]["status"] == "ok"
+
+
+# 200s of the wrong shape, one per agency: what a changed or broken API sends (an envelope around the answer,
+# renamed fields, a list missing). Each lacks the section's essential fields.
+WRONG_SHAPES = {
+    "DINKES": ("health", {"data": {"kepesertaan": {"status": "aktif"}}, "status": "OK"}),
+    "DISDIK": ("education", {"enrolments": [], "beasiswa": []}),
+    "DINSOS": ("social_aid", {"dtks": {"registered": True, "desil": 3}}),
+    "BAPENDA": ("tax", {"tagihan": [{"kode": "PKB-2026-1", "jumlah": 412000}]}),
+    "DPMPTSP": ("permits", {"items": []}),
+}
+
+
+def _cache_entry(user, domain):
+    from jaki.services.cache import section_cache
+
+    return section_cache().get(user.id, domain)
+
+
+@pytest.mark.parametrize("code", list(WRONG_SHAPES))
+def test_a_wrong_shaped_answer_leaves_the_last_good_data_visible_as_stale(client, demo, agencies, settings, code):
+    domain, payload = WRONG_SHAPES[code]
+    admin = make_user(role="admin")
+    good = _overview(client, demo.siti)[domain]
+    assert good["status"] == "ok" and good["data"]["people"]
+    cached = _cache_entry(demo.siti, domain)
+    agencies[code].set_mode("wrong_schema", payload=payload)
+    settings(SERVICES_CACHE_FRESH_SECONDS=0)
+    calls = agencies[code].total_calls
+
+    stale = _overview(client, demo.siti, refresh=True)[domain]
+    assert agencies[code].total_calls > calls  # the agency was asked, and answered 200
+    assert (stale["status"], stale["reason"], stale["cached"]) == ("stale", "invalid", True)
+    assert stale["data"] == good["data"] and stale["as_of"] == good["as_of"]
+    assert stale["message"].startswith("Menampilkan data terakhir dari ")
+    # The bad answer did not replace the good one: the next failure still has it to show.
+    assert _cache_entry(demo.siti, domain) == cached
+    assert _overview(client, demo.siti, refresh=True)[domain]["data"] == good["data"]
+    # A failed call for the breaker too.
+    health = client.get(f"/api/v1/admin/agencies/{code}", headers=auth_header(admin)).json["health"]
+    assert health["error_rate"] > 0 and health["last_failure_at"] is not None
+
+
+def test_a_broken_health_agency_never_tells_a_family_it_has_no_jkn(client, demo, agencies, settings):
+    """The case of the issue: a 200 without `jkn` read as "no JKN" for the whole family, and cached."""
+    first = _people(_overview(client, demo.siti)["health"])
+    assert first["Siti"]["jkn"]["segment"] == "PBPU"
+    agencies["DINKES"].set_mode("wrong_schema", payload={"immunisations": [], "visits": []})
+    settings(SERVICES_CACHE_FRESH_SECONDS=0)
+    health = _overview(client, demo.siti, refresh=True)["health"]
+    assert health["status"] == "stale" and _people(health)["Siti"]["jkn"]["segment"] == "PBPU"
+    # Without a good answer to fall back on, the section is unavailable: no data rather than wrong data.
+    _overview(client, demo.ahmad)  # Ahmad has never had a health answer cached
+    ahmad = _overview(client, demo.ahmad, refresh=True)["health"]
+    assert (ahmad["status"], ahmad["data"]) == ("unavailable", None)
+
+
+def test_one_odd_record_fails_the_section_but_does_not_trip_the_breaker(client, demo, agencies, settings):
+    settings(AGENCY_RETRIES=0)
+    admin = make_user(role="admin")
+    odd = {"bills": [{**agency_payloads(demo.niks)["BAPENDA"][f"/v1/taxpayers/{demo.niks['Siti']}/bills"]["bills"][0]}]}
+    odd["bills"][0]["amount"] = "banyak"
+    agencies["BAPENDA"].set_mode("wrong_schema", payload=odd)
+    for _ in range(4):  # past the breaker's threshold of 3
+        tax = _overview(client, demo.siti, refresh=True)["tax"]
+        assert (tax["status"], tax["reason"]) == ("unavailable", "invalid")
+    health = client.get("/api/v1/admin/agencies/BAPENDA", headers=auth_header(admin)).json["health"]
+    assert (health["state"], health["error_rate"], health["last_failure_at"]) == ("closed", 0.0, None)
+
+
+@pytest.mark.parametrize(
+    ("code", "path", "body"),
+    [
+        ("DINKES", "/api/v1/officer/services/health/lookup", {"reason": "Verifikasi kepesertaan JKN"}),
+        ("DINSOS", "/api/v1/me/social-aid/eligibility", {}),
+    ],
+)
+def test_a_wrong_shaped_answer_to_a_single_read_is_503_not_empty_data(client, demo, agencies, code, path, body):
+    agencies[code].set_mode("wrong_schema", payload={"hasil": "ok"})
+    user = staff(code) if "officer" in path else demo.siti
+    response = client.post(path, json={"nik": demo.niks["Siti"], **body}, headers=auth_header(user))
+    assert response.status_code == 503 and response.json["code"] == "agency_unavailable"
+
+
+def test_every_connectors_answer_names_its_essential_fields():
+    """The rule for every agency: each top-level field of an answer is required (null may be allowed, absence
+    never), so a body that lacks one is a failed call instead of an empty section."""
+    from jaki.services import connectors
+
+    http = {name: spec.http for name, spec in connectors.SPECS.items() if spec.http is not None}
+    assert set(http) == {"health", "education", "social_aid", "tax", "permits"}
+    for name, connector in http.items():
+        fields = connector.schema().fields
+        assert fields and all(field.required for field in fields.values()), name

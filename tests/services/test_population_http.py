@@ -86,3 +86,12 @@ def test_lookup_failure_is_a_503_error_not_a_500(ctx, demo, dukcapil):
     with pytest.raises(Unavailable) as caught:
         HttpPopulationRegistry.from_config().lookup(demo.niks["Siti"])
     assert caught.value.code == "population_registry_unavailable" and caught.value.status == 503
+
+
+def test_a_wrong_shaped_answer_is_a_503_never_a_person(ctx, demo, dukcapil):
+    dukcapil.set_mode("wrong_schema", payload={"data": {"nama": "SITI RAHAYU"}})
+    registry = HttpPopulationRegistry.from_config()
+    for call in (registry.lookup, registry.household):
+        with pytest.raises(Unavailable) as caught:
+            call(demo.niks["Siti"])
+        assert (caught.value.code, caught.value.params["reason"]) == ("population_registry_unavailable", "invalid")

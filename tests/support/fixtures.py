@@ -8,18 +8,20 @@ import pytest
 from sqlalchemy import delete, select
 
 from jaki.extensions import db
-from jaki.geo.models import Area
-from jaki.geo.operations import import_areas
+from jaki.geo.models import Area, NeighbourRegion
+from jaki.geo.operations import import_areas, import_neighbours
 from jaki.media.storage import LocalStorage
 
 
 @pytest.fixture(scope="module", autouse=True)
 def areas(app):
-    """Routing needs the polygons, committed once per module; other suites must not find them, so they go after."""
-    path = Path(app.config["SHARED_DATA_DIR"]) / "jakarta_kelurahan.geojson"
+    """Routing needs the polygons (and the neighbours' outlines), committed once per module; other suites must not
+    find them, so they go after."""
+    data = Path(app.config["SHARED_DATA_DIR"])
     with app.app_context():
         before = set(db.session.scalars(select(Area.code)))
-        import_areas(path)
+        import_areas(data / "jakarta_kelurahan.geojson")
+        import_neighbours(data / "jakarta_neighbours.geojson")
         added = set(db.session.scalars(select(Area.code))) - before
         db.session.remove()
     app.extensions.pop("jaki.area_index", None)  # an index cached from an earlier module may be empty
@@ -27,7 +29,8 @@ def areas(app):
     with app.app_context():
         if added:
             db.session.execute(delete(Area).where(Area.code.in_(sorted(added))))
-            db.session.commit()
+        db.session.execute(delete(NeighbourRegion))
+        db.session.commit()
         db.session.remove()
     app.extensions.pop("jaki.area_index", None)
 

@@ -57,8 +57,9 @@ class EnrolmentSchema(AgencySchema):
 
 
 class EducationAnswerSchema(AgencySchema):
-    enrolments = fields.List(fields.Nested(EnrolmentSchema), load_default=list, validate=validate.Length(max=50))
-    scholarships = fields.List(fields.Nested(ProgrammeSchema), load_default=list, validate=validate.Length(max=10))
+    # Required: a missing list would read as "not enrolled" or "no KJP Plus" (404 is how "no records" is said).
+    enrolments = fields.List(fields.Nested(EnrolmentSchema), required=True, validate=validate.Length(max=50))
+    scholarships = fields.List(fields.Nested(ProgrammeSchema), required=True, validate=validate.Length(max=10))
 
 
 class HttpEducation(HttpConnector):

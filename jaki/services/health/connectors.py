@@ -88,9 +88,11 @@ class VisitSchema(AgencySchema):
 
 
 class HealthAnswerSchema(AgencySchema):
-    jkn = fields.Nested(JknSchema, load_default=None, allow_none=True)
-    immunisations = fields.List(fields.Nested(ImmunisationSchema), load_default=list, validate=validate.Length(max=200))
-    visits = fields.List(fields.Nested(VisitSchema), load_default=list, validate=validate.Length(max=100))
+    # Essential, so required: an answer without them is not Dinas Kesehatan's answer, and showing it would tell
+    # a family it has no JKN (null is the agency saying "no membership") or that a child had no vaccinations.
+    jkn = fields.Nested(JknSchema, required=True, allow_none=True)
+    immunisations = fields.List(fields.Nested(ImmunisationSchema), required=True, validate=validate.Length(max=200))
+    visits = fields.List(fields.Nested(VisitSchema), required=True, validate=validate.Length(max=100))
 
 
 class HttpHealth(HttpConnector):

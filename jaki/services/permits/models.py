@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jaki.auth.models import User
@@ -20,7 +20,7 @@ class ApplicationType(Base):
     kind: Mapped[str] = mapped_column(String(10), index=True)
     name: Mapped[str] = mapped_column(String(150))
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
-    sla_days: Mapped[int]  # working days (Monday-Friday, Jakarta time)
+    sla_days: Mapped[int]  # working days (Monday-Friday but holidays and cuti bersama, Jakarta time)
     documents: Mapped[list] = mapped_column(JSON, default=list)  # [{"kind", "name", "required"}]
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -81,3 +81,16 @@ class ApplicationEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_role: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class CalendarDay(TimestampMixin, Base):
+    """A day the service-level clock treats differently from the holidays library: a cuti bersama or closure the
+    library does not know yet ("holiday"), or a library holiday that offices work after all ("workday")."""
+
+    __tablename__ = "svc_calendar_days"
+    __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="kind_known"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(120))  # e.g. Cuti bersama Idulfitri (SKB 3 Menteri 2027)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -8,11 +8,11 @@ import secrets
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
 from jaki import audit
-from jaki.api import decode_cursor, encode_cursor
+from jaki.api import Keyset, Page
 from jaki.auth.crypto import nik_index
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
@@ -23,7 +23,7 @@ from jaki.i18n import current_language
 from jaki.media.images import PhotoRejected, sanitize_photo, sniff_type
 from jaki.services.connectors import setting
 from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
-from jaki.services.permits.sla import WIB, add_working_days
+from jaki.services.permits.sla import WIB, add_working_days, calendar_overrides, extend_for_pause, jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +138,15 @@ def _move(application: Application, to_status: str, actor, role: str, note: str 
     now = utcnow()
     if current == "draft" and to_status == "submitted":
         application.submitted_at = now
-        application.sla_due_at = add_working_days(now, application.type.sla_days)
+        overrides = calendar_overrides(db.session, jakarta_today(now))
+        application.sla_due_at = add_working_days(now, application.type.sla_days, overrides)
     if to_status == "revision_requested":
         application.sla_paused_at = now
     if current == "revision_requested" and application.sla_paused_at is not None:
-        # The clock stood still while the applicant owed the revision.
-        application.sla_due_at += now - application.sla_paused_at
+        # The clock stood still while the applicant owed the revision, counted in working days as the deadline
+        # is: a pause over a weekend or a holiday moves nothing.
+        overrides = calendar_overrides(db.session, jakarta_today(application.sla_paused_at))
+        application.sla_due_at = extend_for_pause(application.sla_due_at, application.sla_paused_at, now, overrides)
         application.sla_paused_at = None
     if to_status in TERMINAL:
         application.decided_at = now
@@ -425,9 +428,14 @@ def officer_document(officer, application_id: str, kind: str, document_id: str):
     return document, data
 
 
-def officer_queue(officer, kind: str, args: dict) -> dict:
+# The officers' queue: most urgent first (jaki.api.Keyset).
+QUEUE_ORDER = Keyset((Application.sla_due_at, Application.id), ("datetime", "str"))
+
+
+def officer_queue(officer, kind: str, args: dict) -> Page:
+    QUEUE_ORDER.decode(args.get("cursor"))  # a bad cursor is refused even when the queue is empty
     if officer.role not in STAFF_ROLES or not officer.agency_code or not officer.area_codes:
-        return {"items": [], "next_cursor": None}
+        return Page([], None)
     areas = [or_(Application.area_code == a, Application.area_code.like(a + ".%")) for a in officer.area_codes]
     query = (
         select(Application)
@@ -445,23 +453,7 @@ def officer_queue(officer, kind: str, args: dict) -> dict:
         query = query.where(Application.status.not_in(TERMINAL))  # the work still to do
     if args.get("breached"):
         query = query.where(Application.sla_breached_at.is_not(None))
-    cursor = decode_cursor(args.get("cursor"))
-    if cursor:
-        try:
-            due, last_id = datetime.fromisoformat(cursor[0]), str(cursor[1])
-            if due.tzinfo is None:
-                raise ValueError("naive")
-        except (ValueError, IndexError, TypeError):
-            raise field_error("cursor", "validation_error") from None
-        query = query.where(
-            or_(Application.sla_due_at > due, and_(Application.sla_due_at == due, Application.id > last_id))
-        )
-    limit = args.get("limit", 20)
-    rows = db.session.scalars(query.order_by(Application.sla_due_at, Application.id).limit(limit + 1)).all()
-    items = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = encode_cursor([items[-1].sla_due_at.isoformat(), items[-1].id]) if more and items else None
-    return {"items": items, "next_cursor": next_cursor}
+    return QUEUE_ORDER.page(query, limit=args.get("limit", 20), cursor=args.get("cursor"))
 
 
 def officer_transition(officer, application_id: str, kind: str, data: dict) -> Application:

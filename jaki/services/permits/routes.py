@@ -1,4 +1,5 @@
-"""Permits (/permits, /me/permits, /officer/permits) and letters (/letters, /me/letters, /officer/letters)."""
+"""Permits (/permits, /me/permits, /officer/permits), letters (/letters, /me/letters, /officer/letters) and the
+admins' service-level calendar (/admin/service-calendar)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
-from jaki.services.permits import operations
+from jaki.services.permits import calendar, operations
 from jaki.services.permits.schemas import (
     ApplicationDocumentFileSchema,
     ApplicationDocumentFormSchema,
@@ -20,6 +21,9 @@ from jaki.services.permits.schemas import (
     ApplicationSummarySchema,
     ApplicationTransitionSchema,
     ApplicationTypeSchema,
+    CalendarDayPutSchema,
+    CalendarDaySchema,
+    CalendarYearArgsSchema,
     LetterCreateSchema,
     OfficerApplicationSchema,
     PermitCreateSchema,
@@ -144,3 +148,36 @@ def make_blueprint(kind: str, segment: str, create_schema, description: str) -> 
 
 permits_blp = make_blueprint("permit", "permits", PermitCreateSchema, "Perizinan (DPMPTSP)")
 letters_blp = make_blueprint("letter", "letters", LetterCreateSchema, "Surat keterangan kelurahan/kecamatan")
+
+
+calendar_blp = Blueprint(
+    "service_calendar", __name__, url_prefix=f"{API_PREFIX}/admin/service-calendar", description="Kalender layanan"
+)
+
+
+@calendar_blp.route("", methods=["GET"])
+@roles_required("admin")
+@calendar_blp.arguments(CalendarYearArgsSchema, location="query")
+@calendar_blp.response(200, CalendarDaySchema(many=True))
+def calendar_year(args):
+    """The year's days off that deadlines skip (weekends aside): Indonesia's holidays and cuti bersama from the
+    holidays library, and the admin's dated additions and exceptions, which take precedence."""
+    return calendar.year_view(args["year"])
+
+
+@calendar_blp.route("/<string:day>", methods=["PUT"])
+@roles_required("admin")
+@calendar_blp.arguments(CalendarDayPutSchema)
+@calendar_blp.response(200, CalendarDaySchema)
+def calendar_put(data, day):
+    """Add or change a day: a cuti bersama the library does not know yet (holiday), or a day worked (workday)."""
+    row = calendar.set_day(current_user, calendar.parse_day(day), data["kind"], data["name"])
+    return {"day": row.day, "kind": row.kind, "name": row.name, "source": calendar.ADMIN}
+
+
+@calendar_blp.route("/<string:day>", methods=["DELETE"])
+@roles_required("admin")
+@calendar_blp.response(204)
+def calendar_delete(day):
+    """Remove an admin's day: the library's calendar applies to it again."""
+    calendar.remove_day(calendar.parse_day(day))

@@ -139,3 +139,19 @@ class ApplicationQueueArgsSchema(CursorPageArgsSchema):
 class ApplicationQueuePageSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(ApplicationSummarySchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class CalendarYearArgsSchema(Schema):
+    year = ma.fields.Integer(required=True, validate=V.Range(min=2000, max=2100))
+
+
+class CalendarDaySchema(Schema):
+    day = ma.fields.Date()
+    kind = ma.fields.String(metadata={"description": "holiday (no working day) | workday (worked after all)"})
+    name = ma.fields.String(allow_none=True)
+    source = ma.fields.String(metadata={"description": "library (Indonesia's holidays and cuti bersama) | admin"})
+
+
+class CalendarDayPutSchema(Schema):
+    kind = ma.fields.String(required=True, validate=V.OneOf(["holiday", "workday"]))
+    name = ma.fields.String(required=True, validate=V.Length(min=3, max=120))

@@ -171,7 +171,8 @@ class DtksSchema(AgencySchema):
 
 class SocialAidAnswerSchema(AgencySchema):
     dtks = fields.Nested(DtksSchema, required=True)
-    programmes = fields.List(fields.Nested(ProgrammeSchema), load_default=list, validate=validate.Length(max=20))
+    # Required: a missing list would read as "no aid" (404 is how "no records" is said).
+    programmes = fields.List(fields.Nested(ProgrammeSchema), required=True, validate=validate.Length(max=20))
 
 
 def present_programmes(loaded: list[dict], codes: tuple[str, ...] | None = None) -> list[dict]:

@@ -20,6 +20,7 @@ from jaki.services import connectors
 from jaki.services.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.services.education.models import SchoolEnrolment
 from jaki.services.household import ADULT_AGE, HEAD, age_on, household_for
+from jaki.services.permits.sla import jakarta_today
 from jaki.services.social_aid.connectors import PROGRAMMES
 from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
 
@@ -50,7 +51,7 @@ def _local_eligibility(nik_index: str, born: date) -> dict:
             select(AidEnrolment.programme_code, AidEnrolment.status).where(AidEnrolment.nik_index == nik_index)
         ).all()
     )
-    age = age_on(born, utcnow().date())
+    age = age_on(born, jakarta_today(utcnow()))
     rules = _rules(age, dtks, any(level in SCHOOL_LEVELS for level in active), "pt" in active)
     return {
         "dtks": {"registered": dtks is not None, "desil": dtks.desil if dtks else None},
@@ -89,6 +90,9 @@ def programmes() -> list[dict]:
 
 def check_eligibility(user, nik: str) -> dict:
     """Cek bansos for the user or a dependent. Any other NIK is refused the same way whether it exists or not."""
+    from jaki.auth.operations import parse_nik
+
+    nik = parse_nik(nik).value
     household = household_for(user)
     member = household.find_nik(nik)
     if member is None:
@@ -127,7 +131,7 @@ def _recipients(nik_index: str) -> list[str]:
     """The beneficiary's own account and, for a child, the head of their household."""
     ids = set(db.session.scalars(select(User.id).where(User.nik_index == nik_index, User.status == "active")))
     resident = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index))
-    if resident is not None and age_on(resident.birth_date, utcnow().date()) < ADULT_AGE:
+    if resident is not None and age_on(resident.birth_date, jakarta_today(utcnow())) < ADULT_AGE:
         head = db.session.scalar(
             select(Resident).where(Resident.kk_index == resident.kk_index, Resident.family_relation == HEAD)
         )
@@ -148,7 +152,9 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     programme_agency = PROGRAMMES[code][1]
     if officer.role not in ("officer", "agency_admin") or officer.agency_code != programme_agency:
         raise Forbidden("domain_not_for_agency")
-    index = nik_index(data["nik"])
+    from jaki.auth.operations import parse_nik
+
+    index = nik_index(parse_nik(data["nik"]).value)
     enrolment = db.session.scalar(
         select(AidEnrolment).where(AidEnrolment.nik_index == index, AidEnrolment.programme_code == code)
     )

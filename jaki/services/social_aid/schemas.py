@@ -11,8 +11,9 @@ V = ma.validate
 
 
 class EligibilityRequestSchema(Schema):
+    # Spaces, dots and dashes as typed are fine: the NIK is normalised and checked in one place (jaki.auth.nik).
     nik = ma.fields.String(
-        required=True, validate=V.Regexp(r"^\d{16}$"), metadata={"description": "My NIK or one of my children's"}
+        required=True, validate=V.Length(max=32), metadata={"description": "My NIK or one of my children's"}
     )
 
 
@@ -48,7 +49,7 @@ class AidProgrammeSchema(Schema):
 
 
 class AidDisbursementCreateSchema(Schema):
-    nik = ma.fields.String(required=True, validate=V.Regexp(r"^\d{16}$"))
+    nik = ma.fields.String(required=True, validate=V.Length(max=32))
     programme_code = ma.fields.String(required=True, validate=V.OneOf(tuple(PROGRAMMES)))
     period = ma.fields.String(required=True, validate=V.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
     amount = ma.fields.Integer(required=True, validate=V.Range(min=1, max=100_000_000))

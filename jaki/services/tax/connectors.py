@@ -12,7 +12,7 @@ from jaki.services.tax.models import KINDS, TaxBill
 KIND_NAMES = {"pbb": "PBB-P2", "pkb": "PKB"}
 
 
-def _bill(bill_id, kind, object_id, object_label, tax_year, amount, exemption, due_on, paid_at) -> dict:
+def _bill(bill_id, kind, object_id, object_label, tax_year, amount, exemption, due_on, paid_at, payment_code) -> dict:
     return {
         "bill_id": str(bill_id),
         "kind": kind,
@@ -26,6 +26,7 @@ def _bill(bill_id, kind, object_id, object_label, tax_year, amount, exemption, d
         "paid": paid_at is not None,
         "paid_at": iso(paid_at),
         "owed": paid_at is None and amount > 0,
+        "payment_code": payment_code,  # kode bayar: how to pay it at a bank, ATM or e-wallet
     }
 
 
@@ -43,7 +44,18 @@ class LocalTax(LocalConnector):
         out: dict[str, dict] = {s.member_id: {"bills": []} for s in subjects}
         for b in db.session.scalars(db.select(TaxBill).where(TaxBill.nik_index.in_(list(by_index)))):
             out[by_index[b.nik_index]]["bills"].append(
-                _bill(b.id, b.kind, b.object_id, b.object_label, b.tax_year, b.amount, b.exemption, b.due_on, b.paid_at)
+                _bill(
+                    b.id,
+                    b.kind,
+                    b.object_id,
+                    b.object_label,
+                    b.tax_year,
+                    b.amount,
+                    b.exemption,
+                    b.due_on,
+                    b.paid_at,
+                    b.payment_code,
+                )
             )
         for person in out.values():
             person["bills"].sort(key=_order)
@@ -60,6 +72,7 @@ class BillSchema(AgencySchema):
     exemption = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     due_on = fields.Date(required=True)
     paid_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    payment_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Z0-9-]{6,40}$"))
 
 
 class TaxAnswerSchema(AgencySchema):

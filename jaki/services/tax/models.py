@@ -25,6 +25,7 @@ class TaxBill(TimestampMixin, Base):
     amount: Mapped[int]  # rupiah; 0 when exempt
     exemption: Mapped[str | None] = mapped_column(String(60))  # e.g. the 2025 PBB home exemption
     due_on: Mapped[date] = mapped_column(Date, index=True)
+    payment_code: Mapped[str | None] = mapped_column(String(40))  # kode bayar for the bank, ATM or e-wallet
     paid_at: Mapped[datetime | None]
     reminded_7d_at: Mapped[datetime | None]
     reminded_1d_at: Mapped[datetime | None]

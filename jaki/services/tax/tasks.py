@@ -1,4 +1,4 @@
-"""Periodic tax work: due-date reminders, 7 days and 1 day before, once each per bill."""
+"""Periodic tax work: due-date reminders, 7 days and 1 day before (Jakarta calendar days), once each per bill."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from jaki.agencies.models import Agency
 from jaki.auth.models import User
 from jaki.db import utcnow
 from jaki.events import record_event
@@ -19,9 +20,9 @@ BATCH = 500
 
 
 def _jakarta_today():
-    from jaki.services.permits.sla import WIB
+    from jaki.services.permits.sla import jakarta_today
 
-    return utcnow().astimezone(WIB).date()
+    return jakarta_today(utcnow())
 
 
 def remind_due_bills() -> int:
@@ -30,9 +31,15 @@ def remind_due_bills() -> int:
     Idempotent: a reminder sent is stamped on the bill in the same transaction as its event, so a rerun (or a
     second worker: rows are locked, skipping those another worker holds) sends nothing twice. A bill first seen
     already inside the 1-day window gets only the 1-day reminder. Returns how many events were recorded.
+
+    The event says what the reminder text needs (jaki.notifications.templates): the days left in Jakarta
+    calendar days (a bill due on the 8th, reminded on the 2nd, has 6 left), the amount, the due date, and how to
+    pay: the bill's payment code and Bapenda's pay link. Never the NIK or the vehicle plate or property.
     """
     today = _jakarta_today()
     now = utcnow()
+    bapenda = db.session.get(Agency, "BAPENDA")
+    pay_url = bapenda.pay_url if bapenda is not None else None
     sent = 0
     query = (
         select(TaxBill)
@@ -81,7 +88,11 @@ def remind_due_bills() -> int:
                         "kind": bill.kind,
                         "tax_year": bill.tax_year,
                         "due_on": bill.due_on.isoformat(),
-                        "days_before": window,
+                        "days_before": window,  # which reminder this is
+                        "days_left": days_left,  # what it says
+                        "amount": bill.amount,
+                        **({"payment_code": bill.payment_code} if bill.payment_code else {}),
+                        **({"pay_url": pay_url} if pay_url else {}),
                     },
                 },
             )
