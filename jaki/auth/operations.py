@@ -195,6 +195,33 @@ def _lock_seconds(failures: int) -> int:
     return min(cfg["LOGIN_LOCKOUT_BASE_SECONDS"] * (2 ** min(over, 20)), cfg["LOGIN_LOCKOUT_MAX_SECONDS"])
 
 
+def check_password(index: str, password_hash: str | None, password: str) -> bool:
+    """The one password check behind login, re-authentication and password change, all sharing one lock per
+    NIK: while locked even the right password is refused (429); a wrong one counts towards the lock (committed
+    before the caller answers). The caller clears the count once it accepts the person (clear_failures)."""
+    now = utcnow()
+    throttle = db.session.get(LoginThrottle, index)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
+    if verify_password(password_hash, password):
+        return True
+    row = _throttle_row(index)
+    row.failures += 1
+    row.last_failure_at = now
+    lock = _lock_seconds(row.failures)
+    if lock:
+        row.locked_until = now + timedelta(seconds=lock)
+    db.session.commit()
+    return False
+
+
+def clear_failures(index: str) -> None:
+    throttle = db.session.get(LoginThrottle, index)
+    if throttle is not None:
+        db.session.delete(throttle)
+
+
 def login(nik: str, password: str) -> dict:
     try:
         value = nik_mod.parse(nik).value
@@ -204,30 +231,17 @@ def login(nik: str, password: str) -> dict:
         verify_password(None, password)  # same work as a real check
         raise Unauthorized("login_failed")
     index = nik_index(value)
-    now = utcnow()
-    throttle = db.session.get(LoginThrottle, index)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
-        raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
     user = db.session.scalar(select(User).where(User.nik_index == index))
-    if not verify_password(user.password_hash if user else None, password):
-        row = _throttle_row(index)
-        row.failures += 1
-        row.last_failure_at = now
-        lock = _lock_seconds(row.failures)
-        if lock:
-            row.locked_until = now + timedelta(seconds=lock)
-        db.session.commit()
+    if not check_password(index, user.password_hash if user else None, password):
         raise Unauthorized("login_failed")
     if user.status == "disabled":
         raise Forbidden("account_inactive")
     if user.phone_verified_at is None:
         raise Forbidden("phone_not_verified")
-    if throttle is not None:
-        db.session.delete(throttle)
+    clear_failures(index)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     pair = tokens.issue_pair(user, fresh=True)
     db.session.commit()
     log.info("login", extra={"user_id": user.id, "role": user.role})
@@ -235,9 +249,12 @@ def login(nik: str, password: str) -> dict:
 
 
 def reauthenticate(user: User, password: str) -> dict:
-    """A fresh access token for sensitive actions, in the same token family."""
-    if not verify_password(user.password_hash, password):
+    """A fresh access token for sensitive actions, in the same token family. A stolen access token must not be
+    a way to guess the password: the login's lock applies (the rate limits are on the route)."""
+    if not check_password(user.nik_index, user.password_hash, password):
         raise Unauthorized("password_wrong")
+    clear_failures(user.nik_index)
+    db.session.commit()
     from flask_jwt_extended import create_access_token, get_jwt
 
     family = get_jwt().get("fam")
@@ -253,9 +270,10 @@ def reauthenticate(user: User, password: str) -> dict:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> dict:
-    if not verify_password(user.password_hash, current_password):
+    if not check_password(user.nik_index, user.password_hash, current_password):
         raise Unauthorized("password_wrong")
     check_password_strength(new_password, nik=user.nik, phone=user.phone)
+    clear_failures(user.nik_index)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     tokens.revoke_all_for_user(user.id)
