@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(config=None) -> Flask:
@@ -11,6 +10,7 @@ def create_app(config=None) -> Flask:
     from config import INSTANCE_DIR, Production, get_config
     from jaki import cli, errors, extensions, health
     from jaki.logging import configure_logging
+    from jaki.proxy import TrustedProxyFix
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     overrides = {}
@@ -26,7 +26,8 @@ def create_app(config=None) -> Flask:
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    proxy_fix = TrustedProxyFix(app.wsgi_app, app.config["TRUSTED_PROXIES"], hops=app.config["PROXY_HOPS"])
+    app.wsgi_app = app.extensions["jaki.proxy_fix"] = proxy_fix
 
     _init_redis(app)
     extensions.db.init_app(app)
