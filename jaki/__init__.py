@@ -8,7 +8,7 @@ from flask import Flask
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, errors, extensions, health
+    from jaki import cli, errors, extensions, health, inputs
     from jaki.logging import configure_logging
     from jaki.proxy import TrustedProxyFix
 
@@ -23,6 +23,11 @@ def create_app(config=None) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
     app.config["JAKI_ENV"] = settings.ENV_NAME
+    inputs.init_app(app)
+    if app.config["JAKI_ENV"] != "production":
+        from jaki import devserver
+
+        devserver.install()  # `flask run` (make run); production serves through gunicorn
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)

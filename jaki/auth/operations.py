@@ -307,7 +307,7 @@ def update_profile(user: User, changes: dict) -> User:
     if "email" in changes:
         user.email = changes["email"]
     if "home_kelurahan_code" in changes:
-        code = changes["home_kelurahan_code"]
+        code = changes["home_kelurahan_code"] or None  # "" clears it, as null does
         area = db.session.get(Area, code) if code else None
         if code and (area is None or area.level != "kelurahan"):
             raise field_error("home_kelurahan_code", "area_unknown")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 
-from jaki.api import Schema
+from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
 from jaki.i18n import translate
 from jaki.open311.render import WIB
@@ -59,8 +59,9 @@ class CommaList(ma.fields.Field):
         return items or None
 
 
-class Open311Schema(ma.Schema):
-    """Open311 clients send vendor extensions we do not know: ignore them. An empty value counts as missing."""
+class Open311Schema(InputRules, ma.Schema):
+    """Open311 clients send vendor extensions we do not know: ignore them. An empty value counts as missing.
+    Text is bounded and storable as in every jaki schema (InputRules)."""
 
     class Meta:
         unknown = ma.EXCLUDE
@@ -68,14 +69,6 @@ class Open311Schema(ma.Schema):
 
     @ma.pre_load
     def _drop_empty(self, data, **kwargs):
-        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-        with_nul = {
-            key: ["Contains a NUL character."]
-            for key, value in data.items()
-            if isinstance(value, str) and "\x00" in value and key in self.fields
-        }
-        if with_nul:
-            raise ma.ValidationError(with_nul)
         return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
 
 
