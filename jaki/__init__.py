@@ -55,13 +55,29 @@ def create_app(config=None) -> Flask:
     return app
 
 
+# Statements that only read: run outside a transaction on SQLite (see _tune_engine).
+_READ_VERBS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+
+
+def _plain_read(statement: str, context) -> bool:
+    if not statement.lstrip()[:8].upper().startswith(_READ_VERBS):
+        return False
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:
+        return True
+    if context.isinsert or context.isupdate or context.isdelete:  # WITH ... INSERT
+        return False
+    # FOR UPDATE has no SQLite syntax (the compiler drops it); the database's write lock is its equivalent.
+    return getattr(compiled.statement, "_for_update_arg", None) is None
+
+
 def _tune_engine(engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event
 
-    # pysqlite's own transaction handling breaks SAVEPOINTs and SELECT ... FOR UPDATE semantics;
-    # let SQLAlchemy emit BEGIN itself (the documented recipe), and make SQLite behave like a server.
+    # pysqlite's own transaction handling breaks SAVEPOINTs and SELECT ... FOR UPDATE semantics; SQLAlchemy
+    # (and the listener below) begin transactions instead, and SQLite is made to behave like a server.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -71,9 +87,16 @@ def _tune_engine(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+    # SQLite has one writer at a time. A transaction begun with a plain BEGIN that has read and then writes must
+    # upgrade its lock, and in WAL mode that fails at once ("database is locked", whatever busy_timeout says) when
+    # another writer committed since its first read: 8 users at once got 500s. So reads run outside any
+    # transaction, each statement seeing the latest commit (PostgreSQL's READ COMMITTED, which the code is written
+    # for), and the first statement that writes, locks (FOR UPDATE) or opens a savepoint begins the transaction
+    # with BEGIN IMMEDIATE: it waits its turn for the write lock (busy_timeout) and is never refused halfway.
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_immediate_before_writing(_conn, cursor, statement, _parameters, context, _executemany):
+        if not cursor.connection.in_transaction and not _plain_read(statement, context):
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def _migrations_dir():

@@ -1,0 +1,122 @@
+"""A small office at once over HTTP: each user logs in, files reports and reads the feed, all in parallel threads.
+
+Used by tests/test_embedded_concurrency.py and by hand against `make run`:
+`python -m tests.support.office http://127.0.0.1:5000 PASSWORD NIK [NIK ...]`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Result:
+    statuses: Counter = field(default_factory=Counter)  # (method, route, status) -> count
+    failures: list[str] = field(default_factory=list)  # the 5xx bodies
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+    def count(self, method: str, route: str, status: int) -> int:
+        return self.statuses[(method, route, status)]
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for (_m, _r, status), n in self.statuses.items() if status >= 500)
+
+    def summary(self) -> dict:
+        ordered = sorted(self.latencies) or [0.0]
+        return {
+            "requests": self.requests,
+            "5xx": self.server_errors,
+            "seconds": round(self.seconds, 2),
+            "p50_ms": round(ordered[len(ordered) // 2] * 1000),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000),
+            "max_ms": round(ordered[-1] * 1000),
+        }
+
+
+def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
+    boundary = "office" + uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def run(base_url: str, password: str, niks: list[str], *, rounds: int = 2, feed_reads: int = 3) -> Result:
+    """Every NIK logs in at the same moment, then files `rounds` reports, reading the feed and its own reports
+    after each. A login answered 500 is tried again (up to 5 times), as a person would."""
+    url = urlsplit(base_url)
+    result, lock = Result(), threading.Lock()
+    barrier = threading.Barrier(len(niks))
+
+    def call(route: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        with lock:
+            result.statuses[(method, route, response.status)] += 1
+            result.latencies.append(time.perf_counter() - started)
+            if response.status >= 500:
+                result.failures.append(f"{method} {path}: {response.status} {data[:300]!r}")
+        return response.status, data
+
+    def person(number: int, nik: str) -> None:
+        barrier.wait()
+        credentials = json.dumps({"nik": nik, "password": password}).encode()
+        for _ in range(5):
+            status, data = call(
+                "login", "POST", "/api/v1/auth/login", credentials, {"Content-Type": "application/json"}
+            )
+            if status == 200:
+                break
+        else:
+            return
+        auth = {"Authorization": "Bearer " + json.loads(data)["access_token"]}
+        for n in range(rounds):
+            body, content_type = _multipart(
+                {
+                    "category": "jalan_rusak",
+                    "description": f"Jalan berlubang di depan rumah nomor {number}-{n}",
+                    "latitude": str(-6.2710 + number * 0.0005),
+                    "longitude": str(106.7770 + n * 0.0005),
+                    "force": "true",
+                }
+            )
+            call("create report", "POST", "/api/v1/reports", body, {**auth, "Content-Type": content_type})
+            for _ in range(feed_reads):
+                call("feed", "GET", "/api/v1/reports?limit=20", headers=auth)
+            call("my reports", "GET", "/api/v1/me/reports", headers=auth)
+
+    threads = [threading.Thread(target=person, args=(n, nik)) for n, nik in enumerate(niks)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+if __name__ == "__main__":
+    office = run(sys.argv[1], sys.argv[2], sys.argv[3:])
+    print(json.dumps(office.summary()))
+    for key, count in sorted(office.statuses.items()):
+        print(*key, count)
+    for failure in office.failures[:10]:
+        print(failure)
