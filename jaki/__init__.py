@@ -35,6 +35,12 @@ def create_app(config=None) -> Flask:
     app.wsgi_app = app.extensions["jaki.proxy_fix"] = proxy_fix
 
     _init_redis(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # An inline job (run at commit, embedded default) takes a second connection while its request still holds
+        # one: with a bounded pool, 15 such requests at once waited on each other for the pool's 30 s and failed.
+        # SQLite connections are cheap: keep 5, open more when needed.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "max_overflow": -1}
     extensions.db.init_app(app)
     with app.app_context():
         _tune_engine(extensions.db.engine)
