@@ -8,7 +8,7 @@ from flask import Flask
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, errors, extensions, health, inputs
+    from jaki import cli, errors, extensions, health, inputs, servers
     from jaki.logging import configure_logging
     from jaki.proxy import TrustedProxyFix
 
@@ -24,10 +24,7 @@ def create_app(config=None) -> Flask:
     app.config.update(overrides)
     app.config["JAKI_ENV"] = settings.ENV_NAME
     inputs.init_app(app)
-    if app.config["JAKI_ENV"] != "production":
-        from jaki import devserver
-
-        devserver.install()  # `flask run` (make run); production serves through gunicorn
+    servers.install()
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
