@@ -8,7 +8,7 @@ import secrets
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jaki import audit
@@ -179,12 +179,27 @@ def verify_phone(nik: str, code: str) -> User:
 # ---- login ------------------------------------------------------------------------------------------
 
 
-def _throttle_row(index: str) -> LoginThrottle:
-    row = db.session.get(LoginThrottle, index, with_for_update=True)
-    if row is None:
-        row = LoginThrottle(nik_index=index, failures=0)
-        db.session.add(row)
-    return row
+def _record_failure(index: str, now) -> None:
+    """One more failure for the NIK, counted in the database itself: parallel guesses each count (a read, then a
+    write of failures + 1, lost some and met a duplicate key on the first failure: a 500)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = LoginThrottle.__table__
+    failures = db.session.execute(
+        insert(table)
+        .values(nik_index=index, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.nik_index], set_={"failures": table.c.failures + 1, "last_failure_at": now}
+        )
+        .returning(table.c.failures)
+    ).scalar_one()
+    lock = _lock_seconds(failures)
+    if lock:
+        db.session.execute(
+            update(table).where(table.c.nik_index == index).values(locked_until=now + timedelta(seconds=lock))
+        )
 
 
 def _lock_seconds(failures: int) -> int:
@@ -206,12 +221,7 @@ def check_password(index: str, password_hash: str | None, password: str) -> bool
         raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
     if verify_password(password_hash, password):
         return True
-    row = _throttle_row(index)
-    row.failures += 1
-    row.last_failure_at = now
-    lock = _lock_seconds(row.failures)
-    if lock:
-        row.locked_until = now + timedelta(seconds=lock)
+    _record_failure(index, now)
     db.session.commit()
     return False
 
