@@ -1,20 +1,91 @@
 """A small office at once over HTTP: each user logs in, files reports and reads the feed, all in parallel threads.
 
-Used by tests/test_embedded_concurrency.py and by hand against `make run`:
+Used by tests/test_embedded_concurrency.py, bench/scenario_embedded.py, and by hand against `make run`:
 `python -m tests.support.office http://127.0.0.1:5000 PASSWORD NIK [NIK ...]`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
+import socket
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+# The schema (flask db upgrade), the citizens and the report categories, committed into the embedded database.
+_SEED = """
+import json, sys
+from flask_migrate import upgrade
+from jaki import create_app
+from jaki.extensions import db
+from tests.factories import make_user
+from tests.reports.factories import seed_categories
+
+people, password = int(sys.argv[1]), sys.argv[2]
+app = create_app()
+with app.app_context():
+    upgrade(revision="heads")
+    seed_categories()
+    users = [make_user(password=password) for _ in range(people)]
+    db.session.commit()
+    print(json.dumps([u.nik for u in users]))
+"""
+
+
+@contextlib.contextmanager
+def embedded_server(instance_dir: Path, people: int, password: str, **settings: str):
+    """`make run`'s serving (flask run: Werkzeug, threaded) on a fresh embedded default (a SQLite file in
+    instance_dir, jobs in-process, no Redis) with `people` citizens; yields (base URL, their NIKs, the log path).
+    `settings` are JAKI_* environment variables (e.g. JAKI_ARGON2_TIME_COST="1")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "JAKI_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(FLASK_APP="wsgi.py", JAKI_ENV="development", JAKI_INSTANCE_DIR=str(instance_dir), **settings)
+    seeded = subprocess.run(  # noqa: S603 - our own fixed script
+        [sys.executable, "-c", _SEED, str(people), password], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    niks = json.loads(seeded.stdout.decode().strip().splitlines()[-1])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = instance_dir / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(  # noqa: S603 - fixed command, the port is ours
+            [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310 - our own http:// server
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            yield base, niks, log_path
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
 
 
 @dataclass
@@ -22,6 +93,7 @@ class Result:
     statuses: Counter = field(default_factory=Counter)  # (method, route, status) -> count
     failures: list[str] = field(default_factory=list)  # the 5xx bodies
     latencies: list[float] = field(default_factory=list)
+    by_route: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -36,15 +108,22 @@ class Result:
         return sum(n for (_m, _r, status), n in self.statuses.items() if status >= 500)
 
     def summary(self) -> dict:
-        ordered = sorted(self.latencies) or [0.0]
         return {
             "requests": self.requests,
             "5xx": self.server_errors,
             "seconds": round(self.seconds, 2),
-            "p50_ms": round(ordered[len(ordered) // 2] * 1000),
-            "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000),
-            "max_ms": round(ordered[-1] * 1000),
+            **_percentiles(self.latencies),
+            "routes": {route: _percentiles(values) for route, values in sorted(self.by_route.items())},
         }
+
+
+def _percentiles(values: list[float]) -> dict:
+    ordered = sorted(values) or [0.0]
+    return {
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000),
+        "max_ms": round(ordered[-1] * 1000),
+    }
 
 
 def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
@@ -72,6 +151,7 @@ def run(base_url: str, password: str, niks: list[str], *, rounds: int = 2, feed_
         with lock:
             result.statuses[(method, route, response.status)] += 1
             result.latencies.append(time.perf_counter() - started)
+            result.by_route.setdefault(route, []).append(result.latencies[-1])
             if response.status >= 500:
                 result.failures.append(f"{method} {path}: {response.status} {data[:300]!r}")
         return response.status, data
