@@ -151,3 +151,13 @@ def test_every_field_of_a_jaki_schema_is_bounded():
     # The rules are added to each schema's copy of its fields once, never piled onto the class's.
     Example(), Example()
     assert len(Example().fields["name"].validators) == 1
+
+
+def test_open311_text_keeps_the_reports_limits_not_the_default():
+    from jaki.open311.schemas import PostRequestSchema
+
+    assert PostRequestSchema().validate({"description": "x" * 2000, "address_string": "y" * 300}) == {}
+    assert set(PostRequestSchema().validate({"description": "x" * 2001, "address_string": "y" * 301})) == {
+        "description",
+        "address_string",
+    }

@@ -82,13 +82,20 @@ class RequestsQuerySchema(Open311Schema):
     page_size = ma.fields.Integer(load_default=None, validate=V.Range(min=1))
 
 
+def _reports_limit(field: str) -> int:
+    """The reports schema's maximum length for a field (the report is validated by it too): one rule, not two."""
+    from jaki.reports.schemas import ReportCreateSchema
+
+    return next(v.max for v in ReportCreateSchema().fields[field].validators if isinstance(v, V.Length))
+
+
 class PostRequestSchema(Open311Schema):
     """The form of POST requests; api_key is checked before this (403 first), attribute[...] apart."""
 
     service_code = ma.fields.String(load_default=None, validate=V.Length(max=40))
     lat = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-90, max=90))
     long = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-180, max=180))
-    address_string = ma.fields.String(load_default=None)  # length: the reports schema's rule for address
+    address_string = ma.fields.String(load_default=None, validate=V.Length(max=_reports_limit("address")))
     address_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
     email = ma.fields.Email(load_default=None, validate=V.Length(max=254))
     device_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
@@ -96,7 +103,7 @@ class PostRequestSchema(Open311Schema):
     first_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
     last_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
     phone = ma.fields.String(load_default=None, validate=V.Length(max=30))
-    description = ma.fields.String(load_default=None)  # length: the reports schema's rule for description
+    description = ma.fields.String(load_default=None, validate=V.Length(max=_reports_limit("description")))
     media_url = ma.fields.Url(
         load_default=None, schemes={"http", "https"}, require_tld=True, validate=V.Length(max=500)
     )
