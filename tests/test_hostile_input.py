@@ -6,6 +6,10 @@ import pytest
 
 from jaki.auth.models import User
 from jaki.extensions import db
+from jaki.notifications import operations as notifications
+from jaki.open311 import operations as open311
+from jaki.services.demo import seed_reference
+from jaki.services.permits import operations as permits
 from tests.factories import auth_header, make_user
 from tests.reports.factories import agency_admin, make_report
 from tests.support import hostile
@@ -45,11 +49,31 @@ def _send(client, case: hostile.Case):
 
 
 def test_the_malformed_corpus_finds_no_5xx_and_nothing_outside_the_envelope(app, client, unlimited):
-    users = {"citizen": make_user(), "staff": agency_admin(areas=("31",)), "admin": make_user(role="admin")}
-    report = make_report(users["citizen"])
+    citizen = make_user(home_kelurahan_code="31.74.05.1002")
+    users = {"citizen": citizen, "staff": agency_admin(areas=("31",)), "admin": make_user(role="admin")}
+    # Real objects behind the path ids, so that malformed bodies reach the code that acts on them.
+    seed_reference()  # agencies, aid programmes, permit and letter types
+    letter = permits.create(citizen, "letter", {"type_code": "SKD", "purpose": "Melamar pekerjaan"})
+    device = notifications.register_device(citizen, token="fcm-token-corpus-0001", platform="android")
+    broadcast = notifications.create_broadcast(
+        users["admin"], area_code="31.74.05.1002", title="Uji korpus", body="Pesan uji korpus masukan"
+    )
+    key, api_key = open311.create_key("Korpus", users["admin"])
+    ids = {
+        "report_id": make_report(citizen).id,
+        "request_id": None,
+        "application_id": letter.id,
+        "device_id": device.id,
+        "broadcast_id": broadcast.id,
+        "item_id": broadcast.id,
+        "key_id": key.id,
+        "code": "jalan_rusak",
+        "service_code": "jalan_rusak",
+        "domain": "health",
+    }
+    ids["request_id"] = ids["report_id"]
     db.session.commit()
     user_ids = {role: user.id for role, user in users.items()}
-    report_id = report.id
 
     def token(role):
         # A fresh token for each case: an operation (logout, a password change) may end the previous one.
@@ -58,7 +82,7 @@ def test_the_malformed_corpus_finds_no_5xx_and_nothing_outside_the_envelope(app,
         return header["Authorization"].split(" ", 1)[1]
 
     spec = client.get("/openapi.json").get_json()
-    context = hostile.Context(token=token, ids={"report_id": report_id, "code": "jalan_rusak", "domain": "health"})
+    context = hostile.Context(token=token, ids=ids, values={"api_key": api_key})
     failures, statuses, sent = [], Counter(), 0
     for case in hostile.cases(spec, context):
         status, content_type, body = _send(client, case)

@@ -227,6 +227,7 @@ class Context:
 
     token: Callable[[str], str | None]  # role (citizen, staff, admin) -> an access token, asked for each case
     ids: dict[str, str] = field(default_factory=dict)  # path parameter name -> an existing id
+    values: dict[str, object] = field(default_factory=dict)  # field name -> a good value (e.g. a real api_key)
 
     def headers_for(self, role: str | None) -> tuple[tuple[str, str], ...]:
         token = self.token(role) if role else None
@@ -249,9 +250,9 @@ def _resolve(spec: dict, schema: dict | None) -> dict:
     return schema or {}
 
 
-def _good(name: str, schema: dict):
-    if name in GOOD_VALUES:
-        return GOOD_VALUES[name]
+def _good(name: str, schema: dict, values: dict):
+    if name in values:
+        return values[name]
     if "example" in schema:
         return schema["example"]
     if schema.get("enum"):
@@ -308,7 +309,10 @@ def _operation_cases(spec, context: Context, method: str, template: str, op: dic
     body_schema = _resolve(spec, op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema"))
     props = body_schema.get("properties", {})
     required = set(body_schema.get("required", []))
-    good_body = {name: json.dumps(_good(name, _resolve(spec, props[name]))) for name in props if name in required}
+    values = {**GOOD_VALUES, **context.values}
+    good_body = {
+        name: json.dumps(_good(name, _resolve(spec, props[name]), values)) for name in props if name in required
+    }
     json_headers = (*auth, ("Content-Type", "application/json"))
     base_body = _json_object(good_body) if body_schema else None
 
@@ -352,7 +356,7 @@ def _operation_cases(spec, context: Context, method: str, template: str, op: dic
     form_names = FORM_FIELDS.get(key, []) + [p["name"] for p in params if p.get("in") == "formData"]
     file_field = FILE_FIELDS.get(key)
     if form_names or file_field:
-        yield from _form_cases(case, auth, form_names, file_field)
+        yield from _form_cases(case, auth, form_names, file_field, values)
 
 
 def _multipart(fields: list[tuple[str, bytes]], files: list[tuple[str, str, bytes]]) -> tuple[str, bytes]:
@@ -374,8 +378,8 @@ def _unquote_bytes(raw: str) -> bytes:
     return re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw.encode())
 
 
-def _form_cases(case: Callable, auth, form_names: list[str], file_field: str | None) -> Iterator[Case]:
-    good = {name: str(GOOD_VALUES.get(name, "abc")).encode() for name in form_names}
+def _form_cases(case: Callable, auth, form_names: list[str], file_field: str | None, values: dict) -> Iterator[Case]:
+    good = {name: str(values.get(name, "abc")).encode() for name in form_names}
     if "kind" in good:
         good["kind"] = b"ktp"
     files = [(file_field, "foto.jpg", b"\xff\xd8\xff\xe0not really a jpeg")] if file_field else []
@@ -526,13 +530,29 @@ def replay_over_http(base_url: str) -> int:
             tokens[role] = json.loads(body)["access_token"]
         return tokens[role]
 
+    def create(role, path, payload) -> dict:
+        headers = (("Content-Type", "application/json"), ("Authorization", f"Bearer {token(role)}"))
+        status, _, body = send("POST", path, json.dumps(payload).encode(), headers)
+        return json.loads(body) if status in (200, 201, 202) else {}
+
+    # Real objects behind the path ids, so that malformed bodies reach the code that acts on them.
     spec = json.loads(send("GET", "/openapi.json")[2])
     feed = json.loads(send("GET", "/api/v1/reports?limit=1")[2])
-    ids = {"code": "jalan_rusak", "domain": "health"}
+    ids = {"code": "jalan_rusak", "service_code": "jalan_rusak", "domain": "health"}
     if feed.get("items"):
-        ids["report_id"] = feed["items"][0]["id"]
+        ids["report_id"] = ids["request_id"] = feed["items"][0]["id"]
+    letter = create("citizen", "/api/v1/me/letters", {"type_code": "SKD", "purpose": "Melamar pekerjaan"})
+    device = create("citizen", "/api/v1/me/devices", {"token": "fcm-token-corpus-0001", "platform": "android"})
+    broadcast = create("admin", "/api/v1/admin/broadcasts", {"area_code": "31", "title": "Uji", "body": "Uji korpus"})
+    key = create("admin", "/api/v1/admin/open311/keys", {"name": "Korpus"})
+    for name, found in (("application_id", letter), ("device_id", device), ("broadcast_id", broadcast)):
+        if found.get("id"):
+            ids[name] = found["id"]
+    ids["item_id"] = ids.get("broadcast_id", "")
+    if key.get("id"):
+        ids["key_id"] = key["id"]
     statuses, failures = Counter(), []
-    for case in cases(spec, Context(token=token, ids=ids)):
+    for case in cases(spec, Context(token=token, ids=ids, values={"api_key": key.get("key", "abc")})):
         try:
             status, content_type, body = send(case.method, case.url, case.body, case.headers)
         except (OSError, http.client.HTTPException, UnicodeEncodeError) as exc:
