@@ -1,4 +1,4 @@
-"""Hostile input stopped at the door: JSON bodies under limits, text a database can store, path ids, header values."""
+"""Hostile input stopped at the door: JSON bodies under limits, text a database can store, path ids no id can be."""
 
 from __future__ import annotations
 
