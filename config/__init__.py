@@ -176,6 +176,11 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = _env("JAKI_SWAGGER_UI_URL", "/docs/assets/")
     OPENAPI_REDOC_PATH = None
     MAX_CONTENT_LENGTH = _env_int("JAKI_MAX_CONTENT_LENGTH", 45 * 1024 * 1024)
+    JSON_MAX_BYTES = _env_int("JAKI_JSON_MAX_BYTES", 1024 * 1024)  # a JSON body (photos come as multipart)
+    # Proxies whose X-Forwarded-For/-Proto are believed (IPs, CIDRs, "unix"); empty: none, a client's own
+    # address counts. PROXY_HOPS: how many of them a request passes (each appends to X-Forwarded-For).
+    TRUSTED_PROXIES = _env("JAKI_TRUSTED_PROXIES", "")
+    PROXY_HOPS = _env_int("JAKI_PROXY_HOPS", 1)
     LOG_LEVEL = _env("JAKI_LOG_LEVEL", "INFO")
 
     # Observability: /metrics is open on the embedded default; production needs the token or an allowed address.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, cors, docs, errors, extensions, health, metrics, observability
+    from jaki import cli, cors, docs, errors, extensions, health, inputs, metrics, observability, servers
     from jaki.logging import configure_logging
+    from jaki.proxy import TrustedProxyFix
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     overrides = {}
@@ -23,13 +23,22 @@ def create_app(config=None) -> Flask:
     if isinstance(settings, type) and issubclass(settings, Production):
         settings.check(app.config)  # the settings the app will really run with, overrides included
     app.config["JAKI_ENV"] = settings.ENV_NAME
+    inputs.init_app(app)
+    servers.install()
     app.json.sort_keys = False  # fields keep the order the schemas give them
     configure_logging(app.config["LOG_LEVEL"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    proxy_fix = TrustedProxyFix(app.wsgi_app, app.config["TRUSTED_PROXIES"], hops=app.config["PROXY_HOPS"])
+    app.wsgi_app = app.extensions["jaki.proxy_fix"] = proxy_fix
 
     observability.init_app(app)  # first: its hooks must see every request, the limiter's 429s included
     _init_redis(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # An inline job (run at commit, embedded default) takes a second connection while its request still holds
+        # one: with a bounded pool, 15 such requests at once waited on each other for the pool's 30 s and failed.
+        # SQLite connections are cheap: keep 5, open more when needed.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "max_overflow": -1}
     extensions.db.init_app(app)
     with app.app_context():
         _tune_engine(extensions.db.engine)
@@ -53,13 +62,29 @@ def create_app(config=None) -> Flask:
     return app
 
 
+# Statements that only read: run outside a transaction on SQLite (see _tune_engine).
+_READ_VERBS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+
+
+def _plain_read(statement: str, context) -> bool:
+    if not statement.lstrip()[:8].upper().startswith(_READ_VERBS):
+        return False
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:
+        return True
+    if context.isinsert or context.isupdate or context.isdelete:  # WITH ... INSERT
+        return False
+    # FOR UPDATE has no SQLite syntax (the compiler drops it); the database's write lock is its equivalent.
+    return getattr(compiled.statement, "_for_update_arg", None) is None
+
+
 def _tune_engine(engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event
 
-    # pysqlite's own transaction handling breaks SAVEPOINTs and SELECT ... FOR UPDATE semantics;
-    # let SQLAlchemy emit BEGIN itself (the documented recipe), and make SQLite behave like a server.
+    # pysqlite's own transaction handling breaks SAVEPOINTs and SELECT ... FOR UPDATE semantics; SQLAlchemy
+    # (and the listener below) begin transactions instead, and SQLite is made to behave like a server.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -69,9 +94,16 @@ def _tune_engine(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+    # SQLite has one writer at a time. A transaction begun with a plain BEGIN that has read and then writes must
+    # upgrade its lock, and in WAL mode that fails at once ("database is locked", whatever busy_timeout says) when
+    # another writer committed since its first read: 8 users at once got 500s. So reads run outside any
+    # transaction, each statement seeing the latest commit (PostgreSQL's READ COMMITTED, which the code is written
+    # for), and the first statement that writes, locks (FOR UPDATE) or opens a savepoint begins the transaction
+    # with BEGIN IMMEDIATE: it waits its turn for the write lock (busy_timeout) and is never refused halfway.
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_immediate_before_writing(_conn, cursor, statement, _parameters, context, _executemany):
+        if not cursor.connection.in_transaction and not _plain_read(statement, context):
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def _migrations_dir():

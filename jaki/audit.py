@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jaki.db import Base, utcnow
 from jaki.errors import field_error
+from jaki.inputs import storable
 
 
 class AuditEntry(Base):
@@ -52,9 +53,14 @@ def record(
     return entry
 
 
+REASON_MAX_LENGTH = 300
+
+
 def access_reason(reason: str | None, field: str = "X-Access-Reason") -> str:
-    """The reason a staff member states for reading someone's personal data, stripped: 422 unless it has at least
-    5 characters and no NUL (which PostgreSQL cannot store)."""
-    if not reason or len(reason.strip()) < 5 or "\x00" in reason:
+    """The reason a staff member states for reading someone's personal data, stripped: 422 unless it has 5 to 300
+    characters and none PostgreSQL cannot store (NUL) or a log should not carry (control characters)."""
+    if not reason or len(reason.strip()) < 5 or not storable(reason) or any(ord(c) < 32 for c in reason):
         raise field_error(field, "reason_required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise field_error(field, "reason_too_long", max=REASON_MAX_LENGTH)
     return reason.strip()

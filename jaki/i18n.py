@@ -29,6 +29,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "precondition_required": ("Header If-Match wajib diisi.", "The If-Match header is required."),
     "payload_too_large": ("Ukuran data terlalu besar.", "The request body is too large."),
+    "uri_too_long": ("Alamat (URL) permintaan terlalu panjang.", "The request URL is too long."),
+    "headers_too_large": ("Header permintaan terlalu banyak atau terlalu besar.", "The request headers are too large."),
+    "http_version_not_supported": ("Versi HTTP tidak didukung.", "HTTP version not supported."),
     "unsupported_media_type": ("Jenis konten tidak didukung.", "Unsupported content type."),
     "rate_limited": (
         "Terlalu banyak permintaan. Coba lagi nanti.",
@@ -100,6 +103,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agency_unknown": ("Dinas tidak dikenal.", "Unknown agency."),
     "area_unknown": ("Wilayah tidak dikenal.", "Unknown area."),
     "reason_required": ("Alasan akses wajib diisi.", "A reason for access is required."),
+    "reason_too_long": ("Alasan akses maksimal {max} karakter.", "A reason for access has at most {max} characters."),
 }
 
 

@@ -8,7 +8,7 @@ import secrets
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jaki import audit
@@ -180,12 +180,27 @@ def verify_phone(nik: str, code: str) -> User:
 # ---- login ------------------------------------------------------------------------------------------
 
 
-def _throttle_row(index: str) -> LoginThrottle:
-    row = db.session.get(LoginThrottle, index, with_for_update=True)
-    if row is None:
-        row = LoginThrottle(nik_index=index, failures=0)
-        db.session.add(row)
-    return row
+def _record_failure(index: str, now) -> None:
+    """One more failure for the NIK, counted in the database itself: parallel guesses each count (a read, then a
+    write of failures + 1, lost some and met a duplicate key on the first failure: a 500)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = LoginThrottle.__table__
+    failures = db.session.execute(
+        insert(table)
+        .values(nik_index=index, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.nik_index], set_={"failures": table.c.failures + 1, "last_failure_at": now}
+        )
+        .returning(table.c.failures)
+    ).scalar_one()
+    lock = _lock_seconds(failures)
+    if lock:
+        db.session.execute(
+            update(table).where(table.c.nik_index == index).values(locked_until=now + timedelta(seconds=lock))
+        )
 
 
 def _lock_seconds(failures: int) -> int:
@@ -194,6 +209,28 @@ def _lock_seconds(failures: int) -> int:
     if over < 0:
         return 0
     return min(cfg["LOGIN_LOCKOUT_BASE_SECONDS"] * (2 ** min(over, 20)), cfg["LOGIN_LOCKOUT_MAX_SECONDS"])
+
+
+def check_password(index: str, password_hash: str | None, password: str) -> bool:
+    """The one password check behind login, re-authentication and password change, all sharing one lock per
+    NIK: while locked even the right password is refused (429); a wrong one counts towards the lock (committed
+    before the caller answers). The caller clears the count once it accepts the person (clear_failures)."""
+    now = utcnow()
+    throttle = db.session.get(LoginThrottle, index)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
+    if verify_password(password_hash, password):
+        return True
+    _record_failure(index, now)
+    db.session.commit()
+    return False
+
+
+def clear_failures(index: str) -> None:
+    throttle = db.session.get(LoginThrottle, index)
+    if throttle is not None:
+        db.session.delete(throttle)
 
 
 def login(nik: str, password: str) -> dict:
@@ -205,30 +242,17 @@ def login(nik: str, password: str) -> dict:
         verify_password(None, password)  # same work as a real check
         raise Unauthorized("login_failed")
     index = nik_index(value)
-    now = utcnow()
-    throttle = db.session.get(LoginThrottle, index)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
-        raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
     user = db.session.scalar(select(User).where(User.nik_index == index))
-    if not verify_password(user.password_hash if user else None, password):
-        row = _throttle_row(index)
-        row.failures += 1
-        row.last_failure_at = now
-        lock = _lock_seconds(row.failures)
-        if lock:
-            row.locked_until = now + timedelta(seconds=lock)
-        db.session.commit()
+    if not check_password(index, user.password_hash if user else None, password):
         raise Unauthorized("login_failed")
     if user.status == "disabled":
         raise Forbidden("account_inactive")
     if user.phone_verified_at is None:
         raise Forbidden("phone_not_verified")
-    if throttle is not None:
-        db.session.delete(throttle)
+    clear_failures(index)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     pair = tokens.issue_pair(user, fresh=True)
     db.session.commit()
     log.info("login", extra={"user_id": user.id, "role": user.role})
@@ -236,9 +260,12 @@ def login(nik: str, password: str) -> dict:
 
 
 def reauthenticate(user: User, password: str) -> dict:
-    """A fresh access token for sensitive actions, in the same token family."""
-    if not verify_password(user.password_hash, password):
+    """A fresh access token for sensitive actions, in the same token family. A stolen access token must not be
+    a way to guess the password: the login's lock applies (the rate limits are on the route)."""
+    if not check_password(user.nik_index, user.password_hash, password):
         raise Unauthorized("password_wrong")
+    clear_failures(user.nik_index)
+    db.session.commit()
     from flask_jwt_extended import create_access_token, get_jwt
 
     family = get_jwt().get("fam")
@@ -254,9 +281,10 @@ def reauthenticate(user: User, password: str) -> dict:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> dict:
-    if not verify_password(user.password_hash, current_password):
+    if not check_password(user.nik_index, user.password_hash, current_password):
         raise Unauthorized("password_wrong")
     check_password_strength(new_password, nik=user.nik, phone=user.phone)
+    clear_failures(user.nik_index)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     tokens.revoke_all_for_user(user.id)
@@ -290,7 +318,7 @@ def update_profile(user: User, changes: dict) -> User:
     if "email" in changes:
         user.email = changes["email"]
     if "home_kelurahan_code" in changes:
-        code = changes["home_kelurahan_code"]
+        code = changes["home_kelurahan_code"] or None  # "" clears it, as null does
         area = db.session.get(Area, code) if code else None
         if code and (area is None or area.level != "kelurahan"):
             raise field_error("home_kelurahan_code", "area_unknown")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_jwt_extended import current_user, get_jwt, jwt_required, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth import nik as nik_mod
@@ -30,19 +32,35 @@ from jaki.auth.schemas import (
     StatusSchema,
     TokenPairSchema,
 )
-from jaki.extensions import db, limiter
+from jaki.extensions import client_address, db, limiter
 
 auth_blp = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth", description="Akun dan token")
 me_blp = Blueprint("me", __name__, url_prefix=f"{API_PREFIX}/me", description="Akun saya")
 admin_blp = Blueprint("admin", __name__, url_prefix=f"{API_PREFIX}/admin", description="Administrasi")
 
 
-def _nik_key() -> str:
-    """Rate-limit key per NIK, hashed: limiter storage (Redis) must never hold a NIK."""
-    body = request.get_json(silent=True) or {}
+def _account_key(nik) -> str:
+    """Rate-limit key per account, hashed: limiter storage (Redis) must never hold a NIK."""
     # Normalised first: "3174 0541 ..." and "31740541..." are one NIK and share one budget.
-    nik = nik_mod.normalize(str(body.get("nik", ""))[:32])
+    nik = nik_mod.normalize(str(nik)[:32])
     return "nik:" + cipher().blind_index(nik, "ratelimit")
+
+
+def _nik_key() -> str:
+    body = request.get_json(silent=True)
+    return _account_key(body.get("nik", "") if isinstance(body, dict) else "")
+
+
+def _signed_in_key() -> str:
+    """The signed-in account's key, the same bucket its login uses: re-authentication and password change are
+    password guesses too. Without a valid token the view answers 401; the client address keys that count."""
+    try:
+        verify_jwt_in_request()
+    except (JWTExtendedException, PyJWTError):
+        return "nik:anonymous:" + client_address()
+    if current_user is None:
+        return "nik:anonymous:" + client_address()
+    return _account_key(current_user.nik)
 
 
 def _client_rate() -> str:
@@ -51,6 +69,14 @@ def _client_rate() -> str:
 
 def _nik_rate() -> str:
     return current_app.config["LOGIN_RATE_PER_NIK"]
+
+
+# Every password entry (login, re-authentication, password change) draws on the same two budgets.
+_password_limits_per_client = limiter.shared_limit(_client_rate, scope="password-client")
+
+
+def _password_limits_per_account(key_func):
+    return limiter.shared_limit(_nik_rate, scope="password-account", key_func=key_func)
 
 
 @auth_blp.route("/register", methods=["POST"])
@@ -86,8 +112,8 @@ def resend_otp(data):
 
 
 @auth_blp.route("/login", methods=["POST"])
-@limiter.limit(_client_rate)
-@limiter.limit(_nik_rate, key_func=_nik_key)
+@_password_limits_per_client
+@_password_limits_per_account(_nik_key)
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, TokenPairSchema)
 def login(data):
@@ -108,6 +134,8 @@ def refresh():
 
 
 @auth_blp.route("/reauthenticate", methods=["POST"])
+@_password_limits_per_client
+@_password_limits_per_account(_signed_in_key)
 @login_required()
 @auth_blp.arguments(PasswordSchema)
 @auth_blp.response(200, AccessTokenSchema)
@@ -151,6 +179,8 @@ def reveal_nik():
 
 
 @me_blp.route("/password", methods=["POST"])
+@_password_limits_per_client
+@_password_limits_per_account(_signed_in_key)
 @login_required(fresh=True)
 @me_blp.arguments(PasswordChangeSchema)
 @me_blp.response(200, TokenPairSchema)

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from flask_jwt_extended.config import config as jwt_config
+from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 from sqlalchemy import delete, select, update
 
-from jaki.auth.models import RefreshToken, RevokedToken, User
+from jaki.auth.models import ROLES, RefreshToken, RevokedToken, User
 from jaki.db import utcnow
 from jaki.errors import Unauthorized, envelope
 from jaki.extensions import db
@@ -128,10 +130,38 @@ def revoke_all_for_user(user_id: str) -> None:
         revoke_family(family)
 
 
+# ---- required claims -----------------------------------------------------------------------------------
+
+# Every claim jaki relies on, with its type. flask-jwt-extended would accept a token without exp (it never
+# expires), without type (it counts as an access token) or without jti (it cannot be revoked).
+REQUIRED_CLAIMS = {"exp": int, "iat": int, "jti": str, "type": str, "sub": str, "role": str}
+TOKEN_TYPES = ("access", "refresh")
+
+
+def check_claims(claims: dict) -> None:
+    """Refuse (401 token_invalid) a token missing a required claim or holding one of the wrong kind."""
+    for name, kind in REQUIRED_CLAIMS.items():
+        if name not in claims:
+            raise MissingRequiredClaimError(name)
+        value = claims[name]
+        # bool is an int to Python; a numeric string is one to PyJWT: neither is a timestamp here.
+        if type(value) is not kind or (kind is str and not 0 < len(value) <= 64):
+            raise InvalidTokenError(f"claim {name} is not valid")
+    if claims["type"] not in TOKEN_TYPES or claims["role"] not in ROLES:
+        raise InvalidTokenError("claim type or role is not valid")
+
+
 # ---- flask-jwt-extended callbacks: every answer in the one envelope, 422s become 401s ------------------
 
 
 def register_jwt_callbacks(jwt) -> None:
+    @jwt.decode_key_loader
+    def decode_key(_header, unverified_claims):
+        # The first hook flask-jwt-extended gives every token it decodes, before its own checks (type,
+        # revocation, user) read the claims; the signature is verified right after.
+        check_claims(unverified_claims)
+        return jwt_config.decode_key
+
     @jwt.user_lookup_loader
     def load_user(_header, payload):
         user = db.session.get(User, payload["sub"])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 
-from jaki.api import Schema
+from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
 from jaki.i18n import translate
 from jaki.open311.render import WIB
@@ -59,8 +59,9 @@ class CommaList(ma.fields.Field):
         return items or None
 
 
-class Open311Schema(ma.Schema):
-    """Open311 clients send vendor extensions we do not know: ignore them. An empty value counts as missing."""
+class Open311Schema(InputRules, ma.Schema):
+    """Open311 clients send vendor extensions we do not know: ignore them. An empty value counts as missing.
+    Text is bounded and storable as in every jaki schema (InputRules)."""
 
     class Meta:
         unknown = ma.EXCLUDE
@@ -68,14 +69,6 @@ class Open311Schema(ma.Schema):
 
     @ma.pre_load
     def _drop_empty(self, data, **kwargs):
-        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-        with_nul = {
-            key: ["Contains a NUL character."]
-            for key, value in data.items()
-            if isinstance(value, str) and "\x00" in value and key in self.fields
-        }
-        if with_nul:
-            raise ma.ValidationError(with_nul)
         return {key: value for key, value in data.items() if not (isinstance(value, str) and not value.strip())}
 
 
@@ -89,13 +82,20 @@ class RequestsQuerySchema(Open311Schema):
     page_size = ma.fields.Integer(load_default=None, validate=V.Range(min=1))
 
 
+def _reports_limit(field: str) -> int:
+    """The reports schema's maximum length for a field (the report is validated by it too): one rule, not two."""
+    from jaki.reports.schemas import ReportCreateSchema
+
+    return next(v.max for v in ReportCreateSchema().fields[field].validators if isinstance(v, V.Length))
+
+
 class PostRequestSchema(Open311Schema):
     """The form of POST requests; api_key is checked before this (403 first), attribute[...] apart."""
 
     service_code = ma.fields.String(load_default=None, validate=V.Length(max=40))
     lat = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-90, max=90))
     long = ma.fields.Float(load_default=None, allow_nan=False, validate=V.Range(min=-180, max=180))
-    address_string = ma.fields.String(load_default=None)  # length: the reports schema's rule for address
+    address_string = ma.fields.String(load_default=None, validate=V.Length(max=_reports_limit("address")))
     address_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
     email = ma.fields.Email(load_default=None, validate=V.Length(max=254))
     device_id = ma.fields.String(load_default=None, validate=V.Length(max=100))
@@ -103,7 +103,7 @@ class PostRequestSchema(Open311Schema):
     first_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
     last_name = ma.fields.String(load_default=None, validate=V.Length(max=100))
     phone = ma.fields.String(load_default=None, validate=V.Length(max=30))
-    description = ma.fields.String(load_default=None)  # length: the reports schema's rule for description
+    description = ma.fields.String(load_default=None, validate=V.Length(max=_reports_limit("description")))
     media_url = ma.fields.Url(
         load_default=None, schemes={"http", "https"}, require_tld=True, validate=V.Length(max=500)
     )

@@ -88,3 +88,46 @@ def test_rate_limit_per_client(client, ctx, app):
         "/api/v1/auth/login", json={"nik": UNKNOWN_NIK, "password": "x" * 10}, environ_base={"REMOTE_ADDR": "10.9.8.7"}
     )
     assert other.status_code == 401
+
+
+def test_parallel_wrong_passwords_each_count_and_none_is_a_500(app):
+    """Guesses sent at once all count towards the lock (a read-then-write counter lost some, and the first
+    failure of two at once met a duplicate key)."""
+    import threading
+
+    from jaki.auth import operations
+    from jaki.errors import JakiError
+
+    nik, guesses = "3174054107907777", 8
+    outcomes, lock = [], threading.Lock()
+    barrier = threading.Barrier(guesses)
+
+    def guess():
+        with app.test_request_context():
+            try:
+                barrier.wait()
+                operations.login(nik, "salah-salah-salah")
+            except JakiError as exc:
+                outcome = exc.code
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome = repr(exc)
+            finally:
+                db.session.remove()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=guess) for _ in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with app.app_context():
+        try:
+            throttle = db.session.get(LoginThrottle, nik_index(nik))
+            assert set(outcomes) <= {"login_failed", "account_locked"} and len(outcomes) == guesses, outcomes
+            assert throttle.failures == outcomes.count("login_failed")
+            assert throttle.failures >= app.config["LOGIN_LOCKOUT_THRESHOLD"] and throttle.locked_until is not None
+        finally:
+            db.session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.nik_index == nik_index(nik)))
+            db.session.commit()
+            db.session.remove()

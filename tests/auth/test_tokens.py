@@ -94,7 +94,9 @@ def test_forged_expired_none_and_garbage_tokens_are_401(client, ctx, app):
     }
     forged = pyjwt.encode(claims, "not-the-server-key-but-long-enough-32", algorithm="HS256")
     none_alg = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
-    expired = create_access_token(identity=user.id, expires_delta=timedelta(seconds=-5))
+    expired = create_access_token(
+        identity=user.id, additional_claims={"role": user.role}, expires_delta=timedelta(seconds=-5)
+    )
     cases = {
         "forged": (forged, "token_invalid"),
         "alg_none": (none_alg, "token_invalid"),
