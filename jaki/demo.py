@@ -204,6 +204,11 @@ def seed_demo() -> list[str]:
     areas = seed_areas()
     if areas:
         lines.append(areas)
+    else:
+        lines.append(
+            f"areas: not imported, {current_app.config['SHARED_DATA_DIR']}/jakarta_kelurahan.geojson is missing "
+            "(set JAKI_SHARED_DATA); without them every report is outside Jakarta, so no demo reports"
+        )
     _upsert_agencies()
     seed_residents()
     # Two demo citizens have accounts; the others are in the registry only, so registration can be tried.

@@ -12,6 +12,7 @@ from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.extensions import db
+from jaki.geo.models import Area
 from jaki.reports import operations
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
@@ -125,6 +126,8 @@ def seed_demo_reports() -> int:
     citizens, admin = _demo_people()
     if not citizens or admin is None:
         return 0
+    if db.session.scalar(select(Area.code).where(Area.level == "kelurahan").limit(1)) is None:
+        return 0  # no areas imported: every point is outside Jakarta, and refused
     rng = random.Random(2026)  # noqa: S311 - demo coordinates, not security
     codes = [code for code, *_ in CATEGORIES]
     made = 0
