@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,9 @@ class Category(TimestampMixin, Base):
     # Who verifies a new report: the kelurahan unit of its kelurahan (Jakarta's rule), or, where the city
     # decided so for the category, the responsible agency itself.
     verified_by: Mapped[str] = mapped_column(String(10), default="kelurahan", server_default="kelurahan")
+    # Open data publishes a sensitive category's counts per kecamatan only (jaki.opendata): small-area counts of
+    # some problems point at people. Admins set it (PATCH /report-categories/{code}).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Report(TimestampMixin, Base):
