@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+
+from flask import current_app
 from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
@@ -13,6 +17,19 @@ blp = Blueprint("stats", __name__, url_prefix=f"{API_PREFIX}/stats", description
 _VIEWERS = roles_required(*operations.VIEWERS)
 
 
+def _iso(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def as_json(body: dict):
+    """The answer written straight to JSON: it is made of plain values already, in the documented shape (a test
+    holds it equal to the schema's dump), and marshmallow took 30 ms for the 267 rows of a kelurahan grouping."""
+    text = json.dumps(body, default=_iso, ensure_ascii=False, separators=(",", ":"))
+    return current_app.response_class(text, mimetype="application/json")
+
+
 @blp.route("/reports", methods=["GET"])
 @_VIEWERS
 @blp.login_required_doc
@@ -21,7 +38,7 @@ _VIEWERS = roles_required(*operations.VIEWERS)
 def report_stats(args):
     """Reports per group (kota, kecamatan, kelurahan, category, agency, month, status; two at once) over whole
     Jakarta months: exact counts, SLA record, reopenings, and medians and p90 from the rollup (medians_as_of)."""
-    return operations.report_stats(current_user, args)
+    return as_json(operations.report_stats(current_user, args))
 
 
 @blp.route("/summary", methods=["GET"])
@@ -41,7 +58,7 @@ def summary(args):
 @blp.response(200, s.BacklogSchema)
 def backlog(args):
     """Open reports per unit: open, overdue, red-flagged (open STATS_RED_FLAG_DAYS or more) and the oldest."""
-    return operations.backlog_stats(current_user, args)
+    return as_json(operations.backlog_stats(current_user, args))
 
 
 @blp.route("/agencies", methods=["GET"])

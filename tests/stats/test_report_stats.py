@@ -294,3 +294,18 @@ def test_medians_come_from_a_rollup_that_says_when_and_is_refreshed(client, ctx,
     monkeypatch.setitem(app.config, "STATS_ROLLUP_KEEP_DAYS", -1)
     rollup.refresh()
     assert db.session.scalars(select(StatsRollup)).all() == []
+
+
+def test_the_fast_answers_are_the_documented_shape(client, ctx):
+    """/stats/reports and /stats/backlog are written straight to JSON: exactly what their schemas would dump."""
+    from jaki.stats.schemas import BacklogSchema, ReportStatsSchema
+
+    _seed_city()
+    headers = auth_header(_command_center())
+    for group_by in ("", "kelurahan", "agency,month", "status"):
+        body = client.get(
+            "/api/v1/stats/reports", query_string={**_since_until(), "group_by": group_by}, headers=headers
+        ).json
+        assert ReportStatsSchema().dump(ReportStatsSchema().load(body, unknown="raise")) == body
+    backlog = client.get("/api/v1/stats/backlog?group_by=kelurahan", headers=headers).json
+    assert BacklogSchema().dump(BacklogSchema().load(backlog, unknown="raise")) == backlog
