@@ -26,6 +26,7 @@ from jaki.opendata.catalog import NOTE_EN, NOTE_ID, catalog
 from jaki.reports import workflow as wf
 from jaki.reports.models import Category
 from jaki.stats import rollup
+from jaki.stats.aggregates import KECAMATAN, KELURAHAN
 from jaki.stats.models import ReportStat
 from jaki.stats.query import KEY_SEPARATOR, Question, add_months, jakarta_month, month_key
 
@@ -75,26 +76,30 @@ def published_months(now: datetime | None = None) -> tuple[date, date]:
 
 
 def _cells(first: date, last: date, sensitive: set[str]) -> dict[tuple, dict]:
-    """(month, area code, category) -> counts by public status and SLA record, areas as published."""
+    """(month, area code, category) -> counts by public status and SLA record: report_stats' kelurahan level, and
+    its kecamatan level for the sensitive categories."""
     s = ReportStat
-    query = (
-        select(s.month, s.kelurahan_code, s.category_code, s.status, func.sum(s.count), func.sum(s.sla_met))
-        .where(s.month >= first, s.month <= last, s.kelurahan_code != "")
-        .group_by(s.month, s.kelurahan_code, s.category_code, s.status)
-    )
     cells: dict[tuple, dict] = {}
-    for month, kelurahan, category, status, count, met in db.session.execute(query):
-        if not count:
+    for level, published in ((KELURAHAN, lambda c: c not in sensitive), (KECAMATAN, lambda c: c in sensitive)):
+        if level == KECAMATAN and not sensitive:
             continue
-        area = kelurahan.rsplit(".", 1)[0] if category in sensitive else kelurahan
-        cell = cells.setdefault(
-            (month_key(month), area, category), {**dict.fromkeys(COUNT_FIELDS, 0), "resolved": 0, "within": 0}
+        query = (
+            select(s.month, s.area_code, s.category_code, s.status, func.sum(s.count), func.sum(s.sla_met))
+            .where(s.level == level, s.month >= first, s.month <= last, s.area_code != "")
+            .group_by(s.month, s.area_code, s.category_code, s.status)
         )
-        cell["reports"] += int(count)
-        cell[wf.PUBLIC_LABELS.get(status, status)] = cell.get(wf.PUBLIC_LABELS.get(status, status), 0) + int(count)
-        if status in wf.RESOLVED_STATUSES:
-            cell["resolved"] += int(count)
-            cell["within"] += int(met)
+        for month, area, category, status, count, met in db.session.execute(query):
+            if not count or not published(category):
+                continue
+            cell = cells.setdefault(
+                (month_key(month), area, category), {**dict.fromkeys(COUNT_FIELDS, 0), "resolved": 0, "within": 0}
+            )
+            label = wf.PUBLIC_LABELS.get(status, status)
+            cell["reports"] += int(count)
+            cell[label] = cell.get(label, 0) + int(count)
+            if status in wf.RESOLVED_STATUSES:
+                cell["resolved"] += int(count)
+                cell["within"] += int(met)
     return cells
 
 

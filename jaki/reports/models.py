@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -54,6 +55,10 @@ class Category(TimestampMixin, Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+# workflow.OPEN_STATUSES as migration 0014 wrote them into the backlog index (a new open status: rebuild it).
+OPEN_PREDICATE = "status IN ('submitted', 'verified', 'dispatched', 'in_progress')"
+
+
 class Report(TimestampMixin, Base):
     __tablename__ = "reports"
     __table_args__ = (
@@ -66,6 +71,17 @@ class Report(TimestampMixin, Base):
         # Map and nearby: Morton cell ranges, covering what filtering and ordering the candidates reads, so a
         # dense area's thousands of candidates are sifted in the index and only the rows shown are fetched.
         Index("ix_reports_cell", "cell", "latitude", "longitude", "status", "category_code", "created_at", "id"),
+        # The open backlog (jaki.stats.backlog), read from the index alone: the open reports only (migration 0014).
+        Index(
+            "ix_reports_open_backlog",
+            "agency_code",
+            "kelurahan_code",
+            "category_code",
+            "sla_due_at",
+            "created_at",
+            postgresql_where=text(OPEN_PREDICATE),
+            sqlite_where=text(OPEN_PREDICATE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)

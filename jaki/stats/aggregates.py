@@ -10,15 +10,38 @@ Migration 0014's triggers compute the same per row; recount() here and the tests
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import case, delete, func, insert, literal, literal_column, select, text
 
 from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.stats.models import ReportStat
-from jaki.stats.query import KEY_SEPARATOR, Question, area_filter, group_expression, key_value
+from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, key_value
 
 COUNTS = ("count", "open", "resolved", "within_sla", "sla_breached", "reopened")
+
+# The levels migration 0014's triggers keep: (what area_code holds, whether category and agency are split).
+CITY, KECAMATAN, KELURAHAN, KELURAHAN_ONLY = 0, 1, 2, 3
+LEVELS = {
+    CITY: ("", True),
+    KECAMATAN: ("kecamatan", True),
+    KELURAHAN: ("kelurahan", True),
+    KELURAHAN_ONLY: ("kelurahan", False),
+}
+
+
+def level_for(question: Question) -> int:
+    """The coarsest level that answers the question (fewest rows read)."""
+    wants = set(question.group_by)
+    by_kind = bool(wants & {"category", "agency"}) or bool(question.category or question.agency)
+    kelurahan = "kelurahan" in wants or (question.area is not None and len(question.area) >= AREA_GROUPS["kelurahan"])
+    if kelurahan:
+        return KELURAHAN if by_kind else KELURAHAN_ONLY
+    if wants & {"kota", "kecamatan"} or question.area:
+        return KECAMATAN
+    return CITY
 
 
 def _measures():
@@ -37,42 +60,41 @@ def _groups(question: Question) -> list:
     s = ReportStat
     return [
         group_expression(
-            g,
-            kelurahan=s.kelurahan_code,
-            category=s.category_code,
-            agency=s.agency_code,
-            status=s.status,
-            month=s.month,
+            g, kelurahan=s.area_code, category=s.category_code, agency=s.agency_code, status=s.status, month=s.month
         )
         for g in question.group_by
     ]
 
 
-def _filtered(query, question: Question):
+def _filtered(query, question: Question, level: int):
     s = ReportStat
-    query = query.where(s.month >= question.since, s.month <= question.until)
+    query = query.where(s.level == level, s.month >= question.since, s.month <= question.until)
     if question.category:
         query = query.where(s.category_code == question.category)
     if question.agency:
         query = query.where(s.agency_code == question.agency)
     if question.area:
-        query = query.where(area_filter(s.kelurahan_code, question.area))
+        query = query.where(area_filter(s.area_code, question.area))
     return query
 
 
 def counts(question: Question) -> tuple[dict[str, dict], dict]:
     """(group key -> counts, the total's counts) for the question, from report_stats alone."""
+    level = level_for(question)
     groups = _groups(question)
     rows: dict[str, dict] = {}
     if groups:
-        query = _filtered(select(*groups, *_measures()), question).group_by(*groups)
+        query = _filtered(select(*groups, *_measures()), question, level).group_by(*groups)
         for row in db.session.execute(query):
             values = list(row)
             key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
             measures = dict(zip(COUNTS, (int(v) for v in values[len(groups) :]), strict=True))
             if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
                 rows[key] = measures
-    total = db.session.execute(_filtered(select(*_measures()), question)).one()
+    # The total from the coarsest level its filters allow (the city's, a thousand rows a year, unless an area
+    # narrows it): every level adds up to the same.
+    total_level = level_for(replace(question, group_by=()))
+    total = db.session.execute(_filtered(select(*_measures()), question, total_level)).one()
     return rows, dict(zip(COUNTS, (int(v) for v in total), strict=True))
 
 
@@ -104,33 +126,24 @@ def recount() -> int:
     month = month_of_created(dialect)
     kelurahan = func.coalesce(Report.kelurahan_code, literal(""))
     met, breached, reopened = row_measures()
-    counted = select(
-        month,
-        kelurahan,
-        Report.category_code,
-        Report.agency_code,
-        Report.status,
-        func.count(),
-        func.sum(met),
-        func.sum(breached),
-        func.sum(reopened),
-    ).group_by(month, kelurahan, Report.category_code, Report.agency_code, Report.status)
-    db.session.execute(
-        insert(ReportStat).from_select(
-            [
-                "month",
-                "kelurahan_code",
-                "category_code",
-                "agency_code",
-                "status",
-                "count",
-                "sla_met",
-                "sla_breached",
-                "reopened",
-            ],
-            counted,
+    for level, (area, by_kind) in LEVELS.items():
+        area_code = {"": literal(""), "kecamatan": func.substr(kelurahan, 1, 8), "kelurahan": kelurahan}[area]
+        category = Report.category_code if by_kind else literal("")
+        agency = Report.agency_code if by_kind else literal("")
+        keys = (literal(level), month, area_code, category, agency, Report.status)
+        grouped = (
+            [month, Report.status]
+            + ([area_code] if area else [])
+            + ([Report.category_code, Report.agency_code] if by_kind else [])
         )
-    )
+        counted = select(*keys, func.count(), func.sum(met), func.sum(breached), func.sum(reopened)).group_by(*grouped)
+        db.session.execute(
+            insert(ReportStat).from_select(
+                ["level", "month", "area_code", "category_code", "agency_code", "status", "count", "sla_met",
+                 "sla_breached", "reopened"],
+                counted,
+            )
+        )  # fmt: skip
     written = db.session.scalar(select(func.count()).select_from(ReportStat))
     db.session.commit()
     return written

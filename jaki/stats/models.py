@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Integer, String
+from sqlalchemy import JSON, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jaki.db import Base
 
 
 class ReportStat(Base):
-    """How many reports filed in a Jakarta month lie in a kelurahan, category, agency and status, and how many of
-    them met or broke their SLA or were reopened.
+    """How many reports filed in a Jakarta month lie in an area, category, agency and status, and how many of them
+    met or broke their SLA or were reopened, at four levels (jaki.stats.aggregates.LEVELS): 0 the city, 1 per
+    kecamatan, 2 per kelurahan, each by category, agency and status; 3 per kelurahan by status alone.
 
     Kept by database triggers on reports (migration 0014) for every writer, the ORM, bulk SQL and COPY alike; on
-    PostgreSQL they are deferred to commit, as the map's tile counts are. `flask stats recount` rebuilds it.
-    kelurahan_code is '' for the few reports stored with no kelurahan. Statistics over a year read these rows (a few
-    thousand a month), never the reports table.
+    PostgreSQL they are deferred to commit, as the map's tile counts are. `flask stats recount` rebuilds it. A
+    question reads the coarsest level that answers it: a year city-wide is a thousand rows, per kelurahan some tens
+    of thousands, however many reports there are. area_code (and, at level 3, category and agency) is '' where the
+    level does not split by it, and for the few reports stored with no kelurahan.
     """
 
     __tablename__ = "report_stats"
+    __table_args__ = (
+        Index("ix_report_stats_level_agency_month", "level", "agency_code", "month"),
+        Index("ix_report_stats_level_category_month", "level", "category_code", "month"),
+    )
 
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the WIB month of created_at
-    kelurahan_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     category_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -23,8 +23,12 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-_KEY = "month, kelurahan_code, category_code, agency_code, status"
+_KEY = "level, month, area_code, category_code, agency_code, status"
 _COLUMNS = f"{_KEY}, count, sla_met, sla_breached, reopened"
+# Levels (jaki.stats.aggregates.LEVELS must match): 0 the city, 1 kecamatan, 2 kelurahan, each by category, agency
+# and status; 3 kelurahan by status alone (the choropleth's rows, a tenth of level 2's).
+_LEVELS = (0, 1, 2, 3)
+_SQLITE_LEVELS = " UNION ALL ".join(f"SELECT {k} AS level" for k in _LEVELS)
 # What a report row contributes (jaki.stats.aggregates documents the definitions; its recount must match).
 _MET = "CASE WHEN {r}.resolved_at IS NOT NULL AND {r}.resolved_at <= {r}.sla_due_at THEN 1 ELSE 0 END"
 _BREACHED = "CASE WHEN {r}.sla_breached_at IS NOT NULL OR {r}.resolved_at > {r}.sla_due_at THEN 1 ELSE 0 END"
@@ -32,6 +36,10 @@ _REOPENED = "CASE WHEN {r}.reopen_count > 0 THEN 1 ELSE 0 END"
 # Jakarta has no daylight saving: WIB is UTC+7 all year.
 _PG_MONTH = "date_trunc('month', ({r}.created_at AT TIME ZONE 'UTC') + interval '7 hours')::date"
 _SQLITE_MONTH = "strftime('%Y-%m-01', {r}.created_at, '+7 hours')"
+_KEL = "coalesce({r}.kelurahan_code, '')"
+_AREA = "CASE k.level WHEN 0 THEN '' WHEN 1 THEN substr(" + _KEL + ", 1, 8) ELSE " + _KEL + " END"
+_CATEGORY = "CASE k.level WHEN 3 THEN '' ELSE {r}.category_code END"
+_AGENCY = "CASE k.level WHEN 3 THEN '' ELSE {r}.agency_code END"
 _WATCHED = (
     "created_at",
     "kelurahan_code",
@@ -45,30 +53,36 @@ _WATCHED = (
 )
 
 
-def _pg_row(r: str, sign: str) -> str:
+def _keys(r: str, month: str) -> str:
     return (
-        f"SELECT {_PG_MONTH.format(r=r)} AS month, coalesce({r}.kelurahan_code, '') AS kelurahan_code, "
-        f"{r}.category_code AS category_code, {r}.agency_code AS agency_code, {r}.status AS status, "
-        f"{sign}1 AS n, {sign}({_MET.format(r=r)}) AS met, {sign}({_BREACHED.format(r=r)}) AS breached, "
-        f"{sign}({_REOPENED.format(r=r)}) AS reopened"
+        f"k.level AS level, {month.format(r=r)} AS month, {_AREA.format(r=r)} AS area_code, "
+        f"{_CATEGORY.format(r=r)} AS category_code, {_AGENCY.format(r=r)} AS agency_code, {r}.status AS status"
     )
 
 
-# One statement per row change, its two deltas summed per key and applied in key order (no deadlock between two
+def _pg_row(r: str, sign: str) -> str:
+    return (
+        f"SELECT {_keys(r, _PG_MONTH)}, {sign}1 AS n, {sign}({_MET.format(r=r)}) AS met, "
+        f"{sign}({_BREACHED.format(r=r)}) AS breached, {sign}({_REOPENED.format(r=r)}) AS reopened "
+        f"FROM unnest(ARRAY[{', '.join(map(str, _LEVELS))}]) AS k(level)"
+    )
+
+
+# One statement per row change, its deltas summed per key and applied in key order (no deadlock between two
 # transactions moving reports between the same rows), as report_map_tiles_sync does.
 _PG_FUNCTION = f"""
 CREATE FUNCTION report_stats_sync() RETURNS trigger AS $$
 BEGIN
     INSERT INTO report_stats AS s ({_COLUMNS})
-    SELECT d.month, d.kelurahan_code, d.category_code, d.agency_code, d.status,
+    SELECT d.level, d.month, d.area_code, d.category_code, d.agency_code, d.status,
            sum(d.n), sum(d.met), sum(d.breached), sum(d.reopened)
     FROM (
         {_pg_row("OLD", "-")} WHERE TG_OP IN ('UPDATE', 'DELETE')
         UNION ALL
         {_pg_row("NEW", "")} WHERE TG_OP IN ('INSERT', 'UPDATE')
     ) AS d
-    GROUP BY d.month, d.kelurahan_code, d.category_code, d.agency_code, d.status
-    ORDER BY d.month, d.kelurahan_code, d.category_code, d.agency_code, d.status
+    GROUP BY d.level, d.month, d.area_code, d.category_code, d.agency_code, d.status
+    ORDER BY d.level, d.month, d.area_code, d.category_code, d.agency_code, d.status
     ON CONFLICT ({_KEY}) DO UPDATE
     SET count = s.count + EXCLUDED.count,
         sla_met = s.sla_met + EXCLUDED.sla_met,
@@ -91,9 +105,8 @@ _PG_TRIGGERS = (
 def _sqlite_apply(r: str, sign: int) -> str:
     return (
         f"INSERT INTO report_stats ({_COLUMNS}) "
-        f"SELECT {_SQLITE_MONTH.format(r=r)}, coalesce({r}.kelurahan_code, ''), {r}.category_code, {r}.agency_code, "
-        f"{r}.status, {sign}, {sign} * ({_MET.format(r=r)}), {sign} * ({_BREACHED.format(r=r)}), "
-        f"{sign} * ({_REOPENED.format(r=r)}) WHERE 1 "
+        f"SELECT {_keys(r, _SQLITE_MONTH)}, {sign}, {sign} * ({_MET.format(r=r)}), "
+        f"{sign} * ({_BREACHED.format(r=r)}), {sign} * ({_REOPENED.format(r=r)}) FROM ({_SQLITE_LEVELS}) AS k WHERE 1 "
         f"ON CONFLICT ({_KEY}) DO UPDATE SET count = count + excluded.count, sla_met = sla_met + excluded.sla_met, "
         "sla_breached = sla_breached + excluded.sla_breached, reopened = reopened + excluded.reopened;"
     )
@@ -112,17 +125,24 @@ def _backfill(month: str) -> str:
     r = "r"
     return (
         f"INSERT INTO report_stats ({_COLUMNS}) "
-        f"SELECT {month.format(r=r)}, coalesce(r.kelurahan_code, ''), r.category_code, r.agency_code, r.status, "
-        f"count(*), sum({_MET.format(r=r)}), sum({_BREACHED.format(r=r)}), sum({_REOPENED.format(r=r)}) "
-        f"FROM reports AS r GROUP BY 1, 2, 3, 4, 5"
+        f"SELECT {_keys(r, month)}, count(*), sum({_MET.format(r=r)}), sum({_BREACHED.format(r=r)}), "
+        f"sum({_REOPENED.format(r=r)}) FROM reports AS r CROSS JOIN ({_SQLITE_LEVELS}) AS k GROUP BY 1, 2, 3, 4, 5, 6"
     )
+
+
+# The open backlog (jaki.stats.backlog) is read from this index alone: the open reports, a few thousand of a
+# million. Its predicate is jaki.reports.workflow.OPEN_STATUSES when it was made: a status added to them later
+# needs the index rebuilt with it, or the backlog falls back to the status index (right answers, slower).
+_OPEN = "status IN ('submitted', 'verified', 'dispatched', 'in_progress')"
+_BACKLOG_COLUMNS = ["agency_code", "kelurahan_code", "category_code", "sla_due_at", "created_at"]
 
 
 def upgrade():
     op.create_table(
         "report_stats",
+        sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("kelurahan_code", sa.String(length=20), nullable=False),
+        sa.Column("area_code", sa.String(length=20), nullable=False),
         sa.Column("category_code", sa.String(length=40), nullable=False),
         sa.Column("agency_code", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -131,8 +151,20 @@ def upgrade():
         sa.Column("sla_breached", sa.Integer(), nullable=False),
         sa.Column("reopened", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "month", "kelurahan_code", "category_code", "agency_code", "status", name=op.f("pk_report_stats")
+            "level", "month", "area_code", "category_code", "agency_code", "status", name=op.f("pk_report_stats")
         ),
+    )
+    with op.batch_alter_table("report_stats", schema=None) as batch_op:
+        # An agency admin's questions, and those about one category, read that agency's or category's rows only.
+        batch_op.create_index("ix_report_stats_level_agency_month", ["level", "agency_code", "month"], unique=False)
+        batch_op.create_index("ix_report_stats_level_category_month", ["level", "category_code", "month"], unique=False)
+    op.create_index(
+        "ix_reports_open_backlog",
+        "reports",
+        _BACKLOG_COLUMNS,
+        unique=False,
+        postgresql_where=sa.text(_OPEN),
+        sqlite_where=sa.text(_OPEN),
     )
     op.create_table(
         "report_stats_rollups",
@@ -183,4 +215,8 @@ def downgrade():
     with op.batch_alter_table("report_stats_rollups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_stats_rollups_requested_at"))
     op.drop_table("report_stats_rollups")
+    op.drop_index("ix_reports_open_backlog", table_name="reports")
+    with op.batch_alter_table("report_stats", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_stats_level_category_month")
+        batch_op.drop_index("ix_report_stats_level_agency_month")
     op.drop_table("report_stats")

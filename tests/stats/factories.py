@@ -83,9 +83,9 @@ def seeded(
 
 
 def stored_counts() -> dict:
-    """report_stats as stored (rows of zeros left out)."""
+    """report_stats as stored, every level (rows of zeros left out)."""
     return {
-        (r.month.isoformat()[:7], r.kelurahan_code, r.category_code, r.agency_code, r.status): (
+        (r.level, r.month.isoformat()[:7], r.area_code, r.category_code, r.agency_code, r.status): (
             r.count,
             r.sla_met,
             r.sla_breached,
@@ -97,16 +97,25 @@ def stored_counts() -> dict:
 
 
 def expected_counts() -> dict:
-    """The same recomputed in Python from the reports table as it stands."""
+    """The same recomputed in Python from the reports table as it stands, at each of the four levels."""
     out = defaultdict(lambda: [0, 0, 0, 0])
     for r in db.session.scalars(select(Report)):
         month = r.created_at.astimezone(WIB).strftime("%Y-%m")
-        key = (month, r.kelurahan_code or "", r.category_code, r.agency_code, r.status)
-        entry = out[key]
-        entry[0] += 1
-        entry[1] += int(r.resolved_at is not None and r.resolved_at <= r.sla_due_at)
-        entry[2] += int(r.sla_breached_at is not None or (r.resolved_at is not None and r.resolved_at > r.sla_due_at))
-        entry[3] += int(r.reopen_count > 0)
+        kelurahan = r.kelurahan_code or ""
+        keys = [
+            (0, month, "", r.category_code, r.agency_code, r.status),
+            (1, month, kelurahan[:8], r.category_code, r.agency_code, r.status),
+            (2, month, kelurahan, r.category_code, r.agency_code, r.status),
+            (3, month, kelurahan, "", "", r.status),
+        ]
+        for key in keys:
+            entry = out[key]
+            entry[0] += 1
+            entry[1] += int(r.resolved_at is not None and r.resolved_at <= r.sla_due_at)
+            entry[2] += int(
+                r.sla_breached_at is not None or (r.resolved_at is not None and r.resolved_at > r.sla_due_at)
+            )
+            entry[3] += int(r.reopen_count > 0)
     return {k: tuple(v) for k, v in out.items()}
 
 
