@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import case, delete, func, insert, literal, literal_column, select, text
+from sqlalchemy import case, delete, func, insert, literal, literal_column, or_, select, text
 
 from jaki.extensions import db
 from jaki.reports import workflow as wf
@@ -23,12 +23,13 @@ from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, 
 COUNTS = ("count", "open", "resolved", "within_sla", "sla_breached", "reopened")
 
 # The levels migration 0014's triggers keep: (what area_code holds, whether category and agency are split).
-CITY, KECAMATAN, KELURAHAN, KELURAHAN_ONLY = 0, 1, 2, 3
+CITY, KECAMATAN, KELURAHAN, KELURAHAN_ONLY, KOTA = 0, 1, 2, 3, 4
 LEVELS = {
     CITY: ("", True),
     KECAMATAN: ("kecamatan", True),
     KELURAHAN: ("kelurahan", True),
     KELURAHAN_ONLY: ("kelurahan", False),
+    KOTA: ("kota", True),
 }
 
 
@@ -39,8 +40,10 @@ def level_for(question: Question) -> int:
     kelurahan = "kelurahan" in wants or (question.area is not None and len(question.area) >= AREA_GROUPS["kelurahan"])
     if kelurahan:
         return KELURAHAN if by_kind else KELURAHAN_ONLY
-    if wants & {"kota", "kecamatan"} or question.area:
+    if "kecamatan" in wants or (question.area is not None and len(question.area) > AREA_GROUPS["kota"]):
         return KECAMATAN
+    if "kota" in wants or question.area:
+        return KOTA
     return CITY
 
 
@@ -74,7 +77,8 @@ def _filtered(query, question: Question, level: int):
     if question.agency:
         query = query.where(s.agency_code == question.agency)
     if question.area:
-        query = query.where(area_filter(s.area_code, question.area))
+        # The area itself at its own level (a kota's row at the kota level), or what lies under it at a finer one.
+        query = query.where(or_(s.area_code == question.area, area_filter(s.area_code, question.area)))
     return query
 
 
@@ -127,7 +131,12 @@ def recount() -> int:
     kelurahan = func.coalesce(Report.kelurahan_code, literal(""))
     met, breached, reopened = row_measures()
     for level, (area, by_kind) in LEVELS.items():
-        area_code = {"": literal(""), "kecamatan": func.substr(kelurahan, 1, 8), "kelurahan": kelurahan}[area]
+        area_code = {
+            "": literal(""),
+            "kota": func.substr(kelurahan, 1, 5),
+            "kecamatan": func.substr(kelurahan, 1, 8),
+            "kelurahan": kelurahan,
+        }[area]
         category = Report.category_code if by_kind else literal("")
         agency = Report.agency_code if by_kind else literal("")
         keys = (literal(level), month, area_code, category, agency, Report.status)

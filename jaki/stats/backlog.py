@@ -70,12 +70,13 @@ def backlog(group: str, *, agency: str | None = None, now: datetime | None = Non
     )
     names = Names((group,))
     rows = []
+    total = [0, 0, 0, None]
     query = _open(select(expression, *_measures(now, red_flag_at)), agency).group_by(expression)
-    for value, *values in db.session.execute(query):
+    for value, *values in db.session.execute(query):  # one scan of the open reports; the total is the rows' sum
         key = key_value(group, value)
         rows.append(_row(key, names.name(group, key), values, now))
+        total = [total[0] + values[0], total[1] + values[1], total[2] + values[2], _earliest(total[3], values[3])]
     rows.sort(key=lambda row: (-row["red_flagged"], -row["overdue"], -row["open"], row["key"]))
-    total = db.session.execute(_open(select(*_measures(now, red_flag_at)), agency)).one()
     return {
         "group_by": group,
         "red_flag_days": days,
@@ -83,6 +84,20 @@ def backlog(group: str, *, agency: str | None = None, now: datetime | None = Non
         "rows": rows,
         "total": _row("", None, total, now),
     }
+
+
+def totals(*, agency: str | None = None, now: datetime | None = None) -> dict:
+    """The backlog's total alone (the headline numbers): open, overdue, red-flagged, oldest."""
+    now = now or utcnow()
+    red_flag_at = now - timedelta(days=int(setting("STATS_RED_FLAG_DAYS")))
+    values = db.session.execute(_open(select(*_measures(now, red_flag_at)), agency)).one()
+    return _row("", None, values, now)
+
+
+def _earliest(a, b):
+    if a is None or b is None:
+        return a if b is None else b
+    return min(a, b)
 
 
 def filed_today(*, agency: str | None = None, now: datetime | None = None) -> int:

@@ -16,6 +16,7 @@ from jaki.stats.query import (
     month_key,
     parse_group_by,
     period,
+    setting,
 )
 
 # Who reads statistics: admins and the command center the whole city's; agency admins their own agency's.
@@ -90,7 +91,10 @@ def summary(user: User, args: dict) -> dict:
     question = _question(user, args)
     _, counted = aggregates.counts(question)
     now = utcnow()
-    open_now = backlog.backlog("agency", agency=question.agency, now=now)
+    open_now = {
+        "total": backlog.totals(agency=question.agency, now=now),
+        "red_flag_days": int(setting("STATS_RED_FLAG_DAYS")),
+    }
     resolved = counted["resolved"]
     return {
         "since": month_key(question.since),

@@ -17,7 +17,9 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, literal, select, tuple_, update
@@ -216,15 +218,39 @@ def _timed(question: Question) -> tuple[dict, int]:
     return rows, round((time.perf_counter() - started) * 1000)
 
 
+# Rollups as this process last read them, by shape and computation time: a kelurahan x category rollup is half a
+# megabyte of JSON, read again only when it was recomputed (the time is read with every answer).
+_READ: OrderedDict[str, tuple[datetime, dict]] = OrderedDict()
+_READ_LIMIT = 64
+_READ_LOCK = threading.Lock()
+
+
+def _read_rows(key: str, computed_at: datetime) -> dict:
+    with _READ_LOCK:
+        held = _READ.get(key)
+        if held is not None and held[0] == computed_at:
+            _READ.move_to_end(key)
+            return held[1]
+    rows = db.session.scalar(select(StatsRollup.rows).where(StatsRollup.key == key)) or {}
+    with _READ_LOCK:
+        _READ[key] = (computed_at, rows)
+        while len(_READ) > _READ_LIMIT:
+            _READ.popitem(last=False)
+    return rows
+
+
 def medians(question: Question) -> tuple[dict[str, dict], datetime]:
     """The question's medians from its rollup (computed now if missing or too old) and when they were computed."""
     shape = question.shape()
     key = shape_key(shape)
     now = utcnow()
-    row = db.session.get(StatsRollup, key)
-    if row is not None and now - row.computed_at <= timedelta(seconds=int(setting("STATS_ROLLUP_MAX_AGE_SECONDS"))):
-        rows, computed_at = row.rows, row.computed_at
-        if now - row.requested_at > _TOUCH_EVERY:
+    stamp = db.session.execute(
+        select(StatsRollup.computed_at, StatsRollup.requested_at).where(StatsRollup.key == key)
+    ).one_or_none()
+    if stamp is not None and now - stamp[0] <= timedelta(seconds=int(setting("STATS_ROLLUP_MAX_AGE_SECONDS"))):
+        computed_at, requested_at = stamp
+        rows = _read_rows(key, computed_at)
+        if now - requested_at > _TOUCH_EVERY:
             db.session.execute(update(StatsRollup).where(StatsRollup.key == key).values(requested_at=now))
             db.session.commit()
         return rows, computed_at

@@ -25,9 +25,9 @@ depends_on = None
 
 _KEY = "level, month, area_code, category_code, agency_code, status"
 _COLUMNS = f"{_KEY}, count, sla_met, sla_breached, reopened"
-# Levels (jaki.stats.aggregates.LEVELS must match): 0 the city, 1 kecamatan, 2 kelurahan, each by category, agency
-# and status; 3 kelurahan by status alone (the choropleth's rows, a tenth of level 2's).
-_LEVELS = (0, 1, 2, 3)
+# Levels (jaki.stats.aggregates.LEVELS must match): 0 the city, 1 kecamatan, 2 kelurahan, 4 kota, each by category,
+# agency and status; 3 kelurahan by status alone (the choropleth's rows, a sixth of level 2's).
+_LEVELS = (0, 1, 2, 3, 4)
 _SQLITE_LEVELS = " UNION ALL ".join(f"SELECT {k} AS level" for k in _LEVELS)
 # What a report row contributes (jaki.stats.aggregates documents the definitions; its recount must match).
 _MET = "CASE WHEN {r}.resolved_at IS NOT NULL AND {r}.resolved_at <= {r}.sla_due_at THEN 1 ELSE 0 END"
@@ -37,7 +37,10 @@ _REOPENED = "CASE WHEN {r}.reopen_count > 0 THEN 1 ELSE 0 END"
 _PG_MONTH = "date_trunc('month', ({r}.created_at AT TIME ZONE 'UTC') + interval '7 hours')::date"
 _SQLITE_MONTH = "strftime('%Y-%m-01', {r}.created_at, '+7 hours')"
 _KEL = "coalesce({r}.kelurahan_code, '')"
-_AREA = "CASE k.level WHEN 0 THEN '' WHEN 1 THEN substr(" + _KEL + ", 1, 8) ELSE " + _KEL + " END"
+_AREA = (
+    "CASE k.level WHEN 0 THEN '' WHEN 1 THEN substr(" + _KEL + ", 1, 8) WHEN 4 THEN substr(" + _KEL + ", 1, 5) "
+    "ELSE " + _KEL + " END"
+)
 _CATEGORY = "CASE k.level WHEN 3 THEN '' ELSE {r}.category_code END"
 _AGENCY = "CASE k.level WHEN 3 THEN '' ELSE {r}.agency_code END"
 _WATCHED = (

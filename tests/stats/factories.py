@@ -107,6 +107,7 @@ def expected_counts() -> dict:
             (1, month, kelurahan[:8], r.category_code, r.agency_code, r.status),
             (2, month, kelurahan, r.category_code, r.agency_code, r.status),
             (3, month, kelurahan, "", "", r.status),
+            (4, month, kelurahan[:5], r.category_code, r.agency_code, r.status),
         ]
         for key in keys:
             entry = out[key]
