@@ -133,7 +133,16 @@ def _init_redis(app: Flask) -> None:
 
 # Domain packages; each defines init_app(app) that registers its blueprints, CLI commands, demo seeders and
 # data-export sections.
-DOMAINS = ("jaki.geo", "jaki.reports", "jaki.open311", "jaki.services", "jaki.notifications")
+DOMAINS = (
+    "jaki.geo",
+    "jaki.reports",
+    "jaki.open311",
+    "jaki.services",
+    "jaki.notifications",
+    "jaki.stats",
+    "jaki.opendata",
+    "jaki.command_center",
+)
 
 
 def _register_blueprints(app: Flask) -> None:

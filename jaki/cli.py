@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from jaki.auth.models import STAFF_ROLES
+
 jobs_cli = AppGroup("jobs", help="Background jobs (rq).")
 users_cli = AppGroup("users", help="Staff accounts.")
 reference_cli = AppGroup("reference", help="Reference data: agencies, aid programmes, permit types, report categories.")
@@ -82,12 +84,12 @@ def _require_redis(redis) -> None:
 @click.option("--name", "full_name", required=True)
 @click.option("--birth-date", required=True, help="YYYY-MM-DD, must agree with the NIK")
 @click.option("--phone", required=True)
-@click.option("--role", type=click.Choice(["officer", "agency_admin", "admin"]), required=True)
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
 @click.option("--agency", "agency_code", default=None)
 @click.option("--area", "area_codes", multiple=True, help="Area code (kota, kecamatan or kelurahan); repeatable")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_codes, password):
-    """Create an officer, agency admin or admin account."""
+    """Create an officer, agency admin, admin or command-center account."""
     from datetime import date
 
     from jaki.auth import operations

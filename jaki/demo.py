@@ -79,6 +79,8 @@ STAFF = [
     ("Agus Prasetyo", "317405", date(1985, 8, 17), "M", 101, "officer", "DBM", ["31.74.05"], "081200000101"),
     ("Rina Marlina", "317101", date(1987, 12, 3), "F", 102, "agency_admin", "DBM", ["31.74"], "081200000102"),
     ("Admin JAKI", "317101", date(1980, 1, 1), "M", 103, "admin", None, [], "081200000103"),
+    # Watches /command-center (read-only statistics).
+    ("Dewi Kusuma", "317101", date(1983, 4, 21), "F", 104, "command_center", None, [], "081200000104"),
 ]
 
 SEEDERS: list = []  # domains append callables taking no arguments; each must be idempotent
@@ -231,5 +233,5 @@ def seed_demo() -> list[str]:
         f"  citizen  Ahmad Fauzi (another household)  NIK {ahmad_nik}",
         f"  registry only (try registering): Budi Santoso, born 1988-03-12, NIK {budi_nik}",
     ]
-    lines += [f"  {role:<12} NIK {nik}" + ("  (DBM)" if role != "admin" else "") for _agency, role, nik in staff]
+    lines += [f"  {role:<14} NIK {nik}" + (f"  ({agency})" if agency else "") for agency, role, nik in staff]
     return lines + extra_lines

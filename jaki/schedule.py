@@ -57,6 +57,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Tax reminders (7 days and 1 day before the due date) once a day at 08:00 WIB, never at night.
     Periodic("jaki.services.tax.tasks.remind_due_bills", every=DAY, offset=HOUR, catch_up=6 * HOUR),
     Periodic("jaki.services.permits.tasks.flag_permit_sla_breaches", every=5 * MINUTE, queue=Queues.DEFAULT),
+    # The command center's medians (counts are live) and the open-data files, built at 02:00 WIB.
+    Periodic("jaki.stats.tasks.refresh_rollups", every=5 * MINUTE, timeout=15 * MINUTE),
+    Periodic("jaki.opendata.tasks.publish", every=DAY, offset=19 * HOUR, timeout=30 * MINUTE),
 )
 
 LOCK_PREFIX = "jaki:periodic:"

@@ -32,15 +32,23 @@ def integration_summary() -> dict:
     }
 
 
+def domains_served(code: str) -> list[str]:
+    """The public-service domains whose connector calls this agency (the population registry is Dukcapil's)."""
+    from jaki.services import connectors
+
+    served = [d for d, spec in connectors.SPECS.items() if spec.agency_code == code]
+    if code == "DUKCAPIL":
+        served.append("population")
+    return served
+
+
 def _connector(agency: Agency) -> dict:
     """Which connector serves the agency's domains, and its health. Never the URL's credentials or token."""
     import httpx
 
     from jaki.services import connectors
 
-    served = [d for d, spec in connectors.SPECS.items() if spec.agency_code == agency.code]
-    if agency.code == "DUKCAPIL":
-        served.append("population")
+    served = domains_served(agency.code)
     url = connectors.agency_url(agency.code)
     if not served:
         return {"connector": None, "domains_served": [], "health": None}

@@ -11,8 +11,10 @@ from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import cipher, nik_index
 from jaki.db import Base, TimestampMixin, new_uuid, utcnow
 
-ROLES = ("citizen", "officer", "agency_admin", "admin")
-STAFF_ROLES = ("officer", "agency_admin", "admin")
+# command_center watches the city's numbers (jaki.stats, the /command-center page) and changes nothing.
+COMMAND_CENTER = "command_center"
+ROLES = ("citizen", "officer", "agency_admin", "admin", COMMAND_CENTER)
+STAFF_ROLES = ("officer", "agency_admin", "admin", COMMAND_CENTER)
 
 
 class EncryptedNik:

@@ -202,7 +202,7 @@ def data_export():
 @admin_blp.arguments(StaffCreateSchema)
 @admin_blp.response(201, PersonSchema)
 def create_staff(data):
-    """Create an officer, agency admin or admin account."""
+    """Create an officer, agency admin, admin or command-center (read-only statistics) account."""
     return operations.create_staff(**data)
 
 

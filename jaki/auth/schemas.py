@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from jaki.api import Schema
+from jaki.auth.models import STAFF_ROLES
 
 V = ma.validate
 
@@ -99,7 +100,7 @@ class StaffCreateSchema(Schema):
     birth_date = ma.fields.Date(required=True)
     phone = ma.fields.String(required=True, validate=V.Length(max=20))
     password = ma.fields.String(required=True, load_only=True, validate=V.Length(max=200))
-    role = ma.fields.String(required=True, validate=V.OneOf(["officer", "agency_admin", "admin"]))
+    role = ma.fields.String(required=True, validate=V.OneOf(STAFF_ROLES))
     agency_code = ma.fields.String(load_default=None, allow_none=True)
     area_codes = ma.fields.List(
         ma.fields.String(validate=V.Length(max=20)), load_default=list, validate=V.Length(max=100)

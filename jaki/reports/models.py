@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +50,13 @@ class Category(TimestampMixin, Base):
     # Who verifies a new report: the kelurahan unit of its kelurahan (Jakarta's rule), or, where the city
     # decided so for the category, the responsible agency itself.
     verified_by: Mapped[str] = mapped_column(String(10), default="kelurahan", server_default="kelurahan")
+    # Open data publishes a sensitive category's counts per kecamatan only (jaki.opendata): small-area counts of
+    # some problems point at people. Admins set it (PATCH /report-categories/{code}).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+# workflow.OPEN_STATUSES as migration 0014 wrote them into the backlog index (a new open status: rebuild it).
+OPEN_PREDICATE = "status IN ('submitted', 'verified', 'dispatched', 'in_progress')"
 
 
 class Report(TimestampMixin, Base):
@@ -62,6 +71,17 @@ class Report(TimestampMixin, Base):
         # Map and nearby: Morton cell ranges, covering what filtering and ordering the candidates reads, so a
         # dense area's thousands of candidates are sifted in the index and only the rows shown are fetched.
         Index("ix_reports_cell", "cell", "latitude", "longitude", "status", "category_code", "created_at", "id"),
+        # The open backlog (jaki.stats.backlog), read from the index alone: the open reports only (migration 0014).
+        Index(
+            "ix_reports_open_backlog",
+            "agency_code",
+            "kelurahan_code",
+            "category_code",
+            "sla_due_at",
+            "created_at",
+            postgresql_where=text(OPEN_PREDICATE),
+            sqlite_where=text(OPEN_PREDICATE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)

@@ -254,6 +254,7 @@ def create_category(
     active: bool = True,
     sort_order: int = 100,
     verified_by: str = "kelurahan",
+    sensitive: bool = False,
 ) -> Category:
     _check_agency(agency_code)
     if db.session.get(Category, code) is not None:
@@ -268,6 +269,7 @@ def create_category(
         active=active,
         sort_order=sort_order,
         verified_by=verified_by,
+        sensitive=sensitive,
     )
     db.session.add(category)
     db.session.commit()
@@ -289,6 +291,7 @@ def update_category(code: str, changes: dict) -> Category:
         "active",
         "sort_order",
         "verified_by",
+        "sensitive",
     ):
         if name in changes:
             setattr(category, name, changes[name])

@@ -45,6 +45,7 @@ class CategorySchema(Schema):
     active = ma.fields.Boolean()
     sort_order = ma.fields.Integer()
     verified_by = ma.fields.String(metadata={"description": "kelurahan (the kelurahan unit verifies) | agency"})
+    sensitive = ma.fields.Boolean(metadata={"description": "Open data publishes its counts per kecamatan only"})
 
     def _name(self, category):
         return category.name_en if current_language() == "en" else category.name
@@ -55,11 +56,13 @@ class CategoryCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=V.Length(min=2, max=120))
     name_en = ma.fields.String(required=True, validate=V.Length(min=2, max=120))
     agency_code = ma.fields.String(required=True, validate=V.Length(max=40))
-    sla_hours = ma.fields.Integer(required=True, validate=V.Range(min=1, max=24 * 90))
+    # Jakarta's rule when a category names no SLA of its own: follow-up within 7 days.
+    sla_hours = ma.fields.Integer(load_default=7 * 24, validate=V.Range(min=1, max=24 * 90))
     duplicate_radius_m = ma.fields.Integer(load_default=50, validate=V.Range(min=0, max=1000))
     active = ma.fields.Boolean(load_default=True)
     sort_order = ma.fields.Integer(load_default=100, validate=V.Range(min=0, max=10000))
     verified_by = ma.fields.String(load_default="kelurahan", validate=V.OneOf(wf.VERIFIERS))
+    sensitive = ma.fields.Boolean(load_default=False)
 
 
 class CategoryPatchSchema(Schema):
@@ -71,6 +74,7 @@ class CategoryPatchSchema(Schema):
     active = ma.fields.Boolean()
     sort_order = ma.fields.Integer(validate=V.Range(min=0, max=10000))
     verified_by = ma.fields.String(validate=V.OneOf(wf.VERIFIERS))
+    sensitive = ma.fields.Boolean()
 
 
 # ---- reports: shared pieces ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ DUPLICATE = "duplicate"
 STATUSES = (SUBMITTED, VERIFIED, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE)
 # Someone still has to act: SLA clocks run, duplicates are offered, supporters may join.
 OPEN_STATUSES = (SUBMITTED, VERIFIED, DISPATCHED, IN_PROGRESS)
+# The work is done: counted as resolved in the statistics (and within SLA when done by sla_due_at).
+RESOLVED_STATUSES = (RESOLVED, CLOSED)
 # Rejected reports may be spam or abuse: only the reporter and staff see them.
 PUBLIC_STATUSES = tuple(s for s in STATUSES if s != REJECTED)
 

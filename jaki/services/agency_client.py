@@ -19,6 +19,7 @@ import httpx
 from marshmallow import EXCLUDE, Schema, ValidationError
 
 from jaki.services.breaker import OPEN, CircuitBreaker, MemoryBreakerStore
+from jaki.services.call_stats import CallRecorder, MemoryCallStats
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def make_http_client(
 _default_http: tuple[int, httpx.Client] | None = None
 _default_http_lock = threading.Lock()
 _default_breaker_store = MemoryBreakerStore()
+_default_call_stats = MemoryCallStats()
 
 
 def default_http_client() -> httpx.Client:
@@ -304,6 +306,7 @@ class AgencyClient:
         retry_statuses: Iterable[int] = RETRY_STATUSES,
         breaker: CircuitBreaker | None = None,
         http: httpx.Client | None = None,
+        recorder: CallRecorder | None = None,
     ):
         base = httpx.URL(base_url)
         if base.scheme not in ("http", "https") or not base.host or base.query or base.fragment:
@@ -321,6 +324,8 @@ class AgencyClient:
         self.backoff_cap = backoff_cap
         self.retry_statuses = frozenset(retry_statuses)
         self.breaker = breaker or CircuitBreaker(f"agency:{agency_code}", _default_breaker_store)
+        # Latency and last success of every call, for the command center's integration board (Redis when shared).
+        self.recorder = recorder or CallRecorder(_default_call_stats)
         self._http = http
         self._headers = {
             "Accept": "application/json",
@@ -461,6 +466,7 @@ class AgencyClient:
                 self.breaker.record_failure()
             else:
                 self.breaker.record_success()
+            self.recorder.record(self.agency_code, not failure.breaker_failure, (time.monotonic() - started) * 1000)
             log_method = log.info if failure.reason in ("not_found", "invalid") else log.warning
             log_method(
                 "agency call failed",
@@ -476,6 +482,7 @@ class AgencyClient:
             # from None: httpx exceptions carry the request, and with it the URL and its identifiers.
             raise failure.to_error(self.agency_code) from None
         self.breaker.record_success()
+        self.recorder.record(self.agency_code, True, (time.monotonic() - started) * 1000)
         log.debug(
             "agency call ok",
             extra={**context, "attempts": attempt, "elapsed_ms": round((time.monotonic() - started) * 1000)},

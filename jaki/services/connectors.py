@@ -14,6 +14,7 @@ from flask import current_app
 
 from jaki.services.agency_client import AgencyClient, AgencyNotFound, AgencySchema, make_http_client
 from jaki.services.breaker import CircuitBreaker, MemoryBreakerStore, RedisBreakerStore
+from jaki.services.call_stats import CallRecorder, MemoryCallStats, RedisCallStats
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,23 @@ def _state(app) -> dict:
     return state
 
 
+def _fast_redis(app, state: dict):
+    """The Redis client of the stores in front of every agency call (breaker, call stats), or None (embedded):
+    short timeouts and no retries, see RedisBreakerStore's docstring. Call with state["lock"] held."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = state.get("fast_redis")
+    if client is None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0))
+        state["fast_redis"] = client
+    return client
+
+
 def breaker_store():
     """Redis when configured (shared by every process), else one in-memory store per app."""
     app = current_app._get_current_object()
@@ -158,21 +176,24 @@ def breaker_store():
     with state["lock"]:
         store = state.get("breaker_store")
         if store is None:
-            url = app.config.get("REDIS_URL")
-            if url:
-                import redis
-                from redis.backoff import NoBackoff
-                from redis.retry import Retry
-
-                # Its own client with short timeouts and no retries: see RedisBreakerStore's docstring.
-                client = redis.Redis.from_url(
-                    url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
-                )
-                store = RedisBreakerStore(client, prefix="jaki:breaker")
-            else:
-                store = MemoryBreakerStore()
+            client = _fast_redis(app, state)
+            store = RedisBreakerStore(client, prefix="jaki:breaker") if client is not None else MemoryBreakerStore()
             state["breaker_store"] = store
         return store
+
+
+def call_recorder() -> CallRecorder:
+    """Where every agency call's latency and outcome go: Redis when configured (read by every process's board),
+    else one in-memory record per app."""
+    app = current_app._get_current_object()
+    state = _state(app)
+    with state["lock"]:
+        recorder = state.get("call_recorder")
+        if recorder is None:
+            client = _fast_redis(app, state)
+            recorder = CallRecorder(RedisCallStats(client) if client is not None else MemoryCallStats())
+            state["call_recorder"] = recorder
+        return recorder
 
 
 def breaker_for(code: str) -> CircuitBreaker:
@@ -220,6 +241,7 @@ def agency_client(code: str) -> AgencyClient | None:
         backoff_base=float(setting("AGENCY_BACKOFF_BASE")),
         breaker=breaker_for(code),
         http=http,
+        recorder=call_recorder(),
     )
     with state["lock"]:
         return state["clients"].setdefault(key, client)
@@ -231,6 +253,8 @@ def reset(app) -> None:
     with state["lock"]:
         state["clients"].clear()
         state.pop("breaker_store", None)
+        state.pop("call_recorder", None)
+        state.pop("fast_redis", None)
         held = state.pop("http", None)
     if held is not None and held[0] == os.getpid():
         held[1].close()

@@ -1,0 +1,158 @@
+"""Exact report counts from the trigger-kept aggregate (report_stats): per grouping, and rebuilt by a recount.
+
+Definitions (a report counts in the month it was filed, Jakarta time, with its status as it is now):
+- count: reports filed; open / resolved: in jaki.reports.workflow's OPEN_STATUSES / RESOLVED_STATUSES;
+- within_sla: resolved by the report's own deadline (sla_due_at, from its category's SLA);
+- sla_breached: flagged past the deadline while open (the escalation job), or resolved after it;
+- reopened: reopened by the reporter at least once.
+Migration 0014's triggers compute the same per row; recount() here and the tests hold the two to one definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import case, delete, func, insert, literal, literal_column, or_, select, text
+
+from jaki.extensions import db
+from jaki.reports import workflow as wf
+from jaki.reports.models import Report
+from jaki.stats.models import ReportStat
+from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, key_value
+
+COUNTS = ("count", "open", "resolved", "within_sla", "sla_breached", "reopened")
+
+# The levels migration 0014's triggers keep: (what area_code holds, whether category and agency are split).
+CITY, KECAMATAN, KELURAHAN, KELURAHAN_ONLY, KOTA = 0, 1, 2, 3, 4
+LEVELS = {
+    CITY: ("", True),
+    KECAMATAN: ("kecamatan", True),
+    KELURAHAN: ("kelurahan", True),
+    KELURAHAN_ONLY: ("kelurahan", False),
+    KOTA: ("kota", True),
+}
+
+
+def level_for(question: Question) -> int:
+    """The coarsest level that answers the question (fewest rows read)."""
+    wants = set(question.group_by)
+    by_kind = bool(wants & {"category", "agency"}) or bool(question.category or question.agency)
+    kelurahan = "kelurahan" in wants or (question.area is not None and len(question.area) >= AREA_GROUPS["kelurahan"])
+    if kelurahan:
+        return KELURAHAN if by_kind else KELURAHAN_ONLY
+    if "kecamatan" in wants or (question.area is not None and len(question.area) > AREA_GROUPS["kota"]):
+        return KECAMATAN
+    if "kota" in wants or question.area:
+        return KOTA
+    return CITY
+
+
+def _measures():
+    s = ReportStat
+    return (
+        func.coalesce(func.sum(s.count), 0),
+        func.coalesce(func.sum(case((s.status.in_(wf.OPEN_STATUSES), s.count), else_=0)), 0),
+        func.coalesce(func.sum(case((s.status.in_(wf.RESOLVED_STATUSES), s.count), else_=0)), 0),
+        func.coalesce(func.sum(s.sla_met), 0),
+        func.coalesce(func.sum(s.sla_breached), 0),
+        func.coalesce(func.sum(s.reopened), 0),
+    )
+
+
+def _groups(question: Question) -> list:
+    s = ReportStat
+    return [
+        group_expression(
+            g, kelurahan=s.area_code, category=s.category_code, agency=s.agency_code, status=s.status, month=s.month
+        )
+        for g in question.group_by
+    ]
+
+
+def _filtered(query, question: Question, level: int):
+    s = ReportStat
+    query = query.where(s.level == level, s.month >= question.since, s.month <= question.until)
+    if question.category:
+        query = query.where(s.category_code == question.category)
+    if question.agency:
+        query = query.where(s.agency_code == question.agency)
+    if question.area:
+        # The area itself at its own level (a kota's row at the kota level), or what lies under it at a finer one.
+        query = query.where(or_(s.area_code == question.area, area_filter(s.area_code, question.area)))
+    return query
+
+
+def counts(question: Question) -> tuple[dict[str, dict], dict]:
+    """(group key -> counts, the total's counts) for the question, from report_stats alone."""
+    level = level_for(question)
+    groups = _groups(question)
+    rows: dict[str, dict] = {}
+    if groups:
+        query = _filtered(select(*groups, *_measures()), question, level).group_by(*groups)
+        for row in db.session.execute(query):
+            values = list(row)
+            key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
+            measures = dict(zip(COUNTS, (int(v) for v in values[len(groups) :]), strict=True))
+            if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
+                rows[key] = measures
+    # The total from the coarsest level its filters allow (the city's, a thousand rows a year, unless an area
+    # narrows it): every level adds up to the same.
+    total_level = level_for(replace(question, group_by=()))
+    total = db.session.execute(_filtered(select(*_measures()), question, total_level)).one()
+    return rows, dict(zip(COUNTS, (int(v) for v in total), strict=True))
+
+
+# ---- rebuilding -----------------------------------------------------------------------------------------
+
+
+def month_of_created(dialect: str):
+    """The WIB month of reports.created_at, as migration 0014's triggers compute it."""
+    if dialect == "postgresql":
+        return literal_column("date_trunc('month', (reports.created_at AT TIME ZONE 'UTC') + interval '7 hours')::date")
+    return func.strftime("%Y-%m-01", Report.created_at, "+7 hours")
+
+
+def row_measures():
+    """Per report: (met, breached, reopened), the definitions the triggers apply."""
+    r = Report
+    met = case((r.resolved_at.is_not(None) & (r.resolved_at <= r.sla_due_at), 1), else_=0)
+    breached = case((r.sla_breached_at.is_not(None) | (r.resolved_at > r.sla_due_at), 1), else_=0)
+    reopened = case((r.reopen_count > 0, 1), else_=0)
+    return met, breached, reopened
+
+
+def recount() -> int:
+    """Rebuild report_stats from the reports table (repair after triggers were bypassed); returns the rows."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("LOCK TABLE reports IN SHARE MODE"))  # writers wait; readers carry on
+    db.session.execute(delete(ReportStat))
+    month = month_of_created(dialect)
+    kelurahan = func.coalesce(Report.kelurahan_code, literal(""))
+    met, breached, reopened = row_measures()
+    for level, (area, by_kind) in LEVELS.items():
+        area_code = {
+            "": literal(""),
+            "kota": func.substr(kelurahan, 1, 5),
+            "kecamatan": func.substr(kelurahan, 1, 8),
+            "kelurahan": kelurahan,
+        }[area]
+        category = Report.category_code if by_kind else literal("")
+        agency = Report.agency_code if by_kind else literal("")
+        keys = (literal(level), month, area_code, category, agency, Report.status)
+        grouped = (
+            [month, Report.status]
+            + ([area_code] if area else [])
+            + ([Report.category_code, Report.agency_code] if by_kind else [])
+        )
+        counted = select(*keys, func.count(), func.sum(met), func.sum(breached), func.sum(reopened)).group_by(*grouped)
+        db.session.execute(
+            insert(ReportStat).from_select(
+                ["level", "month", "area_code", "category_code", "agency_code", "status", "count", "sla_met",
+                 "sla_breached", "reopened"],
+                counted,
+            )
+        )  # fmt: skip
+    written = db.session.scalar(select(func.count()).select_from(ReportStat))
+    db.session.commit()
+    return written
