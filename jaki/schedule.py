@@ -57,6 +57,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Tax reminders (7 days and 1 day before the due date) once a day at 08:00 WIB, never at night.
     Periodic("jaki.services.tax.tasks.remind_due_bills", every=DAY, offset=HOUR, catch_up=6 * HOUR),
     Periodic("jaki.services.permits.tasks.flag_permit_sla_breaches", every=5 * MINUTE, queue=Queues.DEFAULT),
+    Periodic("jaki.idempotency.purge_expired", every=HOUR),
 )
 
 LOCK_PREFIX = "jaki:periodic:"

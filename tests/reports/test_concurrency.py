@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import delete, event, select, text
 from sqlalchemy.exc import DBAPIError
 
+from jaki import idempotency
 from jaki.agencies.models import Agency
 from jaki.auth.models import User
 from jaki.errors import PreconditionFailed
@@ -134,6 +135,10 @@ def committed(app):
         db.session.execute(delete(OutboxEvent).where(OutboxEvent.aggregate_id.in_(ids)))
         db.session.execute(delete(Report).where(Report.id.in_(ids)))
         db.session.execute(delete(User).where(User.id.in_(made["users"])))
+        principals = [f"user:{user_id}" for user_id in made["users"]]
+        db.session.execute(
+            delete(idempotency.IdempotencyRecord).where(idempotency.IdempotencyRecord.principal.in_(principals))
+        )
         db.session.execute(delete(Category).where(Category.code == "race_test"))
         if made["agencies"]:
             db.session.execute(delete(Agency).where(Agency.code.in_(made["agencies"])))
@@ -216,14 +221,15 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
         reporter_id = reporter.id
         db.session.remove()
 
-    # Both requests look the key up before either inserts: the unique constraint has to decide.
+    # Both requests look the key up before either inserts: the unique constraint has to decide, and the loser
+    # waits for the winner's answer (jaki.idempotency, the one mechanism every create uses).
     barrier = threading.Barrier(2, timeout=20)
-    original_lookup = operations._by_idempotency_key
+    original_lookup = idempotency.find
     calls = {"n": 0}
     lock = threading.Lock()
 
-    def lookup_then_wait(rid, key):
-        found = original_lookup(rid, key)
+    def lookup_then_wait(principal, key):
+        found = original_lookup(principal, key)
         with lock:
             calls["n"] += 1
             first_two = calls["n"] <= 2
@@ -231,7 +237,7 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
             barrier.wait()
         return found
 
-    monkeypatch.setattr(operations, "_by_idempotency_key", lookup_then_wait)
+    monkeypatch.setattr(idempotency, "find", lookup_then_wait)
     results = {}
 
     def upload(n):
