@@ -15,6 +15,7 @@ from jwt.exceptions import PyJWTError
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_optional, login_required, roles_required
 from jaki.extensions import client_address, limiter
+from jaki.idempotency import idempotent
 from jaki.reports import map as report_map
 from jaki.reports import operations, search
 from jaki.reports import schemas as s
@@ -215,6 +216,7 @@ def transition(data, report_id):
 
 
 @reports_blp.route("/<string:report_id>/support", methods=["POST"])
+@idempotent()  # a +1 answers 200, so the Blueprint does not add it: the retry gets the first count back
 @roles_required("citizen")
 @reports_blp.response(200, s.SupportResultSchema)
 def support(report_id):
