@@ -251,8 +251,11 @@ class Blueprint(BaseBlueprint):
             responses.setdefault(409, "CONFLICT")
             responses.setdefault(422, "UNPROCESSABLE_ENTITY")
         if facts.get("cacheable"):
-            added.append(IF_NONE_MATCH_PARAMETER)
-            responses.setdefault(304, {"description": "Not modified: the representation named by If-None-Match"})
+            # If-None-Match is plain HTTP: described with the 304 and the ETag rather than listed as a parameter.
+            responses.setdefault(304, NOT_MODIFIED)
+            ok = responses.get(200)
+            if isinstance(ok, dict):
+                ok.setdefault("headers", {}).update(CACHE_HEADERS)
         if added:
             # The view's own @doc(parameters=...) would replace the list (flask-smorest merges dicts, not lists).
             manual = doc_info.get("manual_doc", {}).pop("parameters", [])
@@ -276,12 +279,18 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "same body gets the first answer again (status and body, with Idempotent-Replayed: true); the same key with "
     "another body is 422 idempotency_key_reused; while the first is still running a retry waits for it.",
 }
-IF_NONE_MATCH_PARAMETER = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag of the copy you hold: 304 when it is still current",
+NOT_MODIFIED = {
+    "description": "Not modified: the ETag sent back as If-None-Match still names this representation (no body)"
+}
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Names this exact representation (language included): send it back as If-None-Match",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "public (max-age for the feed and the map) when asked without a token; private otherwise",
+        "schema": {"type": "string"},
+    },
 }
 
 

@@ -75,7 +75,8 @@ DEFAULTS = {
 
 WIB = timezone(timedelta(hours=7), "WIB")  # Jakarta has no daylight saving
 _AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_VERSION_TAG = re.compile(r"[0-9]{1,9}")
+# "7", or "7-<digest>" as the public GET tags its representation (jaki.caching): the version is what If-Match checks.
+_VERSION_TAG = re.compile(r"([0-9]{1,9})(-[0-9a-f]{16})?")
 _SCAN_CAP = 2000  # rows a spatial scan reads at most before exact filtering
 # Cell ranges a map or nearby query covers its area with. Each is one UNION ALL branch, planned and built apart;
 # 8 read about 1.5x the area asked for and answered fastest at 10k to 1M reports (bench/scenario_reports.py).
@@ -109,7 +110,8 @@ def parse_if_match(header: str | None) -> int | None:
         return None
     tag = header.split(",")[0].strip()
     tag = tag.removeprefix("W/").strip('"')
-    return int(tag) if _VERSION_TAG.fullmatch(tag) else -1
+    match = _VERSION_TAG.fullmatch(tag)
+    return int(match.group(1)) if match else -1
 
 
 def display_name(full_name: str | None) -> str | None:

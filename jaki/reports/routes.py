@@ -14,6 +14,7 @@ from jwt.exceptions import PyJWTError
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_optional, login_required, roles_required
+from jaki.caching import cacheable
 from jaki.extensions import client_address, limiter
 from jaki.idempotency import idempotent
 from jaki.reports import map as report_map
@@ -93,6 +94,7 @@ def _read_uploads(files) -> list[bytes]:
 
 
 @reports_blp.route("", methods=["GET"])
+@cacheable(shared=True)
 @reports_blp.arguments(s.FeedArgsSchema, location="query")
 @reports_blp.response(200, s.PublicReportPageSchema)
 def feed(args):
@@ -109,6 +111,7 @@ def feed(args):
 
 
 @reports_blp.route("/map", methods=["GET"])
+@cacheable(shared=True)
 @reports_blp.arguments(s.MapArgsSchema, location="query")
 @reports_blp.response(200, s.ReportFeatureCollectionSchema, content_type=GEOJSON)
 def map_viewport(args):
@@ -136,6 +139,7 @@ def nearby(args):
 
 
 @reports_blp.route("/<string:report_id>", methods=["GET"])
+@cacheable()
 @login_optional()
 @reports_blp.response(200, s.PublicReportSchema)
 def detail(report_id):
@@ -145,6 +149,7 @@ def detail(report_id):
 
 
 @reports_blp.route("/<string:report_id>/comments", methods=["GET"])
+@cacheable()
 @login_optional()
 @reports_blp.arguments(s.CursorPageArgsSchema, location="query")
 @reports_blp.response(200, s.CommentPageSchema)
@@ -400,6 +405,7 @@ def add_evidence(files, report_id):
 
 
 @categories_blp.route("", methods=["GET"])
+@cacheable()
 @categories_blp.response(200, s.CategorySchema(many=True))
 def list_categories():
     """Active report categories, with the responsible agency and the SLA."""
