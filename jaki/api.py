@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from jaki import inputs
+from jaki import field_messages, inputs
 from jaki.i18n import register, translate
 
 API_PREFIX = "/api/v1"
@@ -350,7 +350,7 @@ def _unstorable(value) -> bool:
 
 def apply_input_rules(field: ma.fields.Field) -> None:
     """Every string field gets a maximum length (its own if it names one); integers stay within PostgreSQL's
-    integer unless they say otherwise; floats must be finite."""
+    integer unless they say otherwise; floats must be finite; every message is a catalogue one (field_messages)."""
     if getattr(field, "_jaki_input_rules", False):
         return
     # Schemas get shallow copies of their class's fields: assign new validator lists, never append to the shared.
@@ -379,11 +379,14 @@ def apply_input_rules(field: ma.fields.Field) -> None:
     ):
         if inner is not None:
             apply_input_rules(inner)
+    field_messages.apply(field)
 
 
 class InputRules:
     """Schema mixin: apply_input_rules to every field (nested jaki schemas apply it to theirs), and refuse text
     PostgreSQL cannot store (NUL, lone surrogates) wherever it sits in the input, whatever the field's type."""
+
+    error_messages = field_messages.SCHEMA_MESSAGES
 
     def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
         super().on_bind_field(field_name, field_obj)

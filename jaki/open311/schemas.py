@@ -9,10 +9,19 @@ import marshmallow as ma
 
 from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
-from jaki.i18n import translate
+from jaki.i18n import message, register, resolve, translate
 from jaki.open311.render import WIB
 
 V = ma.validate
+register(
+    {
+        "open311_datetime_invalid": (
+            "Waktu tidak valid (format W3C, contoh 2026-11-23T08:00:00+07:00).",
+            "Not a W3C datetime (e.g. 2026-11-23T08:00:00+07:00).",
+        ),
+        "open311_too_many_attributes": ("Maksimal {max} atribut.", "At most {max} attributes."),
+    }
+)
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,40})\](\[\])?$")
 _UNENCODED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 MAX_ATTRIBUTES = 30
@@ -27,15 +36,15 @@ class W3CDateTime(ma.fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) > 40:
-            raise ma.ValidationError("Not a W3C datetime.")
+            raise ma.ValidationError(message("open311_datetime_invalid"))
         # Clients that forget to URL-encode "+07:00" send " 07:00".
         text = _UNENCODED_OFFSET.sub(r"+\1", value.strip())
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ma.ValidationError("Not a W3C datetime (e.g. 2026-11-23T08:00:00+07:00).") from None
+            raise ma.ValidationError(message("open311_datetime_invalid")) from None
         if not 1970 <= parsed.year <= 2200:  # also keeps +/- 90 days away from datetime's limits
-            raise ma.ValidationError("Year out of range.")
+            raise ma.ValidationError(message("open311_datetime_invalid"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=WIB)
         return parsed.astimezone(UTC)
@@ -54,14 +63,14 @@ class CommaList(ma.fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("Not a valid list.")
+            raise ma.ValidationError(message("field_not_list"))
         items = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
         if any(len(v) > self.item_max for v in items):
-            raise ma.ValidationError("A value is too long.")
+            raise ma.ValidationError(message("field_list_too_long"))
         if len(items) > self.max_items:
-            raise ma.ValidationError(f"At most {self.max_items} values.")
+            raise ma.ValidationError(message("field_list_too_long"))
         if self.choices is not None and any(v not in self.choices for v in items):
-            raise ma.ValidationError(f"Must be one of: {', '.join(self.choices)}.")
+            raise ma.ValidationError(message("field_one_of", choices=", ".join(self.choices)))
         return items or None
 
 
@@ -120,9 +129,9 @@ def parameter_error(messages) -> JakiError:
     invalid = translate("open311_parameter_invalid")
     if not isinstance(messages, dict):
         messages = {"_": messages}
-    # marshmallow's details are English: they follow the catalogue's (Indonesian by default) sentence.
+    # Each detail is a catalogue message too (jaki.field_messages), in the reader's language like the sentence.
     flat = {
-        field: [f"{invalid} ({m})" for m in (msgs if isinstance(msgs, list) else [msgs])]
+        field: [f"{invalid} ({resolve(m)})" for m in (msgs if isinstance(msgs, list) else [msgs])]
         for field, msgs in messages.items()
     }
     return JakiError("open311_parameter_invalid", status=400, errors=flat)
@@ -146,10 +155,10 @@ def attributes_of(form) -> dict[str, str | list[str]]:
         if not values:
             continue
         if any(len(v) > 500 or "\x00" in v for v in values) or len(values) > 20 or "\x00" in key:
-            raise parameter_error({key: ["Too long or too many values."]})
+            raise parameter_error({key: [message("field_list_too_long")]})
         found[match.group(1)] = values if match.group(2) else values[0]
     if len(found) > MAX_ATTRIBUTES:
-        raise parameter_error({"attribute": [f"At most {MAX_ATTRIBUTES} attributes."]})
+        raise parameter_error({"attribute": [message("open311_too_many_attributes", max=MAX_ATTRIBUTES)]})
     return found
 
 

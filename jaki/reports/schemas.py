@@ -7,7 +7,7 @@ from flask_smorest.fields import Upload
 
 from jaki.api import CursorPageArgsSchema, Schema
 from jaki.geo.schemas import AreaName
-from jaki.i18n import current_language, translate
+from jaki.i18n import current_language, message, translate
 from jaki.reports import operations
 from jaki.reports import workflow as wf
 
@@ -24,10 +24,10 @@ class CommaList(ma.fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("Not a valid list.")
+            raise ma.ValidationError(message("field_not_list"))
         items = [v.strip() for v in value.split(",") if v.strip()]
         if len(items) > self.max_items or any(len(v) > self.item_max for v in items):
-            raise ma.ValidationError("Too many or too long values.")
+            raise ma.ValidationError(message("field_list_too_long"))
         return items or None
 
 
