@@ -178,6 +178,12 @@ class Blueprint(BaseBlueprint):
 
         return apply
 
+    @staticmethod
+    def login_required_doc(func):
+        """Document a view as signed in. jaki.auth.permissions' decorators do this themselves; this is for a view
+        that checks its token another way (and is kept for blueprints written before they did)."""
+        return func if operation_facts(func).get("auth") else mark_operation(func, auth="required")
+
     # ---- unknown query parameters ----
 
     def _documented_query(self, endpoint: str, method: str) -> frozenset[str] | None:

@@ -286,3 +286,19 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_its_schema(app
     assert failures == [], f"{len(failures)} operations broke the contract:\n" + "\n\n".join(failures)
     assert sum(statuses.values()) > 300, statuses
     assert sum(n for code, n in statuses.items() if code < 300) > 50, statuses
+
+
+def test_a_view_that_checks_its_token_itself_is_documented_as_signed_in(app):
+    from flask import jsonify
+
+    from jaki.api import Blueprint, operation_facts
+
+    blp = Blueprint("contract_probe", __name__)
+
+    @blp.route("/probe", methods=["GET"])
+    @blp.login_required_doc
+    @blp.response(200)
+    def probe():
+        return jsonify({})
+
+    assert operation_facts(probe)["auth"] == "required"
