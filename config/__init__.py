@@ -176,6 +176,16 @@ class Config:
     CORS_ALLOWED_ORIGINS = tuple((_env("JAKI_CORS_ORIGINS") or "").replace(",", " ").split())
     CORS_PREFLIGHT_MAX_AGE = _env_int("JAKI_CORS_MAX_AGE", 600)
 
+    # Idempotency-Key on creates: how long a key's answer is kept; how long a retry waits for a first attempt still
+    # running (then 409); after how long a first attempt that never finished is taken to have died.
+    IDEMPOTENCY_TTL_SECONDS = _env_int("JAKI_IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+    IDEMPOTENCY_WAIT_SECONDS = float(_env("JAKI_IDEMPOTENCY_WAIT_SECONDS", "10"))
+    IDEMPOTENCY_PENDING_SECONDS = _env_int("JAKI_IDEMPOTENCY_PENDING_SECONDS", 120)
+
+    # HTTP caching of public answers: how long a browser or CDN may reuse the public feed and map (flood days: a
+    # spike of identical requests is absorbed by the CDN); other public answers are revalidated (ETag, 304).
+    PUBLIC_CACHE_SECONDS = _env_int("JAKI_PUBLIC_CACHE_SECONDS", 30)
+
     # API docs
     API_TITLE = "jaki API"
     API_VERSION = "v1"

@@ -8,7 +8,7 @@ from flask import Flask
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import cli, cors, docs, errors, extensions, health, inputs, metrics, observability, servers
+    from jaki import caching, cli, cors, docs, errors, extensions, health, inputs, metrics, observability, servers
     from jaki.logging import configure_logging
     from jaki.proxy import TrustedProxyFix
 
@@ -57,6 +57,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(health.blp)
     app.register_blueprint(metrics.blp)
     app.register_blueprint(docs.blp)
+    caching.init_app(app)
     cors.init_app(app)
     cli.register(app)
     return app

@@ -6,17 +6,20 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import wraps
 
 import marshmallow as ma
+from flask import request, url_for
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from sqlalchemy import and_, or_
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from jaki import inputs
+from jaki import field_messages, inputs
 from jaki.i18n import register, translate
 
 API_PREFIX = "/api/v1"
@@ -38,8 +41,28 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"description": "This request's id (the X-Request-ID header); quote it"})
 
 
+SECURITY_SCHEME = "bearerAuth"
+# Component responses registered by Api.init_app besides flask-smorest's (one per HTTP status, DEFAULT_ERROR).
+OPEN311_ERROR = "OPEN311_ERROR"
+
+
 class Api(BaseApi):
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *, spec_kwargs=None):
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.spec.components.security_scheme(
+            SECURITY_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "The access token from POST /auth/login (the refresh token for POST /auth/refresh)",
+            },
+        )
+        from jaki.open311.schemas import OPEN311_ERROR_RESPONSE
+
+        self.spec.components.response(OPEN311_ERROR, OPEN311_ERROR_RESPONSE)
 
     def handle_http_exception(self, error):
         from jaki.errors import handle_http_exception
@@ -61,15 +84,264 @@ class Parser(FlaskParser):
         raise inputs.invalid_json()
 
 
+def mark_operation(view, **facts):
+    """Record facts about a view (signed in, rate limited, idempotent, cacheable) for the Blueprint to document.
+
+    They live in the view's _apidoc, which flask-smorest reads and functools.wraps carries outwards, so the
+    decorator that does a thing is the one that documents it and no view can forget the documentation."""
+    doc = deepcopy(getattr(view, "_apidoc", {}))
+    doc.setdefault("jaki", {}).update(facts)
+    view._apidoc = doc
+    return view
+
+
+def operation_facts(view) -> dict:
+    return getattr(view, "_apidoc", {}).get("jaki", {})
+
+
+register(
+    {
+        "query_parameter_unknown": ("Parameter tidak dikenal.", "Unknown query parameter."),
+    }
+)
+
+_WRITES = ("post", "put", "patch", "delete")
+_FILE_PART_TYPES = "application/octet-stream"
+
+
 class Blueprint(BaseBlueprint):
-    """Documents 401/403 for views that need a login (pass auth=True to @blp.doc-less views)."""
+    """The API contract every jaki blueprint shares, applied to every operation it registers:
+
+    - a stable operationId (`<blueprint>_<view>`);
+    - signed-in operations (jaki.auth.permissions) carry the bearer security scheme and their 401/403, optional
+      sign-in both alternatives; rate-limited ones their 429; an If-Match header its 412/428; writes their 409;
+    - every error status in the error envelope's schema (Open311's blueprint: GeoReport's error document);
+    - form fields and files of one operation documented as one multipart (or urlencoded) request body;
+    - query parameters the operation does not document are refused with 422 naming them (Open311 opts out:
+      GeoReport v2 lets clients add vendor extensions, which its endpoints ignore);
+    - a 201 must say where the new resource is (response(201, ..., location=...) sets the Location header);
+    - creates that answer 201/202 to a signed-in caller honour Idempotency-Key (jaki.idempotency).
+    """
 
     ARGUMENTS_PARSER = Parser()
 
-    def login_required_doc(self, func):
-        return self.doc(responses={"401": {"description": "Login required"}, "403": {"description": "Not allowed"}})(
-            func
-        )
+    def __init__(self, *args, error_response: str = "DEFAULT_ERROR", refuse_unknown_query: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_response = error_response
+        self._prepare_doc_cbks.append(self._prepare_contract_doc)
+        self._query_names: dict[tuple[str, str], frozenset[str]] = {}
+        if refuse_unknown_query:
+            self.before_request(self._refuse_unknown_query)
+
+    # ---- registration ----
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        if view_func is not None and not isinstance(view_func, type):
+            facts = operation_facts(view_func)
+            methods = options.get("methods", ("GET",))
+            created = {201, 202} & set(getattr(view_func, "_apidoc", {}).get("success_status_codes", []))
+            if "POST" in methods and created and facts.get("auth") and not facts.get("idempotent"):
+                from jaki.idempotency import idempotent
+
+                view_func = idempotent()(view_func)
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        methods = [m for m in self._docs[endpoint] if m != "parameters"]
+        for method in methods:
+            suffix = f"_{method}" if len(methods) > 1 else ""
+            self._docs[endpoint][method]["operation_id"] = f"{self.name}_{endpoint}{suffix}"
+
+    def response(self, status_code, schema=None, *, location=None, headers=None, **kwargs):
+        """flask-smorest's response, and for a 201 the Location of what was made: `location` is (endpoint,
+        {url parameter: key}), each key read from the answer's JSON object, else from the view's own arguments."""
+        if int(status_code) == 201 and location is None:
+            raise TypeError("a 201 answer names the resource it made: pass location=(endpoint, {param: key})")
+        if location is not None:
+            headers = {**(headers or {}), "Location": LOCATION_HEADER}
+        decorator = super().response(status_code, schema, headers=headers, **kwargs)
+        if location is None:
+            return decorator
+
+        def apply(func):
+            inner = decorator(func)
+
+            @wraps(inner)
+            def wrapper(*args, **kw):
+                response = inner(*args, **kw)
+                if response.status_code == int(status_code) and "Location" not in response.headers:
+                    response.headers["Location"] = created_url(location, response)
+                return response
+
+            return wrapper
+
+        return apply
+
+    @staticmethod
+    def login_required_doc(func):
+        """Document a view as signed in. jaki.auth.permissions' decorators do this themselves; this is for a view
+        that checks its token another way (and is kept for blueprints written before they did)."""
+        return func if operation_facts(func).get("auth") else mark_operation(func, auth="required")
+
+    # ---- unknown query parameters ----
+
+    def _documented_query(self, endpoint: str, method: str) -> frozenset[str] | None:
+        key = (endpoint, method)
+        if key not in self._query_names:
+            doc = self._docs.get(endpoint, {}).get(method)
+            if doc is None:
+                return None
+            names = set()
+            arguments = doc.get("arguments", {}).get("parameters", [])
+            manual = doc.get("manual_doc", {}).get("parameters", [])
+            for param in [*arguments, *manual]:
+                if not isinstance(param, Mapping) or param.get("in") != "query":
+                    continue
+                if "name" in param:
+                    names.add(param["name"])
+                elif "schema" in param:
+                    names |= query_names(param["schema"])
+            self._query_names[key] = frozenset(names)
+        return self._query_names[key]
+
+    def _refuse_unknown_query(self):
+        if not request.args or request.endpoint is None or "." not in request.endpoint:
+            return
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        allowed = self._documented_query(request.endpoint.split(".", 1)[1], method)
+        if allowed is None:
+            return
+        unknown = [name for name in request.args if name not in allowed]
+        if unknown:
+            from jaki.errors import ValidationFailed
+
+            message = translate("query_parameter_unknown")
+            raise ValidationFailed(errors={name[:100]: [message] for name in unknown})
+
+    # ---- the spec ----
+
+    def _prepare_arguments_doc(self, doc, doc_info, *, api, spec, **kwargs):
+        operation = doc_info.get("arguments")
+        if operation and spec.openapi_version.major >= 3:
+            parts = [p for p in operation["parameters"] if isinstance(p, Mapping) and p["in"] in ("form", "files")]
+            if parts:
+                operation["requestBody"] = form_request_body(api, parts)
+                operation["parameters"] = [p for p in operation["parameters"] if p not in parts]
+        doc = super()._prepare_arguments_doc(doc, doc_info, api=api, spec=spec, **kwargs)
+        if doc.get("parameters") == []:
+            del doc["parameters"]
+        return doc
+
+    def _prepare_contract_doc(self, doc, doc_info, *, method, **kwargs):
+        facts = doc_info.get("jaki", {})
+        responses = doc.setdefault("responses", {})
+        doc["operationId"] = doc_info["operation_id"]
+        auth = facts.get("auth")
+        if auth:
+            doc["security"] = [{SECURITY_SCHEME: []}] if auth != "optional" else [{}, {SECURITY_SCHEME: []}]
+            responses.setdefault(401, "UNAUTHORIZED")
+            if auth != "optional":
+                responses.setdefault(403, "FORBIDDEN")
+        if facts.get("rate_limited"):
+            responses.setdefault(429, "TOO_MANY_REQUESTS")
+        headers = {p.get("name") for p in doc_info.get("manual_doc", {}).get("parameters", []) if isinstance(p, dict)}
+        if "If-Match" in headers:
+            responses.setdefault(412, "PRECONDITION_FAILED")
+            responses.setdefault(428, "PRECONDITION_REQUIRED")
+        if method in _WRITES and auth and auth != "optional":
+            responses.setdefault(409, "CONFLICT")
+        added = []
+        if facts.get("idempotent"):
+            added.append(IDEMPOTENCY_KEY_PARAMETER)
+            responses.setdefault(409, "CONFLICT")
+            responses.setdefault(422, "UNPROCESSABLE_ENTITY")
+        if facts.get("cacheable"):
+            # If-None-Match is plain HTTP: described with the 304 and the ETag rather than listed as a parameter.
+            responses.setdefault(304, NOT_MODIFIED)
+            ok = responses.get(200)
+            if isinstance(ok, dict):
+                ok.setdefault("headers", {}).update(CACHE_HEADERS)
+        if added:
+            # The view's own @doc(parameters=...) would replace the list (flask-smorest merges dicts, not lists).
+            manual = doc_info.get("manual_doc", {}).pop("parameters", [])
+            doc["parameters"] = [*doc.get("parameters", []), *manual, *added]
+        if self.error_response != "DEFAULT_ERROR":
+            if 422 in responses:  # such a blueprint answers 400 for a request to fix (Open311)
+                responses.setdefault(400, responses.pop(422))
+            for status in list(responses):
+                if status == "default" or (str(status).isdigit() and int(status) >= 400):
+                    responses[status] = self.error_response
+        return doc
+
+
+LOCATION_HEADER = {"description": "Where the new resource is", "schema": {"type": "string"}}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,100}$"},
+    "description": "Send a fresh random key with each create and the same key with its retries: a retry with the "
+    "same body gets the first answer again (status and body, with Idempotent-Replayed: true); the same key with "
+    "another body is 422 idempotency_key_reused; while the first is still running a retry waits for it.",
+}
+NOT_MODIFIED = {
+    "description": "Not modified: the ETag sent back as If-None-Match still names this representation (no body)"
+}
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Names this exact representation (language included): send it back as If-None-Match",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "public (max-age for the feed and the map) when asked without a token; private otherwise",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def query_names(schema) -> set[str]:
+    """The query parameter names a schema (class or instance) reads."""
+    schema = schema() if isinstance(schema, type) else schema
+    return {field.data_key or name for name, field in schema.fields.items() if not field.dump_only}
+
+
+def form_request_body(api, parts: list[dict]) -> dict:
+    """One request body for an operation's form fields and files: an object schema of all their properties, with
+    each file part's accepted content types (multipart/form-data as soon as there is a file)."""
+    converter = api.ma_plugin.converter
+    properties, required, encoding = {}, [], {}
+    for part in parts:
+        schema = part["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        described = converter.schema2jsonschema(schema)
+        properties.update(described.get("properties", {}))
+        required += described.get("required", [])
+        if part["in"] == "files":
+            for name, field in schema.fields.items():
+                types = field.metadata.get("content_types") or getattr(field, "inner", field).metadata.get(
+                    "content_types"
+                )
+                encoding[field.data_key or name] = {"contentType": ", ".join(types) if types else _FILE_PART_TYPES}
+    content_type = next((p["content_type"] for p in parts if p.get("content_type")), None)
+    if content_type is None:
+        content_type = "multipart/form-data" if encoding else "application/x-www-form-urlencoded"
+    body_schema = {"type": "object", "properties": properties}
+    if required:
+        body_schema["required"] = sorted(set(required))
+    media = {"schema": body_schema}
+    if encoding and content_type.startswith("multipart/"):
+        media["encoding"] = encoding
+    return {"required": True, "content": {content_type: media}}
+
+
+def created_url(location: tuple[str, dict], response) -> str:
+    endpoint, params = location
+    body = response.get_json(silent=True) if response.is_json else None
+    body = body if isinstance(body, Mapping) else {}
+    view_args = request.view_args or {}
+    values = {param: body[key] if key in body else view_args[key] for param, key in params.items()}
+    return url_for(endpoint, **values)
 
 
 def _unstorable(value) -> bool:
@@ -84,7 +356,7 @@ def _unstorable(value) -> bool:
 
 def apply_input_rules(field: ma.fields.Field) -> None:
     """Every string field gets a maximum length (its own if it names one); integers stay within PostgreSQL's
-    integer unless they say otherwise; floats must be finite."""
+    integer unless they say otherwise; floats must be finite; every message is a catalogue one (field_messages)."""
     if getattr(field, "_jaki_input_rules", False):
         return
     # Schemas get shallow copies of their class's fields: assign new validator lists, never append to the shared.
@@ -113,11 +385,14 @@ def apply_input_rules(field: ma.fields.Field) -> None:
     ):
         if inner is not None:
             apply_input_rules(inner)
+    field_messages.apply(field)
 
 
 class InputRules:
     """Schema mixin: apply_input_rules to every field (nested jaki schemas apply it to theirs), and refuse text
     PostgreSQL cannot store (NUL, lone surrogates) wherever it sits in the input, whatever the field's type."""
+
+    error_messages = field_messages.SCHEMA_MESSAGES
 
     def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
         super().on_bind_field(field_name, field_obj)

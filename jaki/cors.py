@@ -27,6 +27,7 @@ EXPOSE_HEADERS = (
     "X-Request-ID",
     "Content-Language",
     "Content-Disposition",
+    "Idempotent-Replayed",  # jaki.idempotency: this answer is the one stored for the key
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
@@ -102,56 +101,12 @@ HTTP_CODES = {
 }
 
 
-# marshmallow/webargs speak English; a citizen reads Indonesian. Known messages are translated by pattern,
-# anything else passes through unchanged.
-_FIELD_MESSAGES_ID = [
-    (re.compile(r"^Missing data for required field\.$"), "Wajib diisi."),
-    (re.compile(r"^Unknown field\.$"), "Kolom tidak dikenal."),
-    (re.compile(r"^Field may not be null\.$"), "Tidak boleh kosong."),
-    (re.compile(r"^Not a valid string\.$"), "Harus berupa teks."),
-    (re.compile(r"^Not a valid integer\.$"), "Harus berupa bilangan bulat."),
-    (re.compile(r"^Not a valid number\.$"), "Harus berupa angka."),
-    (re.compile(r"^Not a valid boolean\.$"), "Harus berupa ya/tidak (true/false)."),
-    (re.compile(r"^Not a valid date\.$"), "Tanggal tidak valid (format YYYY-MM-DD)."),
-    (re.compile(r"^Not a valid datetime\.$"), "Waktu tidak valid (format ISO 8601)."),
-    (re.compile(r"^Not a valid email address\.$"), "Alamat email tidak valid."),
-    (re.compile(r"^Not a valid list\.$"), "Harus berupa daftar."),
-    (re.compile(r"^Not a valid mapping type\.$"), "Harus berupa objek."),
-    (re.compile(r"^Invalid input type\.$"), "Jenis data tidak valid."),
-    (re.compile(r"^Invalid value\.$"), "Nilai tidak valid."),
-    (re.compile(r"^String does not match expected pattern\.$"), "Format tidak sesuai."),
-    (re.compile(r"^Not a valid UUID\.$"), "ID tidak valid."),
-    (re.compile(r"^Must be one of: (.*)\.$"), r"Harus salah satu dari: \1."),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"Minimal \1 karakter."),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"Maksimal \1 karakter."),
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"Panjang harus antara \1 dan \2."),
-    (re.compile(r"^Length must be (\d+)\.$"), r"Panjang harus \1."),
-    (
-        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-        r"Harus antara \1 dan \2.",
-    ),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Minimal \1."),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Maksimal \1."),
-    (re.compile(r"^Must be greater than (\S+)\.$"), r"Harus lebih dari \1."),
-    (re.compile(r"^Must be less than (\S+)\.$"), r"Harus kurang dari \1."),
-]
-
-
 def localize_field_errors(errors, language: str | None = None):
-    """Field errors in the reader's language (Indonesian unless English was asked for)."""
-    from jaki.i18n import current_language
+    """Field errors in the reader's language: marshmallow's are catalogue messages (jaki.field_messages), resolved
+    here; jaki's own were translated when raised."""
+    from jaki.i18n import resolve
 
-    if (language or current_language()) == "en":
-        return errors
-    if isinstance(errors, dict):
-        return {key: localize_field_errors(value, "id") for key, value in errors.items()}
-    if isinstance(errors, list):
-        return [localize_field_errors(value, "id") for value in errors]
-    if isinstance(errors, str):
-        for pattern, replacement in _FIELD_MESSAGES_ID:
-            if pattern.match(errors):
-                return pattern.sub(replacement, errors)
-    return errors
+    return resolve(errors, language)
 
 
 def envelope(status: int, code: str, message: str, errors=None, headers=None):

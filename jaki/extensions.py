@@ -8,7 +8,7 @@ from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from jaki.api import Api
+from jaki.api import Api, mark_operation
 from jaki.db import Base
 
 
@@ -17,11 +17,28 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+class JakiLimiter(Limiter):
+    """Flask-Limiter whose decorators also mark the view as rate limited, so the spec documents its 429."""
+
+    def limit(self, *args, **kwargs):
+        return _marking(super().limit(*args, **kwargs))
+
+    def shared_limit(self, *args, **kwargs):
+        return _marking(super().shared_limit(*args, **kwargs))
+
+
+def _marking(limit_decorator):
+    def apply(view):
+        return mark_operation(limit_decorator(view), rate_limited=True)
+
+    return apply
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
 jwt = JWTManager()
-limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+limiter = JakiLimiter(key_func=client_address, default_limits=[], headers_enabled=True)
 
 
 def redis_client():

@@ -129,3 +129,45 @@ def register(messages: dict[str, tuple[str, str]]) -> None:
         if code in MESSAGES and MESSAGES[code] != texts:
             raise ValueError(f"message code {code!r} registered twice with different texts")
         MESSAGES[code] = texts
+
+
+class Message(str):
+    """A message that is a catalogue code: its text is the English one (what marshmallow would say, for logs and
+    code that compares messages), and every answer resolves it in the language asked (resolve). marshmallow
+    formats its messages with str.format: this keeps the code and the parameters for the answer."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, text: str, code: str, params: dict | None = None):
+        message = super().__new__(cls, text)
+        message.code = code
+        message.params = params or {}
+        return message
+
+    def format(self, *args, **kwargs):
+        return Message(str.format(self, *args, **kwargs), self.code, {**self.params, **kwargs})
+
+    def __reduce__(self):
+        return Message, (str(self), self.code, self.params)
+
+
+def message(code: str, **params) -> Message:
+    """A catalogue message to raise now and resolve in the reader's language when answered."""
+    return Message(translate(code, "en", **params), code, params)
+
+
+def template(code: str) -> Message:
+    """A catalogue message marshmallow fills in (its {min}, {max}, {choices}) before it is resolved."""
+    return Message(MESSAGES[code][1], code)
+
+
+def resolve(value, language: str | None = None):
+    """Messages (in dicts and lists, as field errors nest) in the reader's language; other text as it is."""
+    if isinstance(value, Message):
+        return translate(value.code, language, **value.params)
+    if isinstance(value, dict):
+        return {key: resolve(item, language) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve(item, language) for item in value]
+    return value

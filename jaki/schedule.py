@@ -60,6 +60,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     # The command center's medians (counts are live) and the open-data files, built at 02:00 WIB.
     Periodic("jaki.stats.tasks.refresh_rollups", every=5 * MINUTE, timeout=15 * MINUTE),
     Periodic("jaki.opendata.tasks.publish", every=DAY, offset=19 * HOUR, timeout=30 * MINUTE),
+    Periodic("jaki.idempotency.purge_expired", every=HOUR),
 )
 
 LOCK_PREFIX = "jaki:periodic:"

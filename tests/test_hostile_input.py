@@ -13,21 +13,7 @@ from jaki.services.permits import operations as permits
 from tests.factories import auth_header, make_user
 from tests.reports.factories import agency_admin, make_report
 from tests.support import hostile
-from tests.support.fixtures import areas, photo_storage  # noqa: F401 - reports need polygons and photo storage
-
-# Generous limits while the corpus runs: a 429 would hide how an operation treats the malformed input.
-UNLIMITED = "1000000 per minute"
-
-
-@pytest.fixture
-def unlimited(app):
-    keys = [k for k in app.config if k.endswith("_RATE") or "_RATE_PER_" in k]
-    numbers = ("LOGIN_LOCKOUT_THRESHOLD", "REPORTS_DAILY_CAP", "OTP_MAX_ATTEMPTS")
-    saved = {k: app.config[k] for k in [*keys, *numbers]}
-    app.config.update(dict.fromkeys(keys, UNLIMITED))
-    app.config.update(dict.fromkeys(numbers, 1_000_000))
-    yield
-    app.config.update(saved)
+from tests.support.fixtures import areas, photo_storage, unlimited  # noqa: F401 - polygons, photos, no 429s
 
 
 def _send(client, case: hostile.Case):
@@ -48,7 +34,8 @@ def _send(client, case: hostile.Case):
     return result
 
 
-def test_the_malformed_corpus_finds_no_5xx_and_nothing_outside_the_envelope(app, client, unlimited):
+@pytest.mark.usefixtures("unlimited")
+def test_the_malformed_corpus_finds_no_5xx_and_nothing_outside_the_envelope(app, client):
     citizen = make_user(home_kelurahan_code="31.74.05.1002")
     users = {"citizen": citizen, "staff": agency_admin(areas=("31",)), "admin": make_user(role="admin")}
     # Real objects behind the path ids, so that malformed bodies reach the code that acts on them.

@@ -6,17 +6,36 @@ from functools import wraps
 
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
+from jaki.api import mark_operation
 from jaki.errors import Forbidden
 
+# Each decorator also marks the view (jaki.api.mark_operation): the Blueprint documents the bearer scheme and the
+# 401/403 of exactly the views that check a token.
 
-def login_required(fresh: bool = False):
+
+def login_required(fresh: bool = False, refresh: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request(fresh=fresh)
+            verify_jwt_in_request(fresh=fresh, refresh=refresh)
             return view(*args, **kwargs)
 
-        return wrapper
+        return mark_operation(wrapper, auth="required", fresh=fresh, refresh=refresh)
+
+    return decorator
+
+
+def login_optional():
+    """A public view that shows more to a signed-in viewer (their own rejected report): a token is optional, but one
+    that is sent must be valid."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(optional=True)
+            return view(*args, **kwargs)
+
+        return mark_operation(wrapper, auth="optional")
 
     return decorator
 
@@ -30,7 +49,7 @@ def roles_required(*roles: str, fresh: bool = False):
                 raise Forbidden()
             return view(*args, **kwargs)
 
-        return wrapper
+        return mark_operation(wrapper, auth="required", roles=list(roles), fresh=fresh)
 
     return decorator
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, get_jwt, jwt_required, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
@@ -16,6 +16,7 @@ from jaki.auth.schemas import (
     AccessTokenSchema,
     AuditPageSchema,
     AuditQueryArgsSchema,
+    DataExportSchema,
     LoginSchema,
     LogoutSchema,
     MePatchSchema,
@@ -82,7 +83,7 @@ def _password_limits_per_account(key_func):
 @auth_blp.route("/register", methods=["POST"])
 @limiter.limit(_client_rate)
 @auth_blp.arguments(RegisterSchema)
-@auth_blp.response(201, RegisteredSchema)
+@auth_blp.response(201, RegisteredSchema, location=("me.get_me", {}))
 def register(data):
     """Open an account with a NIK; a one-time code is sent to the phone."""
     user = operations.register(**data)
@@ -122,7 +123,7 @@ def login(data):
 
 
 @auth_blp.route("/refresh", methods=["POST"])
-@jwt_required(refresh=True)
+@login_required(refresh=True)
 @auth_blp.response(200, TokenPairSchema)
 def refresh():
     """Exchange the refresh token (in the Authorization header) for a new pair; the old one is spent."""
@@ -191,7 +192,7 @@ def change_password(data):
 
 @me_blp.route("/data-export", methods=["GET"])
 @login_required(fresh=True)
-@me_blp.response(200)
+@me_blp.doc(responses={200: {"description": "OK", "content": {"application/json": {"schema": DataExportSchema}}}})
 def data_export():
     """Everything jaki holds about me, as JSON (UU PDP right of access)."""
     return operations.data_export(current_user)
@@ -200,7 +201,7 @@ def data_export():
 @admin_blp.route("/staff", methods=["POST"])
 @roles_required("admin")
 @admin_blp.arguments(StaffCreateSchema)
-@admin_blp.response(201, PersonSchema)
+@admin_blp.response(201, PersonSchema, location=("admin.read_person", {"user_id": "id"}))
 def create_staff(data):
     """Create an officer, agency admin, admin or command-center (read-only statistics) account."""
     return operations.create_staff(**data)

@@ -145,3 +145,14 @@ class AuditQueryArgsSchema(Schema):
 class AuditPageSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(AuditEntrySchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class DataExportSchema(Schema):
+    """Documents the export (jaki.auth.operations.data_export builds it; each domain adds its own section)."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # the domains' sections
+
+    account = ma.fields.Dict(metadata={"description": "The account as stored, the full NIK and phone included"})
+    sessions = ma.fields.List(ma.fields.Dict(), metadata={"description": "Logins: issued, expires, revoked"})
+    access_log = ma.fields.List(ma.fields.Dict(), metadata={"description": "Who read my data, when and why"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from jaki.api import API_PREFIX, Blueprint, ErrorSchema
+from jaki.caching import cacheable
 from jaki.geo import queries
 from jaki.geo import schemas as s
 
@@ -16,6 +17,7 @@ areas_blp = Blueprint(
 
 
 @areas_blp.route("/areas", methods=["GET"])
+@cacheable()
 @areas_blp.arguments(s.AreaListArgsSchema, location="query")
 @areas_blp.response(200, s.AreaListSchema)
 def list_areas(args):
@@ -28,6 +30,7 @@ def list_areas(args):
 
 
 @areas_blp.route("/areas.geojson", methods=["GET"])
+@cacheable(shared=True)
 @areas_blp.arguments(s.AreaMapArgsSchema, location="query")
 @areas_blp.response(200, s.AreaFeatureCollectionSchema, content_type=GEOJSON)
 def map_layer(args):
@@ -38,6 +41,7 @@ def map_layer(args):
 
 
 @areas_blp.route("/areas/<string:code>", methods=["GET"])
+@cacheable()
 @areas_blp.response(200, s.AreaDetailSchema)
 @areas_blp.alt_response(404, schema=ErrorSchema, description="No area has this code")
 def detail(code):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 
+from jaki.i18n import register
+
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 2560
@@ -36,6 +38,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The photo's resolution is too high (at most {mp} megapixels).",
     ),
 }
+
+register(MESSAGES)  # the one catalogue (jaki.i18n): callers answer with translate(code) or these texts
 
 # What an API layer would answer with; the library itself knows nothing of HTTP.
 HTTP_STATUS = {"photo_too_large": 413, "photo_type_not_allowed": 415}

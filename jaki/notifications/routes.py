@@ -36,7 +36,7 @@ admin_blp = Blueprint(
 @me_blp.route("/devices", methods=["POST"])
 @login_required()
 @me_blp.arguments(DeviceRegisterSchema)
-@me_blp.response(201, DeviceSchema)
+@me_blp.response(201, DeviceSchema, location=("me_notifications.list_devices", {}))
 def register_device(data):
     """Register (or refresh, or rotate) this installation's FCM token; it then follows my area's topics."""
     return operations.register_device(current_user, **data)
@@ -117,7 +117,7 @@ def patch_preferences(data):
 @admin_blp.route("", methods=["POST"])
 @roles_required("admin")
 @admin_blp.arguments(BroadcastCreateSchema)
-@admin_blp.response(202, BroadcastSchema)
+@admin_blp.response(202, BroadcastSchema, location=("admin_broadcasts.get_broadcast", {"broadcast_id": "id"}))
 def create_broadcast(data):
     """Send an emergency message to a kelurahan, kecamatan, kota or all of Jakarta (31)."""
     return operations.create_broadcast(current_user, **data)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 
 from jaki.api import CursorPageArgsSchema, Schema
+from jaki.i18n import register, template
 from jaki.notifications.models import PLATFORMS
 
 V = ma.validate
 
 # FCM registration tokens and installation ids: URL-safe base64 with ':' separators, never whitespace.
-TOKEN = V.Regexp(r"^[A-Za-z0-9_:\-.]{8,512}$", error="Token FCM tidak valid.")
+register({"fcm_token_invalid": ("Token FCM tidak valid.", "Not a valid FCM token.")})
+TOKEN = V.Regexp(r"^[A-Za-z0-9_:\-.]{8,512}$", error=template("fcm_token_invalid"))
 
 
 class DeviceRegisterSchema(Schema):

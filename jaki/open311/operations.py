@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -109,6 +109,12 @@ def authenticate(raw: str | None) -> ApiKey:
 def rate_limit_key(raw: str | None) -> str:
     """The limiter's key for an api_key: a hash (limiter storage and its logs must never hold the key)."""
     return "open311-key:" + hashlib.sha256(b"ratelimit:" + (raw or "").strip().encode()).hexdigest()[:32]
+
+
+def idempotency_principal() -> str | None:
+    """Whose Idempotency-Key a POST carries: its API key (hashed; an unknown key is refused by the view itself)."""
+    raw = (request.form.get("api_key") or "").strip()
+    return "open311-key:" + hashlib.sha256(b"idempotency:" + raw.encode()).hexdigest()[:40] if raw else None
 
 
 def check_jurisdiction(jurisdiction_id: str | None) -> None:

@@ -11,17 +11,24 @@ from flask import current_app, request
 from flask_jwt_extended import current_user
 from werkzeug.exceptions import HTTPException
 
-from jaki.api import API_PREFIX, Blueprint
+from jaki.api import API_PREFIX, OPEN311_ERROR, Blueprint
 from jaki.auth.permissions import roles_required
 from jaki.errors import HTTP_CODES, JakiError
 from jaki.extensions import client_address, limiter
 from jaki.i18n import translate
+from jaki.idempotency import idempotent
 from jaki.open311 import operations, render
 from jaki.open311 import schemas as s
 
 log = logging.getLogger(__name__)
 
-open311_blp = Blueprint("open311", __name__, description="Open311 GeoReport v2 (XML and JSON)")
+open311_blp = Blueprint(
+    "open311",
+    __name__,
+    description="Open311 GeoReport v2 (XML and JSON)",
+    error_response=OPEN311_ERROR,
+    refuse_unknown_query=False,  # GeoReport v2: vendor extensions are ignored, not refused
+)
 admin_blp = Blueprint(
     "open311_admin", __name__, url_prefix=f"{API_PREFIX}/admin/open311", description="Open311: API key klien"
 )
@@ -136,6 +143,7 @@ def _api_key_key() -> str:
 
 @open311_blp.route(f"/discovery.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.DiscoverySchema, many=False))
 def discovery(fmt):
     """Service discovery: the endpoint, its formats and how to get an API key."""
     contact = current_app.config["OPEN311_CONTACT"]
@@ -152,6 +160,7 @@ def discovery(fmt):
 
 @open311_blp.route(f"/services.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.ServiceSchema))
 def services(fmt):
     """Active report categories as services (group: the responsible agency)."""
     categories, agencies = operations.list_services()
@@ -160,6 +169,7 @@ def services(fmt):
 
 @open311_blp.route(f"/services/<string:service_code>.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.ServiceDefinitionSchema, many=False))
 def service_definition(service_code, fmt):
     """A service's attributes (none yet: metadata is false in the list)."""
     category = operations.get_service(service_code)
@@ -169,6 +179,16 @@ def service_definition(service_code, fmt):
 @open311_blp.route(f"/requests.{FMT}", methods=["POST"])
 @limiter.limit(_post_rate_per_client, key_func=_client_key)
 @limiter.limit(_post_rate_per_key, key_func=_api_key_key)
+@idempotent(principal=operations.idempotency_principal)
+@open311_blp.doc(
+    **s.georeport(
+        s.SubmittedRequestSchema,
+        requestBody={
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": s.PostRequestFormSchema}},
+        },
+    )
+)
 def create_request(fmt):
     """Create a service request (form-encoded; lat and long required; media_url stored, never fetched)."""
     key = operations.authenticate(request.form.get("api_key"))
@@ -179,6 +199,7 @@ def create_request(fmt):
 
 @open311_blp.route(f"/requests.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.ServiceRequestSchema, parameters=[{"in": "query", "schema": s.RequestsQuerySchema}]))
 def list_requests(fmt):
     """Public requests, newest first: by ids, or service_code/status/start_date/end_date (last 90 days); page."""
     args = s.load(s.RequestsQuerySchema(), request.args.to_dict())
@@ -192,6 +213,7 @@ def list_requests(fmt):
 
 @open311_blp.route(f"/requests/<string:request_id>.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.ServiceRequestSchema))
 def get_request(request_id, fmt):
     """One public request (as a one-item list, as the spec has it)."""
     report = operations.get_request(request_id)
@@ -203,6 +225,7 @@ def get_request(request_id, fmt):
 
 @open311_blp.route(f"/tokens/<string:token>.{FMT}", methods=["GET"])
 @limiter.limit(_get_rate, key_func=_client_key)
+@open311_blp.doc(**s.georeport(s.RequestTokenSchema))
 def token(token, fmt):
     """The service_request_id a token became."""
     submission = operations.lookup_token(token)
@@ -227,7 +250,7 @@ def _issued(key, raw: str) -> dict:
 @admin_blp.route("/keys", methods=["POST"])
 @roles_required("admin")
 @admin_blp.arguments(s.ApiKeyCreateSchema)
-@admin_blp.response(201, s.ApiKeyIssuedSchema)
+@admin_blp.response(201, s.ApiKeyIssuedSchema, location=("open311_admin.list_keys", {}))
 def create_key(data):
     """Issue an API key to an Open311 client; the key is shown in this answer only."""
     key, raw = operations.create_key(data["name"], current_user)

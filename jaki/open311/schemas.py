@@ -9,10 +9,19 @@ import marshmallow as ma
 
 from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
-from jaki.i18n import translate
+from jaki.i18n import message, register, resolve, translate
 from jaki.open311.render import WIB
 
 V = ma.validate
+register(
+    {
+        "open311_datetime_invalid": (
+            "Waktu tidak valid (format W3C, contoh 2026-11-23T08:00:00+07:00).",
+            "Not a W3C datetime (e.g. 2026-11-23T08:00:00+07:00).",
+        ),
+        "open311_too_many_attributes": ("Maksimal {max} atribut.", "At most {max} attributes."),
+    }
+)
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,40})\](\[\])?$")
 _UNENCODED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 MAX_ATTRIBUTES = 30
@@ -21,17 +30,21 @@ MAX_ATTRIBUTES = 30
 class W3CDateTime(ma.fields.Field):
     """A W3C datetime (2026-11-23T08:00:00+07:00, ...Z, or a date); without an offset it is Jakarta time."""
 
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"type": "string", "format": "date-time", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) > 40:
-            raise ma.ValidationError("Not a W3C datetime.")
+            raise ma.ValidationError(message("open311_datetime_invalid"))
         # Clients that forget to URL-encode "+07:00" send " 07:00".
         text = _UNENCODED_OFFSET.sub(r"+\1", value.strip())
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ma.ValidationError("Not a W3C datetime (e.g. 2026-11-23T08:00:00+07:00).") from None
+            raise ma.ValidationError(message("open311_datetime_invalid")) from None
         if not 1970 <= parsed.year <= 2200:  # also keeps +/- 90 days away from datetime's limits
-            raise ma.ValidationError("Year out of range.")
+            raise ma.ValidationError(message("open311_datetime_invalid"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=WIB)
         return parsed.astimezone(UTC)
@@ -44,18 +57,20 @@ class CommaList(ma.fields.Field):
         self.item_max = item_max
         self.max_items = max_items
         self.choices = choices
+        description = "Comma-separated" + (f": {', '.join(choices)}" if choices else "")
+        kwargs["metadata"] = {"type": "string", "description": description, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("Not a valid list.")
+            raise ma.ValidationError(message("field_not_list"))
         items = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
         if any(len(v) > self.item_max for v in items):
-            raise ma.ValidationError("A value is too long.")
+            raise ma.ValidationError(message("field_list_too_long"))
         if len(items) > self.max_items:
-            raise ma.ValidationError(f"At most {self.max_items} values.")
+            raise ma.ValidationError(message("field_list_too_long"))
         if self.choices is not None and any(v not in self.choices for v in items):
-            raise ma.ValidationError(f"Must be one of: {', '.join(self.choices)}.")
+            raise ma.ValidationError(message("field_one_of", choices=", ".join(self.choices)))
         return items or None
 
 
@@ -114,9 +129,9 @@ def parameter_error(messages) -> JakiError:
     invalid = translate("open311_parameter_invalid")
     if not isinstance(messages, dict):
         messages = {"_": messages}
-    # marshmallow's details are English: they follow the catalogue's (Indonesian by default) sentence.
+    # Each detail is a catalogue message too (jaki.field_messages), in the reader's language like the sentence.
     flat = {
-        field: [f"{invalid} ({m})" for m in (msgs if isinstance(msgs, list) else [msgs])]
+        field: [f"{invalid} ({resolve(m)})" for m in (msgs if isinstance(msgs, list) else [msgs])]
         for field, msgs in messages.items()
     }
     return JakiError("open311_parameter_invalid", status=400, errors=flat)
@@ -140,10 +155,10 @@ def attributes_of(form) -> dict[str, str | list[str]]:
         if not values:
             continue
         if any(len(v) > 500 or "\x00" in v for v in values) or len(values) > 20 or "\x00" in key:
-            raise parameter_error({key: ["Too long or too many values."]})
+            raise parameter_error({key: [message("field_list_too_long")]})
         found[match.group(1)] = values if match.group(2) else values[0]
     if len(found) > MAX_ATTRIBUTES:
-        raise parameter_error({"attribute": [f"At most {MAX_ATTRIBUTES} attributes."]})
+        raise parameter_error({"attribute": [message("open311_too_many_attributes", max=MAX_ATTRIBUTES)]})
     return found
 
 
@@ -177,3 +192,111 @@ class SubmitterContactSchema(Schema):
     device_id = ma.fields.String(allow_none=True)
     media_url = ma.fields.String(allow_none=True, metadata={"description": "As the client sent it: never fetched"})
     attributes = ma.fields.Dict(allow_none=True)
+
+
+# ---- GeoReport v2 documents (documentation only: jaki.open311.render builds them) ---------------------------
+# Each answer comes as JSON (these schemas) or XML (the same fields as elements, per the path's .xml/.json).
+
+
+class ServiceSchema(Schema):
+    service_code = ma.fields.String()
+    service_name = ma.fields.String()
+    description = ma.fields.String()
+    metadata = ma.fields.Boolean()
+    type = ma.fields.String(validate=V.OneOf(("realtime", "batch", "blackbox")))
+    keywords = ma.fields.String()
+    group = ma.fields.String()
+
+
+class ServiceDefinitionSchema(Schema):
+    service_code = ma.fields.String()
+    attributes = ma.fields.List(ma.fields.Dict())
+
+
+class ServiceRequestSchema(Schema):
+    service_request_id = ma.fields.String()
+    status = ma.fields.String(validate=V.OneOf(("open", "closed")))
+    status_notes = ma.fields.String(allow_none=True)
+    service_name = ma.fields.String()
+    service_code = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    agency_responsible = ma.fields.String(allow_none=True)
+    service_notice = ma.fields.String(allow_none=True)
+    requested_datetime = ma.fields.String(metadata={"description": "W3C datetime in WIB (+07:00)"})
+    updated_datetime = ma.fields.String(allow_none=True)
+    expected_datetime = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    address_id = ma.fields.String(allow_none=True)
+    zipcode = ma.fields.String(allow_none=True)
+    lat = ma.fields.Float()
+    long = ma.fields.Float()
+    media_url = ma.fields.String(allow_none=True)
+
+
+class SubmittedRequestSchema(Schema):
+    service_request_id = ma.fields.String()
+    token = ma.fields.String(allow_none=True)
+    service_notice = ma.fields.String(allow_none=True)
+    account_id = ma.fields.String(allow_none=True)
+
+
+class RequestTokenSchema(Schema):
+    service_request_id = ma.fields.String(allow_none=True)
+    token = ma.fields.String()
+
+
+class DiscoveryEndpointSchema(Schema):
+    specification = ma.fields.String()
+    url = ma.fields.String()
+    changeset = ma.fields.String()
+    type = ma.fields.String(validate=V.OneOf(("production", "test")))
+    formats = ma.fields.List(ma.fields.String())
+
+
+class DiscoverySchema(Schema):
+    changeset = ma.fields.String()
+    contact = ma.fields.String()
+    key_service = ma.fields.String()
+    endpoints = ma.fields.List(ma.fields.Nested(DiscoveryEndpointSchema))
+
+
+class PostRequestFormSchema(PostRequestSchema):
+    """The form as documented: the API key first; attribute[CODE] fields are accepted beside these."""
+
+    api_key = ma.fields.String(required=True, metadata={"description": "The key an admin issued to the client"})
+
+
+XML = {"schema": {"type": "string", "description": "The same document in XML (text/xml; charset=utf-8)"}}
+# Open311's error document: [{code, description}] (XML: <errors><error>...</error></errors>), never jaki's envelope.
+OPEN311_ERROR_RESPONSE = {
+    "description": "GeoReport v2 error document; code repeats the HTTP status",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+                    "required": ["code", "description"],
+                },
+            }
+        },
+        "text/xml": XML,
+    },
+}
+JURISDICTION = {
+    "in": "query",
+    "name": "jurisdiction_id",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 100},
+    "description": "Ours (jakarta.go.id) or absent; any other is 404",
+}
+
+
+def georeport(schema, *, many: bool = True, **extra) -> dict:
+    """@blp.doc(...) for a GeoReport operation: its 200 document as JSON (`schema`, a list unless many=False) or
+    XML, and the jurisdiction_id every Open311 path accepts."""
+    shape = {"type": "array", "items": schema} if many else schema
+    ok = {"description": "OK", "content": {"application/json": {"schema": shape}, "text/xml": XML}}
+    parameters = [JURISDICTION, *extra.pop("parameters", [])]
+    return {"responses": {200: ok}, "parameters": parameters, **extra}

@@ -25,14 +25,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "force=true jika masalahnya berbeda.",
         "A similar report exists nearby. Support it instead, or resend with force=true if it is a different problem.",
     ),
-    "idempotency_key_reused": (
-        "Idempotency-Key ini sudah dipakai untuk laporan lain.",
-        "This Idempotency-Key was already used for a different report.",
-    ),
-    "idempotency_key_invalid": (
-        "Idempotency-Key harus 8-100 karakter (huruf, angka, - atau _).",
-        "The Idempotency-Key must be 8-100 characters (letters, digits, - or _).",
-    ),
     "report_daily_cap": (
         "Anda telah mencapai batas {cap} laporan per hari. Coba lagi besok.",
         "You have reached the limit of {cap} reports a day. Try again tomorrow.",

@@ -17,8 +17,6 @@ that version (SQLAlchemy version_id_col), so two concurrent writers cannot both 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import re
@@ -76,9 +74,9 @@ DEFAULTS = {
 }
 
 WIB = timezone(timedelta(hours=7), "WIB")  # Jakarta has no daylight saving
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 _AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_VERSION_TAG = re.compile(r"[0-9]{1,9}")
+# "7", or "7-<digest>" as the public GET tags its representation (jaki.caching): the version is what If-Match checks.
+_VERSION_TAG = re.compile(r"([0-9]{1,9})(-[0-9a-f]{16})?")
 _SCAN_CAP = 2000  # rows a spatial scan reads at most before exact filtering
 # Cell ranges a map or nearby query covers its area with. Each is one UNION ALL branch, planned and built apart;
 # 8 read about 1.5x the area asked for and answered fastest at 10k to 1M reports (bench/scenario_reports.py).
@@ -112,7 +110,8 @@ def parse_if_match(header: str | None) -> int | None:
         return None
     tag = header.split(",")[0].strip()
     tag = tag.removeprefix("W/").strip('"')
-    return int(tag) if _VERSION_TAG.fullmatch(tag) else -1
+    match = _VERSION_TAG.fullmatch(tag)
+    return int(match.group(1)) if match else -1
 
 
 def display_name(full_name: str | None) -> str | None:
@@ -405,22 +404,7 @@ def read_photo(
 @dataclass(frozen=True)
 class Created:
     report: Report
-    created: bool  # False: an idempotent retry found the report made by the first attempt
-
-
-def _fingerprint(category_code: str, latitude: float, longitude: float, description: str) -> str:
-    raw = json.dumps([category_code, round(latitude, 6), round(longitude, 6), description.strip()])
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _by_idempotency_key(reporter_id: str, key: str) -> Report | None:
-    return db.session.scalar(select(Report).where(Report.reporter_id == reporter_id, Report.idempotency_key == key))
-
-
-def _replay(existing: Report, fingerprint: str) -> Created:
-    if existing.idempotency_fingerprint != fingerprint:
-        raise field_error("Idempotency-Key", "idempotency_key_reused")
-    return Created(existing, False)
+    created: bool
 
 
 def _outside_jakarta(region_name: str | None = None) -> JakiError:
@@ -552,20 +536,14 @@ def create_report(
 ) -> Created:
     """File a report: validate, offer duplicates (unless force), route, store photos, record the event.
 
-    A retry with the same reporter and Idempotency-Key returns the first report (created=False). Photos are the raw
-    uploaded bytes; thumbnails are made afterwards by a MEDIA job.
+    Retries over HTTP are answered by jaki.idempotency before this runs; `idempotency_key` only labels the row (the
+    demo seeder finds its own reports by it). Photos are the raw uploaded bytes; thumbnails are made afterwards by
+    a MEDIA job.
     """
     routing = route_location(latitude, longitude)
     category = active_category(category_code)
     description = _text(description, "description")
     address = _text(address, "address") if address else None
-    fingerprint = _fingerprint(category.code, latitude, longitude, description)
-    if idempotency_key is not None:
-        if reporter is None or not _IDEMPOTENCY_KEY.match(idempotency_key):
-            raise field_error("Idempotency-Key", "idempotency_key_invalid")
-        existing = _by_idempotency_key(reporter.id, idempotency_key)
-        if existing is not None:
-            return _replay(existing, fingerprint)
     cleaned = sanitize_uploads(photos)
     if not force:
         candidates = find_duplicates(category, latitude, longitude)
@@ -592,21 +570,11 @@ def create_report(
         agency_code=category.agency_code,
         sla_due_at=now + timedelta(hours=category.sla_hours),
         idempotency_key=idempotency_key,
-        idempotency_fingerprint=fingerprint if idempotency_key else None,
         created_at=now,
         updated_at=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        # The same Idempotency-Key raced us and won: answer with its report, as a retry would get.
-        db.session.rollback()
-        existing = _by_idempotency_key(reporter.id, idempotency_key) if reporter and idempotency_key else None
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint)
+    db.session.add(report)
+    db.session.flush()
     stored: list[ReportPhoto] = []
     try:
         for position, photo in enumerate(cleaned):
@@ -1104,7 +1072,7 @@ def _in_cells(ranges: list[tuple[int, int]]):
     return union_all(*branches).cte("cells").prefix_with("MATERIALIZED", dialect="sqlite")
 
 
-def _area_condition(code: str):
+def area_condition(code: str):
     if not _AREA_CODE.match(code or ""):
         raise field_error("area", "area_filter_invalid")
     depth = code.count(".")
@@ -1144,7 +1112,7 @@ def list_reports(
     if categories:
         query = query.where(Report.category_code.in_(list(categories)))
     if area:
-        query = query.where(_area_condition(area))
+        query = query.where(area_condition(area))
     if since is not None:
         query = query.where(Report.created_at >= since)
     if until is not None:
@@ -1320,7 +1288,7 @@ def _staff_scope(user: User):
     """Which reports a staff member's queue holds (admins: all; reports with no kelurahan: admins only)."""
     if user.role == "admin":
         return None
-    covered = [_area_condition(code) for code in user.area_codes if _AREA_CODE.match(code)]
+    covered = [area_condition(code) for code in user.area_codes if _AREA_CODE.match(code)]
     in_areas = or_(*covered) if covered else None
     to_verify = None
     if user.agency_code == KELURAHAN_UNIT and in_areas is not None:
@@ -1343,8 +1311,12 @@ def officer_queue(
     categories: Sequence[str] | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    **filters,
 ) -> Page:
-    """Open reports the staff member answers for, most urgent (earliest SLA due) first, in keyset pages."""
+    """Open reports the staff member answers for, most urgent (earliest SLA due) first, in keyset pages; `filters`
+    (overdue, sla_breached, area, agency, q) narrow it (jaki.reports.search.queue_conditions)."""
+    from jaki.reports.search import queue_conditions
+
     if not user.is_staff:
         raise Forbidden()
     if unrouted and user.role != "admin":
@@ -1359,6 +1331,8 @@ def officer_queue(
         query = query.where(Report.kelurahan_code.is_(None))
     if categories:
         query = query.where(Report.category_code.in_(list(categories)))
+    for condition in queue_conditions(**filters):
+        query = query.where(condition)
     return QUEUE_ORDER.page(query, limit=limit, cursor=cursor)
 
 

@@ -7,16 +7,18 @@ Edits of a report need `If-Match: <the ETag from GET>`: 428 without it, 412 when
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, json, request
 from flask_jwt_extended import current_user, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
 from jaki.api import API_PREFIX, Blueprint
-from jaki.auth.permissions import login_required, roles_required
+from jaki.auth.permissions import login_optional, login_required, roles_required
+from jaki.caching import cacheable
 from jaki.extensions import client_address, limiter
+from jaki.idempotency import idempotent
 from jaki.reports import map as report_map
-from jaki.reports import operations
+from jaki.reports import operations, search
 from jaki.reports import schemas as s
 
 reports_blp = Blueprint("reports", __name__, url_prefix=f"{API_PREFIX}/reports", description="Laporan warga")
@@ -44,9 +46,19 @@ IF_MATCH_DOC = {
 }
 
 
+GEOJSON = "application/geo+json"
+
+
+PHOTO_DOC = {
+    "description": "The photo (JPEG, PNG or WebP; thumbnails JPEG)",
+    "content": {
+        t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png", "image/webp")
+    },
+}
+
+
 def _viewer():
-    """The logged-in user on a public endpoint, or None."""
-    verify_jwt_in_request(optional=True)
+    """The logged-in user on a public endpoint (login_optional has checked the token), or None."""
     return current_user if get_jwt_identity() else None
 
 
@@ -82,6 +94,7 @@ def _read_uploads(files) -> list[bytes]:
 
 
 @reports_blp.route("", methods=["GET"])
+@cacheable(shared=True)
 @reports_blp.arguments(s.FeedArgsSchema, location="query")
 @reports_blp.response(200, s.PublicReportPageSchema)
 def feed(args):
@@ -98,13 +111,15 @@ def feed(args):
 
 
 @reports_blp.route("/map", methods=["GET"])
+@cacheable(shared=True)
 @reports_blp.arguments(s.MapArgsSchema, location="query")
-@reports_blp.response(200)
+@reports_blp.response(200, s.ReportFeatureCollectionSchema, content_type=GEOJSON)
 def map_viewport(args):
-    """Reports in a map viewport as GeoJSON: every one as a pin while there are at most `limit` (default 200),
-    else clusters per map tile with their counts (`clustered` says which; `total` counts what they hold)."""
+    """Reports in a map viewport as GeoJSON (`application/geo+json`): every one as a pin while there are at most
+    `limit` (default 200), else clusters per map tile with their counts (`clustered` says which; `total` counts
+    what they hold)."""
     view = report_map.map_view(*args["box"], categories=args["category"], statuses=args["status"], limit=args["limit"])
-    return s.feature_collection(view)
+    return Response(json.dumps(s.feature_collection(view)), mimetype=GEOJSON)
 
 
 @reports_blp.route("/nearby", methods=["GET"])
@@ -124,6 +139,8 @@ def nearby(args):
 
 
 @reports_blp.route("/<string:report_id>", methods=["GET"])
+@cacheable()
+@login_optional()
 @reports_blp.response(200, s.PublicReportSchema)
 def detail(report_id):
     """One report as the public sees it (ETag header: send it back as If-Match when acting on it)."""
@@ -132,6 +149,8 @@ def detail(report_id):
 
 
 @reports_blp.route("/<string:report_id>/comments", methods=["GET"])
+@cacheable()
+@login_optional()
 @reports_blp.arguments(s.CursorPageArgsSchema, location="query")
 @reports_blp.response(200, s.CommentPageSchema)
 def comments(args, report_id):
@@ -140,7 +159,9 @@ def comments(args, report_id):
 
 
 @reports_blp.route("/<string:report_id>/photos/<string:photo_id>", methods=["GET"])
+@login_optional()
 @reports_blp.arguments(s.PhotoArgsSchema, location="query")
+@reports_blp.doc(responses={200: PHOTO_DOC})
 def photo(args, report_id, photo_id):
     """A photo (sanitised on upload: no EXIF, no GPS), or its thumbnail."""
     data, content_type, public = operations.read_photo(report_id, photo_id, args["thumbnail"], viewer=_viewer())
@@ -160,20 +181,9 @@ def photo(args, report_id, photo_id):
 @reports_blp.route("", methods=["POST"])
 @limiter.limit(_create_rate, key_func=_user_key, methods=["POST"])
 @login_required()
-@reports_blp.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "Retrying with the same key returns the same report (201)",
-        }
-    ]
-)
 @reports_blp.arguments(s.ReportCreateSchema, location="form", content_type="multipart/form-data")
 @reports_blp.arguments(s.PhotoFilesSchema, location="files")
-@reports_blp.response(201, s.MyReportSchema)
+@reports_blp.response(201, s.MyReportSchema, location=("my_reports.my_report", {"report_id": "id"}))
 def create(data, files):
     """File a report (multipart: fields and up to 5 `photos`); 409 duplicate_nearby offers similar reports."""
     result = operations.create_report(
@@ -185,7 +195,6 @@ def create(data, files):
         address=data["address"],
         anonymous=data["anonymous"],
         photos=_read_uploads(files["photos"]),
-        idempotency_key=request.headers.get("Idempotency-Key"),
         force=data["force"],
     )
     return result.report, _etag(result.report)
@@ -212,6 +221,7 @@ def transition(data, report_id):
 
 
 @reports_blp.route("/<string:report_id>/support", methods=["POST"])
+@idempotent()  # a +1 answers 200, so the Blueprint does not add it: the retry gets the first count back
 @roles_required("citizen")
 @reports_blp.response(200, s.SupportResultSchema)
 def support(report_id):
@@ -223,7 +233,7 @@ def support(report_id):
 @reports_blp.route("/<string:report_id>/comments", methods=["POST"])
 @login_required()
 @reports_blp.arguments(s.CommentCreateSchema)
-@reports_blp.response(201, s.CommentSchema)
+@reports_blp.response(201, s.CommentSchema, location=("reports.comments", {"report_id": "report_id"}))
 def add_comment(data, report_id):
     """Comment publicly on a report."""
     return operations.add_comment(current_user, report_id, data["body"])
@@ -232,7 +242,7 @@ def add_comment(data, report_id):
 @reports_blp.route("/<string:report_id>/rating", methods=["POST"])
 @login_required()
 @reports_blp.arguments(s.RatingCreateSchema)
-@reports_blp.response(201, s.RatingSchema)
+@reports_blp.response(201, s.RatingSchema, location=("my_reports.my_report", {"report_id": "report_id"}))
 def rate(data, report_id):
     """The reporter rates the outcome (1-5) once the report is resolved."""
     return operations.rate(current_user, report_id, data["score"], data["comment"])
@@ -264,7 +274,8 @@ def my_report(report_id):
 @officer_blp.arguments(s.QueueArgsSchema, location="query")
 @officer_blp.response(200, s.StaffReportPageSchema)
 def queue(args):
-    """My queue, most urgent first: my areas' reports to verify and my agency's work (agency admins: all of it)."""
+    """My queue, most urgent first: my areas' reports to verify and my agency's work (agency admins: all of it;
+    admins: every agency's). Filters: overdue, sla_breached, area, agency, q (text or reference)."""
     return operations.officer_queue(
         current_user,
         statuses=args["status"],
@@ -273,7 +284,23 @@ def queue(args):
         categories=args["category"],
         limit=args["limit"],
         cursor=args["cursor"],
+        overdue=args["overdue"],
+        sla_breached=args["sla_breached"],
+        area=args["area"],
+        agency=args["agency"],
+        q=args["q"],
     )
+
+
+@officer_blp.route("/by-reference", methods=["GET"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.arguments(s.ReferenceArgsSchema, location="query")
+@officer_blp.response(200, s.StaffReportDetailSchema)
+def by_reference(args):
+    """The report a citizen reads out over the phone (LAP-3F2A9C1B; spaces, dashes and case do not matter), if
+    it is in my scope (403 otherwise; 409 reference_ambiguous lists the ids in the rare case of two)."""
+    report = search.by_reference(current_user, args["reference"])
+    return report, _etag(report)
 
 
 @officer_blp.route("/<string:report_id>", methods=["GET"])
@@ -357,7 +384,7 @@ def duplicate(data, report_id):
 @officer_blp.route("/<string:report_id>/notes", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
 @officer_blp.arguments(s.CommentCreateSchema)
-@officer_blp.response(201, s.StaffCommentSchema)
+@officer_blp.response(201, s.StaffCommentSchema, location=("officer_reports.staff_detail", {"report_id": "report_id"}))
 def add_note(data, report_id):
     """An internal note: staff only, never public."""
     return operations.add_comment(current_user, report_id, data["body"], internal=True)
@@ -366,7 +393,9 @@ def add_note(data, report_id):
 @officer_blp.route("/<string:report_id>/evidence", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
 @officer_blp.arguments(s.EvidenceFilesSchema, location="files")
-@officer_blp.response(201, s.PhotoSchema(many=True))
+@officer_blp.response(
+    201, s.PhotoSchema(many=True), location=("officer_reports.staff_detail", {"report_id": "report_id"})
+)
 def add_evidence(files, report_id):
     """Upload photos proving the work (multipart `photos`); resolving needs at least one."""
     return operations.add_evidence(current_user, report_id, _read_uploads(files["photos"]))
@@ -376,6 +405,7 @@ def add_evidence(files, report_id):
 
 
 @categories_blp.route("", methods=["GET"])
+@cacheable()
 @categories_blp.response(200, s.CategorySchema(many=True))
 def list_categories():
     """Active report categories, with the responsible agency and the SLA."""
@@ -385,7 +415,7 @@ def list_categories():
 @categories_blp.route("", methods=["POST"])
 @roles_required("admin")
 @categories_blp.arguments(s.CategoryCreateSchema)
-@categories_blp.response(201, s.CategorySchema)
+@categories_blp.response(201, s.CategorySchema, location=("report_categories.list_categories", {}))
 def create_category(data):
     """Add a category (admins)."""
     return operations.create_category(**data)

@@ -7,7 +7,7 @@ from flask_smorest.fields import Upload
 
 from jaki.api import CursorPageArgsSchema, Schema
 from jaki.geo.schemas import AreaName
-from jaki.i18n import current_language, translate
+from jaki.i18n import current_language, message, translate
 from jaki.reports import operations
 from jaki.reports import workflow as wf
 
@@ -24,10 +24,10 @@ class CommaList(ma.fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("Not a valid list.")
+            raise ma.ValidationError(message("field_not_list"))
         items = [v.strip() for v in value.split(",") if v.strip()]
         if len(items) > self.max_items or any(len(v) > self.item_max for v in items):
-            raise ma.ValidationError("Too many or too long values.")
+            raise ma.ValidationError(message("field_list_too_long"))
         return items or None
 
 
@@ -186,6 +186,36 @@ def _cluster(cluster) -> dict:
     }
 
 
+# The map's answer is built by feature_collection below; these schemas document it (application/geo+json).
+
+
+class PointSchema(Schema):
+    type = ma.fields.Constant("Point")
+    coordinates = ma.fields.List(ma.fields.Float(), metadata={"description": "[longitude, latitude] (RFC 7946)"})
+
+
+class ReportFeatureSchema(Schema):
+    type = ma.fields.Constant("Feature")
+    id = ma.fields.String(metadata={"description": "The report's id, or the cluster's map tile"})
+    geometry = ma.fields.Nested(PointSchema)
+    bbox = ma.fields.List(
+        ma.fields.Float(), metadata={"description": "Clusters only: the tile's [west, south, east, north] to zoom into"}
+    )
+    properties = ma.fields.Dict(
+        metadata={
+            "description": "A pin: cluster false, id, category_code, status, public_status, support_count, "
+            "created_at, thumbnail_url. A cluster: cluster true, count, public_status_counts."
+        }
+    )
+
+
+class ReportFeatureCollectionSchema(Schema):
+    type = ma.fields.Constant("FeatureCollection")
+    features = ma.fields.List(ma.fields.Nested(ReportFeatureSchema))
+    clustered = ma.fields.Boolean(metadata={"description": "True when the features are clusters, not pins"})
+    total = ma.fields.Integer(metadata={"description": "How many reports the features hold"})
+
+
 def feature_collection(view) -> dict:
     """A GeoJSON FeatureCollection of report pins, or of clusters (a point at their centroid, a count and the
     tile's bbox to zoom into) when the viewport holds more reports than the pin limit."""
@@ -333,12 +363,25 @@ class ReportCreateSchema(Schema):
     )
 
 
+# What a phone sends; the bytes decide (jaki.media.images), the part's declared type is only documented.
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+
+
 class PhotoFilesSchema(Schema):
-    photos = ma.fields.List(Upload(), load_default=list, metadata={"description": "Up to 5 JPEG/PNG/WebP/HEIC photos"})
+    photos = ma.fields.List(
+        Upload(),
+        load_default=list,
+        metadata={"description": "Up to 5 JPEG/PNG/WebP/HEIC photos", "content_types": PHOTO_TYPES},
+    )
 
 
 class EvidenceFilesSchema(Schema):
-    photos = ma.fields.List(Upload(), required=True, validate=V.Length(min=1))
+    photos = ma.fields.List(
+        Upload(),
+        required=True,
+        validate=V.Length(min=1),
+        metadata={"description": "Photos of the work done", "content_types": PHOTO_TYPES},
+    )
 
 
 class FeedArgsSchema(CursorPageArgsSchema):
@@ -390,6 +433,29 @@ class QueueArgsSchema(CursorPageArgsSchema):
     category = CommaList(load_default=None)
     mine = ma.fields.Boolean(load_default=False)
     unrouted = ma.fields.Boolean(load_default=False, metadata={"description": "Admins: the triage queue"})
+    overdue = ma.fields.Boolean(load_default=False, metadata={"description": "Open and past the SLA deadline now"})
+    sla_breached = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Flagged as breached by the SLA job (stays after resolution)"}
+    )
+    area = ma.fields.String(
+        load_default=None,
+        validate=V.Length(max=20),
+        metadata={"description": "A kota, kecamatan or kelurahan code (31.74, 31.74.05, 31.74.05.1002)"},
+    )
+    agency = ma.fields.String(
+        load_default=None, validate=V.Length(max=20), metadata={"description": "Agency code (admins: any agency)"}
+    )
+    q = ma.fields.String(
+        load_default=None,
+        validate=V.Length(max=100),
+        metadata={"description": "Text in the description or address, or a reference (LAP-3F2A9C1B)"},
+    )
+
+
+class ReferenceArgsSchema(Schema):
+    reference = ma.fields.String(
+        required=True, validate=V.Length(max=40), metadata={"description": "As the citizen reads it: LAP-3F2A9C1B"}
+    )
 
 
 class MyReportsArgsSchema(CursorPageArgsSchema):

@@ -35,6 +35,21 @@ def areas(app):
     app.extensions.pop("jaki.area_index", None)
 
 
+# Generous limits while a corpus runs: a 429 would hide how an operation treats its input.
+UNLIMITED = "1000000 per minute"
+
+
+@pytest.fixture
+def unlimited(app):
+    keys = [k for k in app.config if k.endswith("_RATE") or "_RATE_PER_" in k]
+    numbers = ("LOGIN_LOCKOUT_THRESHOLD", "REPORTS_DAILY_CAP", "OTP_MAX_ATTEMPTS")
+    saved = {k: app.config[k] for k in [*keys, *numbers]}
+    app.config.update(dict.fromkeys(keys, UNLIMITED))
+    app.config.update(dict.fromkeys(numbers, 1_000_000))
+    yield
+    app.config.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def photo_storage(app, tmp_path):
     """Photos go to a per-test directory, not the shared instance directory."""

@@ -30,7 +30,12 @@ from jaki.services.permits.schemas import (
     WithdrawSchema,
 )
 
-FILE_DOC = {"description": "The document's bytes", "content": {"application/octet-stream": {}}}
+FILE_DOC = {
+    "description": "The document's bytes, as an attachment",
+    "content": {
+        t: {"schema": {"type": "string", "format": "binary"}} for t in ("application/pdf", "image/jpeg", "image/png")
+    },
+}
 
 
 def _file(document, data: bytes):
@@ -62,7 +67,7 @@ def make_blueprint(kind: str, segment: str, create_schema, description: str) -> 
     @blp.route(f"/me/{segment}", methods=["POST"])
     @login_required()
     @blp.arguments(create_schema)
-    @blp.response(201, ApplicationSchema)
+    @blp.response(201, ApplicationSchema, location=(f"{segment}.get_mine", {"application_id": "id"}))
     def create(data):
         """Start an application (a draft): then upload its documents and submit it."""
         return operations.create(current_user, kind, data)
@@ -78,7 +83,11 @@ def make_blueprint(kind: str, segment: str, create_schema, description: str) -> 
     @login_required()
     @blp.arguments(ApplicationDocumentFormSchema, location="form")
     @blp.arguments(ApplicationDocumentFileSchema, location="files")
-    @blp.response(201, ApplicationDocumentSchema)
+    @blp.response(
+        201,
+        ApplicationDocumentSchema,
+        location=(f"{segment}.download_mine", {"application_id": "application_id", "document_id": "id"}),
+    )
     def upload(form, files, application_id):
         """Attach a document of the checklist (replaces one of the same kind) while a draft or in revision."""
         return operations.upload_document(current_user, application_id, kind, form["kind"], files["file"])

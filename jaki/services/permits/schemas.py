@@ -42,7 +42,13 @@ class ApplicationDocumentFormSchema(Schema):
 
 
 class ApplicationDocumentFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "PDF, JPEG, PNG or HEIC (stored as JPEG), at most 10 MB"})
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "PDF, JPEG, PNG or HEIC (stored as JPEG), at most 10 MB",
+            "content_types": ("application/pdf", "image/jpeg", "image/png", "image/heic", "image/heif"),
+        },
+    )
 
 
 class ApplicationDocumentSchema(Schema):

@@ -44,7 +44,7 @@ def eligibility(data):
 @blp.route("/officer/social-aid/disbursements", methods=["POST"])
 @roles_required("officer", "agency_admin")
 @blp.arguments(AidDisbursementCreateSchema)
-@blp.response(201, AidDisbursementSchema)
+@blp.response(201, AidDisbursementSchema, location=("social_aid.programmes", {}))
 def record_disbursement(data):
     """Record a payment of an aid programme run by my agency (the beneficiary is notified)."""
     return operations.record_disbursement(current_user, data)
