@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import quote
 
+from flask import current_app
+
 # Segments start with a letter, digit, "_" or "-": that rules out "..", "." and hidden names, which
 # LocalStorage keeps for its temporary files.
 _KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
@@ -237,3 +239,12 @@ def storage_from_config(config: Mapping[str, object]) -> Storage:
             public_base_url=setting("S3_PUBLIC_BASE_URL"),
         )
     raise ValueError(f"unknown STORAGE_BACKEND {backend!r}: use 'local' or 's3'")
+
+
+def app_storage() -> Storage:
+    """The running app's object storage, built once from its config and kept on the app (the one accessor)."""
+    store = current_app.extensions.get("jaki.storage")
+    if store is None:
+        store = storage_from_config(current_app.config)
+        current_app.extensions["jaki.storage"] = store
+    return store
