@@ -118,23 +118,34 @@ def _cell_query(question: Question, level: int):
     return query.group_by(*groups)
 
 
+def _grouped(question: Question, query) -> dict[str, dict]:
+    n = len(question.group_by)
+    rows: dict[str, dict] = {}
+    for row in db.session.execute(query):
+        values = list(row)
+        key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
+        measures = dict(zip(COUNTS, (int(v) for v in values[n:]), strict=True))
+        if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
+            rows[key] = measures
+    return rows
+
+
+def counts_from_report_stats(question: Question) -> dict[str, dict]:
+    """Group key -> counts from report_stats at the question's level, whatever report_stat_cells could answer."""
+    groups = _groups(question)
+    return _grouped(question, _filtered(select(*groups, *_measures()), question, level_for(question)).group_by(*groups))
+
+
 def counts(question: Question) -> tuple[dict[str, dict], dict]:
     """(group key -> counts, the total's counts) for the question, from report_stat_cells where a level of it
     answers (cell_level_for), else from report_stats; the total from report_stats' coarsest level."""
-    groups = _groups(question)
     rows: dict[str, dict] = {}
-    if groups:
+    if question.group_by:
         cell_level = cell_level_for(question)
-        if cell_level is not None:
-            query = _cell_query(question, cell_level)
+        if cell_level is None:
+            rows = counts_from_report_stats(question)
         else:
-            query = _filtered(select(*groups, *_measures()), question, level_for(question)).group_by(*groups)
-        for row in db.session.execute(query):
-            values = list(row)
-            key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
-            measures = dict(zip(COUNTS, (int(v) for v in values[len(groups) :]), strict=True))
-            if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
-                rows[key] = measures
+            rows = _grouped(question, _cell_query(question, cell_level))
     # The total from the coarsest level its filters allow (the city's, a thousand rows a year, unless an area
     # narrows it): every level adds up to the same.
     total_level = level_for(replace(question, group_by=()))
