@@ -18,7 +18,7 @@ from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.stats.models import ReportStat, ReportStatCell
-from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, key_value
+from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, month_key
 
 COUNTS = ("count", "open", "resolved", "within_sla", "sla_breached", "reopened")
 
@@ -118,28 +118,35 @@ def _cell_query(question: Question, level: int):
     return query.group_by(*groups)
 
 
-def _grouped(question: Question, query) -> dict[str, dict]:
-    n = len(question.group_by)
-    rows: dict[str, dict] = {}
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _grouped(question: Question, query) -> dict[str, tuple[int, ...]]:
+    """Group key -> its counts in COUNTS' order, from a query selecting the groups then the counts. A kelurahan x
+    category answer is thousands of rows: each key is made by one call per part, the counts are the row's tail."""
+    n = len(question.group_by)  # one or two (query.MAX_GROUPS)
+    first, *second = (month_key if g == "month" else _text for g in question.group_by)
+    rows: dict[str, tuple[int, ...]] = {}
     for row in db.session.execute(query):
-        values = list(row)
-        key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
-        measures = dict(zip(COUNTS, (int(v) for v in values[n:]), strict=True))
-        if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
-            rows[key] = measures
+        if not row[n]:  # a group whose reports all moved elsewhere keeps rows of zeros
+            continue
+        key = first(row[0]) if n == 1 else f"{first(row[0])}{KEY_SEPARATOR}{second[0](row[1])}"
+        rows[key] = tuple(row[n:])
     return rows
 
 
-def counts_from_report_stats(question: Question) -> dict[str, dict]:
+def counts_from_report_stats(question: Question) -> dict[str, tuple[int, ...]]:
     """Group key -> counts from report_stats at the question's level, whatever report_stat_cells could answer."""
     groups = _groups(question)
     return _grouped(question, _filtered(select(*groups, *_measures()), question, level_for(question)).group_by(*groups))
 
 
-def counts(question: Question) -> tuple[dict[str, dict], dict]:
-    """(group key -> counts, the total's counts) for the question, from report_stat_cells where a level of it
-    answers (cell_level_for), else from report_stats; the total from report_stats' coarsest level."""
-    rows: dict[str, dict] = {}
+def counts(question: Question) -> tuple[dict[str, tuple[int, ...]], dict]:
+    """(group key -> its counts in COUNTS' order, the total's counts by name) for the question, from
+    report_stat_cells where a level of it answers (cell_level_for), else from report_stats; the total from
+    report_stats' coarsest level."""
+    rows: dict[str, tuple[int, ...]] = {}
     if question.group_by:
         cell_level = cell_level_for(question)
         if cell_level is None:

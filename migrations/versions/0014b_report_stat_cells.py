@@ -157,6 +157,7 @@ def upgrade():
         for statement in _PG_TRIGGERS:
             op.execute(statement)
         op.execute(_backfill(_PG_MONTH))
+        op.execute("ANALYZE report_stat_cells")  # the planner's first questions see the filled table
     else:
         for statement in _SQLITE_TRIGGERS:
             op.execute(statement)

@@ -152,4 +152,4 @@ def test_cells_and_report_stats_give_the_same_answers(client, ctx):
             "/api/v1/stats/reports", query_string={**period, **filters, "group_by": group_by}, headers=headers
         ).json
         from_stats = aggregates.counts_from_report_stats(question)
-        assert {r["key"]: {k: r[k] for k in aggregates.COUNTS} for r in body["rows"]} == from_stats, group_by
+        assert {r["key"]: tuple(r[k] for k in aggregates.COUNTS) for r in body["rows"]} == from_stats, group_by
