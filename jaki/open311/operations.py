@@ -1,6 +1,6 @@
 """Open311 business layer: API keys, submissions through jaki's report pipeline, public lookups, staff contact."""
 
-# Everything a report is (validation, routing, SLA, duplicates, visibility) is jaki.reports.operations' business;
+# Everything a report is (validation, routing, SLA, duplicates, visibility) is jaki.reports' business;
 # this module maps Open311's vocabulary onto it and keeps what only Open311 has (keys, tokens, submitter contact).
 
 from __future__ import annotations
@@ -28,9 +28,13 @@ from jaki.i18n import translate
 from jaki.open311.models import ApiKey, Submission
 from jaki.open311.schemas import parameter_error
 from jaki.reports import operations as reports
+from jaki.reports import queries as report_queries
 from jaki.reports import workflow as wf
+from jaki.reports.categories import active_category, list_categories
+from jaki.reports.checks import route_location
 from jaki.reports.models import Category, Report
 from jaki.reports.schemas import ReportCreateSchema
+from jaki.reports.scope import get_for_staff
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +135,14 @@ def agency_names() -> dict[str, str]:
 
 
 def list_services() -> tuple[list[Category], dict[str, str]]:
-    return reports.list_categories(), agency_names()
+    return list_categories(), agency_names()
 
 
 def get_service(service_code: str) -> Category:
     if not _plausible(service_code, 40):
         raise NotFound("open311_service_unknown")
     try:
-        return reports.active_category(service_code)
+        return active_category(service_code)
     except JakiError:
         raise NotFound("open311_service_unknown") from None
 
@@ -158,7 +162,7 @@ def _category_for_post(service_code: str | None) -> Category:
     if not service_code:
         raise JakiError("open311_service_code_required", status=400)
     try:
-        return reports.active_category(service_code)
+        return active_category(service_code)
     except JakiError:
         raise JakiError("open311_service_unknown", status=400) from None
 
@@ -209,13 +213,13 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     lat, lon = data.get("lat"), data.get("long")
     if lat is None or lon is None:
         raise JakiError("open311_location_required", status=400)
-    reports.route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
+    route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
     description = (data.get("description") or "").strip() or translate(
         "open311_no_description", language="id", service=category.name
     )
     fields = _validated_by_reports(category, description, lat, lon, data.get("address_string"))
-    nearby = reports.find_duplicates(category, lat, lon)
+    nearby = report_queries.find_duplicates(category, lat, lon)
     submission = Submission(
         token=secrets.token_urlsafe(24),
         api_key_id=key.id,
@@ -300,7 +304,7 @@ def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | No
     row = db.session.execute(
         query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
     ).first()
-    return reports.FEED_ORDER.encode([row.created_at, row.id]) if row else None
+    return report_queries.FEED_ORDER.encode([row.created_at, row.id]) if row else None
 
 
 def find_requests(args: dict) -> list[Report]:
@@ -310,7 +314,7 @@ def find_requests(args: dict) -> list[Report]:
     if ids:
         if len(ids) > cap:
             raise field_error("service_request_id", "open311_too_many_ids", status=400, max=cap)
-        return reports.list_reports(ids=ids, public=True, limit=len(ids)).items
+        return report_queries.list_reports(ids=ids, public=True, limit=len(ids)).items
     page_size = min(args.get("page_size") or cap, cap)
     since, until = _window(args.get("start_date"), args.get("end_date"))
     statuses = _open311_statuses(args.get("status"))
@@ -321,7 +325,7 @@ def find_requests(args: dict) -> list[Report]:
         cursor = _cursor_before(skip, categories=categories, statuses=statuses, since=since, until=until)
         if cursor is None:
             return []
-    return reports.list_reports(
+    return report_queries.list_reports(
         categories=categories, statuses=statuses, since=since, until=until, public=True, limit=page_size, cursor=cursor
     ).items
 
@@ -330,7 +334,7 @@ def get_request(report_id: str) -> Report:
     if not _plausible(report_id, 36):
         raise NotFound("open311_request_not_found")
     try:
-        return reports.get_public_report(report_id)
+        return report_queries.get_public_report(report_id)
     except NotFound:
         raise NotFound("open311_request_not_found") from None
 
@@ -358,7 +362,7 @@ def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
     """The Open311 submitter's contact for staff in scope who must reach them: needs a reason, always audited."""
     if not _plausible(report_id, 36):
         raise NotFound()
-    report = reports.get_for_staff(user, report_id)
+    report = get_for_staff(user, report_id)
     reason = audit.access_reason(reason)
     submission = db.session.scalar(select(Submission).where(Submission.report_id == report.id))
     if submission is None:

@@ -14,8 +14,8 @@ from urllib.parse import urljoin
 from flask import Response, request
 
 from jaki.i18n import current_language, translate
-from jaki.reports import operations as reports
 from jaki.reports import workflow as wf
+from jaki.reports.photos import photo_url
 
 WIB = timezone(timedelta(hours=7))
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -141,7 +141,7 @@ def _media_url(report) -> str | None:
     photo = next((p for p in report.photos if p.kind == "report"), None)
     if photo is None:
         return None
-    return urljoin(request.host_url, reports.photo_url(photo))
+    return urljoin(request.host_url, photo_url(photo))
 
 
 def _status_notes(report) -> str:

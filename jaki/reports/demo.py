@@ -13,7 +13,7 @@ from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.reports import operations
+from jaki.reports import operations, transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.reports.reference import CATEGORIES, load_categories
@@ -118,7 +118,7 @@ def _advance(report: Report, target: str, citizen: User, admin: User, n: int) ->
     for actor, to_status, extra in steps.get(target, []):
         if to_status == wf.RESOLVED:
             operations.add_evidence(admin, report.id, [_evidence_png(n)])
-        report = operations.transition(actor, report.id, to_status, expected_version=report.version, **extra)
+        report = transitions.transition(actor, report.id, to_status, expected_version=report.version, **extra)
 
 
 def seed_demo_reports() -> int:
