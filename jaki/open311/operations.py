@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -35,28 +35,15 @@ from jaki.reports.checks import route_location
 from jaki.reports.models import Category, Report
 from jaki.reports.schemas import ReportCreateSchema
 from jaki.reports.scope import get_for_staff
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "OPEN311_BASE_PATH": "/open311/v2",
-    "OPEN311_JURISDICTION_ID": "jakarta.go.id",
-    "OPEN311_CONTACT": "Diskominfotik Provinsi DKI Jakarta <open311@jakarta.go.id>",
-    "OPEN311_MAX_RESULTS": 1000,  # per GET requests response (GeoReport v2 caps at 1000)
-    "OPEN311_DEFAULT_DAYS": 90,  # without dates; also the longest start_date..end_date span
-    "OPEN311_POST_RATE_PER_KEY": "60 per minute;2000 per hour",
-    "OPEN311_POST_RATE_PER_CLIENT": "10 per minute;200 per hour",
-    "OPEN311_GET_RATE_PER_CLIENT": "300 per minute",
-}
 KEY_PREFIX = "o311_"
 CONTACT_PURPOSE = "open311_contact"
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "account_id", "device_id")
 # When this implementation last changed in a way clients can see (discovery's changeset).
 CHANGESET = datetime.fromisoformat("2026-11-23T12:00:00+07:00")
-
-
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 def _plausible(value, max_length: int) -> bool:

@@ -19,6 +19,7 @@ from jaki.i18n import translate
 from jaki.idempotency import idempotent
 from jaki.open311 import operations, render
 from jaki.open311 import schemas as s
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _unexpected(error: Exception):
 
 
 def _under_base(path: str) -> bool:
-    base = current_app.config["OPEN311_BASE_PATH"]
+    base = setting("OPEN311_BASE_PATH")
     return path == base or path.startswith(base + "/")
 
 
@@ -119,15 +120,15 @@ def _jurisdiction():
 
 
 def _get_rate() -> str:
-    return current_app.config["OPEN311_GET_RATE_PER_CLIENT"]
+    return setting("OPEN311_GET_RATE_PER_CLIENT")
 
 
 def _post_rate_per_key() -> str:
-    return current_app.config["OPEN311_POST_RATE_PER_KEY"]
+    return setting("OPEN311_POST_RATE_PER_KEY")
 
 
 def _post_rate_per_client() -> str:
-    return current_app.config["OPEN311_POST_RATE_PER_CLIENT"]
+    return setting("OPEN311_POST_RATE_PER_CLIENT")
 
 
 def _client_key() -> str:
@@ -146,8 +147,8 @@ def _api_key_key() -> str:
 @open311_blp.doc(**s.georeport(s.DiscoverySchema, many=False))
 def discovery(fmt):
     """Service discovery: the endpoint, its formats and how to get an API key."""
-    contact = current_app.config["OPEN311_CONTACT"]
-    base_url = request.host_url.rstrip("/") + current_app.config["OPEN311_BASE_PATH"]
+    contact = setting("OPEN311_CONTACT")
+    base_url = request.host_url.rstrip("/") + setting("OPEN311_BASE_PATH")
     body = render.discovery(
         base_url,
         contact,

@@ -10,7 +10,7 @@ import marshmallow as ma
 from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
 from jaki.i18n import message, register, resolve, translate
-from jaki.open311.render import WIB
+from jaki.timezone import WIB
 
 V = ma.validate
 register(

@@ -7,7 +7,7 @@ Edits of a report need `If-Match: <the ETag from GET>`: 428 without it, 412 when
 
 from __future__ import annotations
 
-from flask import Response, current_app, json, request
+from flask import Response, json, request
 from flask_jwt_extended import current_user, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
@@ -20,6 +20,7 @@ from jaki.idempotency import idempotent
 from jaki.reports import categories, operations, photos, privacy, queries, scope, search, transitions, versions
 from jaki.reports import map as report_map
 from jaki.reports import schemas as s
+from jaki.settings import setting
 
 reports_blp = Blueprint("reports", __name__, url_prefix=f"{API_PREFIX}/reports", description="Laporan warga")
 officer_blp = Blueprint(
@@ -73,7 +74,7 @@ def _user_key() -> str:
 
 
 def _create_rate() -> str:
-    return current_app.config["REPORTS_CREATE_RATE"]
+    return setting("REPORTS_CREATE_RATE")
 
 
 def _if_match() -> int | None:
@@ -86,7 +87,7 @@ def _etag(report) -> dict:
 
 def _read_uploads(files) -> list[bytes]:
     # One byte past the cap is enough to know a photo is too large, whatever the client claims.
-    limit = current_app.config["REPORTS_PHOTO_MAX_BYTES"] + 1
+    limit = setting("REPORTS_PHOTO_MAX_BYTES") + 1
     return [upload.stream.read(limit) for upload in files]
 
 
