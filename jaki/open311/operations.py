@@ -200,13 +200,12 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     lat, lon = data.get("lat"), data.get("long")
     if lat is None or lon is None:
         raise JakiError("open311_location_required", status=400)
-    route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
+    routing = route_location(lat, lon)  # refused before the fields are looked at; create_report takes it as checked
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
     description = (data.get("description") or "").strip() or translate(
         "open311_no_description", language="id", service=category.name
     )
     fields = _validated_by_reports(category, description, lat, lon, data.get("address_string"))
-    nearby = report_queries.find_duplicates(category, lat, lon)
     submission = Submission(
         token=secrets.token_urlsafe(24),
         api_key_id=key.id,
@@ -216,34 +215,37 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
         attributes=attributes or None,
         contact_sealed=_seal_contact(data),
     )
-    # Pending in the session, the submission commits together with the report (create_report commits);
-    # the link to the report follows in a second commit (until then the token answers without an id).
-    db.session.add(submission)
-    try:
-        created = reports.create_report(
-            None,
-            category_code=category.code,
-            description=fields["description"],
-            latitude=fields["latitude"],
-            longitude=fields["longitude"],
-            address=fields["address"],
-            anonymous=True,
-            force=True,
-            source="open311",
-        )
-    except BaseException:
-        db.session.rollback()
-        raise
-    submission.report_id = created.report.id
-    key.last_used_at = utcnow()
-    db.session.commit()
+
+    def record_submission(report: Report) -> None:
+        # Run by create_report before its one commit: the submission (service-attribute answers, sealed contact)
+        # commits with its report, linked from the start, or not at all.
+        submission.report_id = report.id
+        db.session.add(submission)
+        key.last_used_at = utcnow()
+
+    # Category and point are checked above, in Open311's words, and handed over as checked; a nearby open report
+    # of the same kind does not stop the request (force), it is only counted for the notice.
+    created = reports.create_report(
+        None,
+        category=category,
+        routing=routing,
+        description=fields["description"],
+        latitude=fields["latitude"],
+        longitude=fields["longitude"],
+        address=fields["address"],
+        anonymous=True,
+        force=True,
+        count_duplicates=True,
+        source="open311",
+        in_transaction=record_submission,
+    )
     log.info("open311 request created", extra={"report_id": created.report.id, "api_key_id": key.id})
     agency = db.session.get(Agency, created.report.agency_code)
     notice = translate(
         "open311_notice", agency=agency.name if agency else created.report.agency_code, hours=category.sla_hours
     )
-    if nearby:
-        notice += " " + translate("open311_notice_duplicates", count=len(nearby))
+    if created.duplicates:
+        notice += " " + translate("open311_notice_duplicates", count=created.duplicates)
     return Submitted(created.report, submission.token, notice, data["account_id"])
 
 
@@ -275,25 +277,6 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[datetime | No
     return start, end + timedelta(microseconds=1)
 
 
-def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | None:
-    """The keyset cursor that starts list_reports at row `skip` of the same order (page N of Open311's paging).
-
-    Reads only (created_at, id) from the index; the filters are list_reports' public ones, its rules referenced
-    from jaki.reports (public statuses), not restated.
-    """
-    query = select(Report.created_at, Report.id).where(Report.status.in_(statuses or wf.PUBLIC_STATUSES))
-    if categories:
-        query = query.where(Report.category_code.in_(list(categories)))
-    if since is not None:
-        query = query.where(Report.created_at >= since)
-    if until is not None:
-        query = query.where(Report.created_at < until)
-    row = db.session.execute(
-        query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
-    ).first()
-    return report_queries.FEED_ORDER.encode([row.created_at, row.id]) if row else None
-
-
 def find_requests(args: dict) -> list[Report]:
     """GET requests: by ids (overriding every other filter, as the spec says), or by service, status and dates."""
     cap = setting("OPEN311_MAX_RESULTS")
@@ -306,14 +289,14 @@ def find_requests(args: dict) -> list[Report]:
     since, until = _window(args.get("start_date"), args.get("end_date"))
     statuses = _open311_statuses(args.get("status"))
     categories = args.get("service_code")
-    cursor = None
-    skip = (args.get("page", 1) - 1) * page_size
-    if skip:
-        cursor = _cursor_before(skip, categories=categories, statuses=statuses, since=since, until=until)
-        if cursor is None:
-            return []
     return report_queries.list_reports(
-        categories=categories, statuses=statuses, since=since, until=until, public=True, limit=page_size, cursor=cursor
+        categories=categories,
+        statuses=statuses,
+        since=since,
+        until=until,
+        public=True,
+        limit=page_size,
+        offset=(args.get("page", 1) - 1) * page_size,
     ).items
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,11 +14,20 @@ from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, RateLimited
 from jaki.extensions import db
 from jaki.geo.cells import cell_of
+from jaki.geo.operations import Routing
 from jaki.reports import workflow as wf
 from jaki.reports.categories import active_category
 from jaki.reports.checks import clean_text, require_text, route_location
 from jaki.reports.events import distinct_recipients, record_history, report_event, supporter_ids
-from jaki.reports.models import Report, ReportComment, ReportPhoto, ReportQuota, ReportRating, ReportSupport
+from jaki.reports.models import (
+    Category,
+    Report,
+    ReportComment,
+    ReportPhoto,
+    ReportQuota,
+    ReportRating,
+    ReportSupport,
+)
 from jaki.reports.photos import discard_photos, enqueue_thumbnails, sanitize_uploads, store_photo
 from jaki.reports.queries import find_duplicates
 from jaki.reports.scope import check_visible, load_report, may_see_as_staff, may_work
@@ -30,6 +39,7 @@ from jaki.timezone import WIB
 class Created:
     report: Report
     created: bool
+    duplicates: int = 0  # open reports of the category nearby, counted when asked (count_duplicates)
 
 
 def _take_quota(user_id: str, now: datetime) -> None:
@@ -80,7 +90,7 @@ def _duplicate_conflict(candidates: list[tuple[Report, float]], reporter: User |
 def create_report(
     reporter: User | None,
     *,
-    category_code: str,
+    category_code: str | None = None,
     description: str,
     latitude: float,
     longitude: float,
@@ -91,22 +101,31 @@ def create_report(
     force: bool = False,
     source: str = "app",
     enforce_quota: bool = True,
+    category: Category | None = None,
+    routing: Routing | None = None,
+    count_duplicates: bool = False,
+    in_transaction: Callable[[Report], None] | None = None,
 ) -> Created:
     """File a report: validate, offer duplicates (unless force), route, store photos, record the event.
 
     Retries over HTTP are answered by jaki.idempotency before this runs; `idempotency_key` only labels the row (the
     demo seeder finds its own reports by it). Photos are the raw uploaded bytes; thumbnails are made afterwards by
     a MEDIA job.
+
+    A caller that answers in its own vocabulary (Open311) checks the category (active_category) and the point
+    (route_location) itself and hands over the results as `category` and `routing`: they are not checked again.
+    `count_duplicates` counts the nearby open reports into Created.duplicates even when `force` files anyway.
+    `in_transaction(report)` runs after the report row is flushed and before the one commit, so rows it adds
+    (Open311's submission) commit with the report or not at all.
     """
-    routing = route_location(latitude, longitude)
-    category = active_category(category_code)
+    routing = routing or route_location(latitude, longitude)
+    category = category or active_category(category_code)
     description = clean_text(description, "description")
     address = clean_text(address, "address") if address else None
     cleaned = sanitize_uploads(photos)
-    if not force:
-        candidates = find_duplicates(category, latitude, longitude)
-        if candidates:
-            raise _duplicate_conflict(candidates, reporter)
+    candidates = find_duplicates(category, latitude, longitude) if not force or count_duplicates else []
+    if candidates and not force:
+        raise _duplicate_conflict(candidates, reporter)
     now = utcnow()
     if reporter is not None and enforce_quota:
         _take_quota(reporter.id, now)
@@ -152,6 +171,8 @@ def create_report(
         )
         if reporter is not None:
             report_event("report.created", report, [reporter.id], routed=routing.routed)
+        if in_transaction is not None:
+            in_transaction(report)
         photo_ids = [p.id for p in stored]
         db.session.commit()
     except BaseException:
@@ -159,7 +180,7 @@ def create_report(
         discard_photos(p.storage_key for p in stored)
         raise
     enqueue_thumbnails(photo_ids)
-    return Created(report, True)
+    return Created(report, True, duplicates=len(candidates))
 
 
 def add_evidence(actor: User, report_id: str, uploads: Sequence[bytes]) -> list[ReportPhoto]:

@@ -84,10 +84,12 @@ def list_reports(
     public: bool = True,
     limit: int = 20,
     cursor: str | None = None,
+    offset: int = 0,
 ) -> Page:
     """Reports newest first, by filters, in keyset pages (cursor = the last item's created_at and id).
 
     public=True keeps to what anyone may see (no rejected reports); reporter_id lists one person's own reports.
+    `offset` (instead of a cursor) starts at that row, for clients that page by number (Open311's page=N).
     """
     query = select(Report)
     query = query.where(Report.status.in_(_statuses(statuses, wf.PUBLIC_STATUSES if public else wf.STATUSES)))
@@ -103,6 +105,19 @@ def list_reports(
         query = query.where(Report.id.in_(list(ids)))
     if reporter_id is not None:
         query = query.where(Report.reporter_id == reporter_id)
+    if offset:
+        if cursor is not None:
+            raise ValueError("list_reports takes a cursor or an offset, not both")
+        # The keyset cursor of the row just before: (created_at, id) read from the index alone, then one keyset page.
+        before = db.session.execute(
+            query.with_only_columns(Report.created_at, Report.id)
+            .order_by(*FEED_ORDER.order_by())
+            .offset(offset - 1)
+            .limit(1)
+        ).first()
+        if before is None:
+            return Page([], None)
+        cursor = FEED_ORDER.encode([before.created_at, before.id])
     return FEED_ORDER.page(query.options(selectinload(Report.reporter)), limit=limit, cursor=cursor)
 
 
