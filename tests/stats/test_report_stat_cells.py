@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.stats import aggregates
@@ -28,13 +28,13 @@ def test_cells_follow_every_kind_of_write(ctx):
     agency_worker = officer()
     filed = make_report()
     assert stored_cells() == expected_cells() != {}
-    operations.transition(worker, filed.id, "verified", expected_version=filed.version)
-    operations.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
-    operations.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
+    transitions.transition(worker, filed.id, "verified", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
     add_evidence_row(filed, by=agency_worker)
-    operations.transition(agency_worker, filed.id, "resolved", expected_version=filed.version, note="Sudah ditambal")
+    transitions.transition(agency_worker, filed.id, "resolved", expected_version=filed.version, note="Sudah ditambal")
     assert stored_cells() == expected_cells()
-    operations.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
+    transitions.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
     assert stored_cells() == expected_cells()
     bulk = [seeded(created=month_ago(1, day=d), status="submitted") for d in range(1, 12)]
     other = seeded(created=month_ago(3), status="closed", resolve_h=100, verify_h=1, dispatch_h=2)
