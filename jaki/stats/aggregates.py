@@ -17,8 +17,8 @@ from sqlalchemy import case, delete, func, insert, literal, literal_column, or_,
 from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
-from jaki.stats.models import ReportStat
-from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, key_value
+from jaki.stats.models import ReportStat, ReportStatCell
+from jaki.stats.query import AREA_GROUPS, KEY_SEPARATOR, Question, area_filter, group_expression, month_key
 
 COUNTS = ("count", "open", "resolved", "within_sla", "sla_breached", "reopened")
 
@@ -45,6 +45,25 @@ def level_for(question: Question) -> int:
     if "kota" in wants or question.area:
         return KOTA
     return CITY
+
+
+# The levels migration 0014b's triggers keep in report_stat_cells, summed over agencies and statuses: whether
+# category is split.
+CELL_KELURAHAN_CATEGORY, CELL_KELURAHAN = 2, 3
+CELL_LEVELS = {CELL_KELURAHAN_CATEGORY: True, CELL_KELURAHAN: False}
+
+
+def cell_level_for(question: Question) -> int | None:
+    """The report_stat_cells level that answers the question, where it reads fewer rows than report_stats' level:
+    a question naming no agency and no status, about areas finer than the city (kota, kecamatan, kelurahan; with a
+    category only below the kota, where report_stats splits every kelurahan by agency and status too)."""
+    wants = set(question.group_by)
+    if question.agency or wants & {"agency", "status"}:
+        return None
+    level = level_for(question)
+    if "category" in wants or question.category:
+        return CELL_KELURAHAN_CATEGORY if level in (KECAMATAN, KELURAHAN) else None
+    return None if level == CITY else CELL_KELURAHAN
 
 
 def _measures():
@@ -82,19 +101,58 @@ def _filtered(query, question: Question, level: int):
     return query
 
 
-def counts(question: Question) -> tuple[dict[str, dict], dict]:
-    """(group key -> counts, the total's counts) for the question, from report_stats alone."""
-    level = level_for(question)
+def _cell_query(question: Question, level: int):
+    """The question's groups and counts from report_stat_cells at the level: plain sums, no status to classify."""
+    c = ReportStatCell
+    groups = [
+        group_expression(g, kelurahan=c.area_code, category=c.category_code, agency=None, status=None, month=c.month)
+        for g in question.group_by
+    ]
+    measures = (func.sum(c.count), func.sum(c.open), func.sum(c.resolved), func.sum(c.sla_met),
+                func.sum(c.sla_breached), func.sum(c.reopened))  # fmt: skip
+    query = select(*groups, *measures).where(c.level == level, c.month >= question.since, c.month <= question.until)
+    if question.category:
+        query = query.where(c.category_code == question.category)
+    if question.area:
+        query = query.where(area_filter(c.area_code, question.area))  # area_code is always a kelurahan's
+    return query.group_by(*groups)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _grouped(question: Question, query) -> dict[str, tuple[int, ...]]:
+    """Group key -> its counts in COUNTS' order, from a query selecting the groups then the counts. A kelurahan x
+    category answer is thousands of rows: each key is made by one call per part, the counts are the row's tail."""
+    n = len(question.group_by)  # one or two (query.MAX_GROUPS)
+    first, *second = (month_key if g == "month" else _text for g in question.group_by)
+    rows: dict[str, tuple[int, ...]] = {}
+    for row in db.session.execute(query):
+        if not row[n]:  # a group whose reports all moved elsewhere keeps rows of zeros
+            continue
+        key = first(row[0]) if n == 1 else f"{first(row[0])}{KEY_SEPARATOR}{second[0](row[1])}"
+        rows[key] = tuple(row[n:])
+    return rows
+
+
+def counts_from_report_stats(question: Question) -> dict[str, tuple[int, ...]]:
+    """Group key -> counts from report_stats at the question's level, whatever report_stat_cells could answer."""
     groups = _groups(question)
-    rows: dict[str, dict] = {}
-    if groups:
-        query = _filtered(select(*groups, *_measures()), question, level).group_by(*groups)
-        for row in db.session.execute(query):
-            values = list(row)
-            key = KEY_SEPARATOR.join(key_value(g, v) for g, v in zip(question.group_by, values, strict=False))
-            measures = dict(zip(COUNTS, (int(v) for v in values[len(groups) :]), strict=True))
-            if measures["count"]:  # a group whose reports all moved elsewhere keeps rows of zeros
-                rows[key] = measures
+    return _grouped(question, _filtered(select(*groups, *_measures()), question, level_for(question)).group_by(*groups))
+
+
+def counts(question: Question) -> tuple[dict[str, tuple[int, ...]], dict]:
+    """(group key -> its counts in COUNTS' order, the total's counts by name) for the question, from
+    report_stat_cells where a level of it answers (cell_level_for), else from report_stats; the total from
+    report_stats' coarsest level."""
+    rows: dict[str, tuple[int, ...]] = {}
+    if question.group_by:
+        cell_level = cell_level_for(question)
+        if cell_level is None:
+            rows = counts_from_report_stats(question)
+        else:
+            rows = _grouped(question, _cell_query(question, cell_level))
     # The total from the coarsest level its filters allow (the city's, a thousand rows a year, unless an area
     # narrows it): every level adds up to the same.
     total_level = level_for(replace(question, group_by=()))
@@ -122,7 +180,8 @@ def row_measures():
 
 
 def recount() -> int:
-    """Rebuild report_stats from the reports table (repair after triggers were bypassed); returns the rows."""
+    """Rebuild report_stats and report_stat_cells from the reports table (repair after triggers were bypassed);
+    returns the rows written to both."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         db.session.execute(text("LOCK TABLE reports IN SHARE MODE"))  # writers wait; readers carry on
@@ -153,6 +212,24 @@ def recount() -> int:
                 counted,
             )
         )  # fmt: skip
+    db.session.execute(delete(ReportStatCell))
+    opened = case((Report.status.in_(wf.OPEN_STATUSES), 1), else_=0)
+    resolved = case((Report.status.in_(wf.RESOLVED_STATUSES), 1), else_=0)
+    for level, by_category in CELL_LEVELS.items():
+        category = Report.category_code if by_category else literal("")
+        keys = (literal(level), month, kelurahan, category)
+        grouped = [month, kelurahan] + ([Report.category_code] if by_category else [])
+        counted = select(
+            *keys, func.count(), *(func.sum(m) for m in (opened, resolved, met, breached, reopened))
+        ).group_by(*grouped)
+        db.session.execute(
+            insert(ReportStatCell).from_select(
+                ["level", "month", "area_code", "category_code", "count", "open", "resolved", "sla_met",
+                 "sla_breached", "reopened"],
+                counted,
+            )
+        )  # fmt: skip
     written = db.session.scalar(select(func.count()).select_from(ReportStat))
+    written += db.session.scalar(select(func.count()).select_from(ReportStatCell))
     db.session.commit()
     return written

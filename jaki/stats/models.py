@@ -56,3 +56,29 @@ class StatsRollup(Base):
     computed_at: Mapped[datetime]
     requested_at: Mapped[datetime] = mapped_column(index=True)
     compute_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportStatCell(Base):
+    """How many reports filed in a Jakarta month lie in a kelurahan (and category), summed over agencies and
+    statuses, with the status classes as columns: level 2 per kelurahan and category, level 3 per kelurahan alone
+    (jaki.stats.aggregates.CELL_LEVELS).
+
+    The questions that name no agency and no status (a year by kelurahan and category, by kecamatan) read these
+    instead of report_stats' rows split by agency and status: a year per kelurahan is some thousands of rows, per
+    kelurahan and category some tens of thousands. Kept by triggers on reports (migration 0014b) as report_stats
+    is, for every writer; `flask stats recount` rebuilds both.
+    """
+
+    __tablename__ = "report_stat_cells"
+    __table_args__ = (Index("ix_report_stat_cells_level_category_month", "level", "category_code", "month"),)
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # first day of the WIB month of created_at
+    area_code: Mapped[str] = mapped_column(String(20), primary_key=True)  # the kelurahan ('' for none)
+    category_code: Mapped[str] = mapped_column(String(40), primary_key=True)  # '' at level 3
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)  # in workflow.OPEN_STATUSES
+    resolved: Mapped[int] = mapped_column(Integer, default=0)  # in workflow.RESOLVED_STATUSES
+    sla_met: Mapped[int] = mapped_column(Integer, default=0)
+    sla_breached: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from jaki.auth.models import COMMAND_CENTER, User
 from jaki.db import utcnow
 from jaki.errors import Forbidden
-from jaki.stats import aggregates, applications, backlog, integration, rollup
+from jaki.stats import aggregates, applications, backlog, encode, integration, rollup
 from jaki.stats.query import (
-    KEY_SEPARATOR,
     Names,
     Question,
     check_agency,
@@ -53,21 +52,7 @@ def report_stats(user: User, args: dict) -> dict:
     medians, medians_as_of = rollup.medians(question)
     empty = dict.fromkeys(rollup.MEASURES)
     names = Names(question.group_by)
-    rows = []
-    for key in sorted(counted):
-        parts = key.split(KEY_SEPARATOR)
-        keys = dict(zip(question.group_by, parts, strict=True))
-        named = {g: names.name(g, k) for g, k in keys.items()}
-        rows.append(
-            {
-                "key": key,
-                "name": " · ".join(n or "" for n in named.values()),
-                "keys": keys,
-                "names": named,
-                **counted[key],
-                **medians.get(key, empty),
-            }
-        )
+    rows = encode.report_rows(question.group_by, counted, aggregates.COUNTS, medians, rollup.MEASURES, names.name)
     return {
         "group_by": list(question.group_by),
         "since": month_key(question.since),
@@ -77,7 +62,7 @@ def report_stats(user: User, args: dict) -> dict:
         "area": question.area,
         "counts_as_of": utcnow(),
         "medians_as_of": medians_as_of,
-        "rows": rows,
+        "rows": rows,  # already JSON (jaki.stats.encode): thousands of rows at a kelurahan x category grouping
         "total": {**total, **medians.get(rollup.TOTAL, empty)},
     }
 

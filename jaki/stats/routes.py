@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-
 from flask import current_app
 from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import roles_required
-from jaki.stats import operations
+from jaki.stats import encode, operations
 from jaki.stats import schemas as s
 
 blp = Blueprint("stats", __name__, url_prefix=f"{API_PREFIX}/stats", description="Statistik pusat komando")
 _VIEWERS = roles_required(*operations.VIEWERS)
 
 
-def _iso(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
 def as_json(body: dict):
     """The answer written straight to JSON: it is made of plain values already, in the documented shape (a test
-    holds it equal to the schema's dump), and marshmallow took 30 ms for the 267 rows of a kelurahan grouping."""
-    text = json.dumps(body, default=_iso, ensure_ascii=False, separators=(",", ":"))
-    return current_app.response_class(text, mimetype="application/json")
+    holds it equal to the schema's dump), and marshmallow took 30 ms for the 267 rows of a kelurahan grouping; a
+    wide answer's rows come already written (jaki.stats.encode)."""
+    return current_app.response_class(encode.dumps(body), mimetype="application/json")
 
 
 @blp.route("/reports", methods=["GET"])

@@ -12,7 +12,7 @@ from jaki.db import new_uuid
 from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report, ReportRating
-from jaki.stats.models import ReportStat
+from jaki.stats.models import ReportStat, ReportStatCell
 from jaki.stats.query import add_months, jakarta_month
 from jaki.timezone import WIB
 from tests.reports.factories import category, citizen, report_row
@@ -117,6 +117,42 @@ def expected_counts() -> dict:
                 r.sla_breached_at is not None or (r.resolved_at is not None and r.resolved_at > r.sla_due_at)
             )
             entry[3] += int(r.reopen_count > 0)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def stored_cells() -> dict:
+    """report_stat_cells as stored, both levels (rows of zeros left out)."""
+    return {
+        (c.level, c.month.isoformat()[:7], c.area_code, c.category_code): (
+            c.count,
+            c.open,
+            c.resolved,
+            c.sla_met,
+            c.sla_breached,
+            c.reopened,
+        )
+        for c in db.session.scalars(select(ReportStatCell))
+        if (c.count, c.open, c.resolved, c.sla_met, c.sla_breached, c.reopened) != (0,) * 6
+    }
+
+
+def expected_cells() -> dict:
+    """The same recomputed in Python from the reports table: per month, kelurahan and category (level 2) and per
+    month and kelurahan (level 3), over every agency and status."""
+    out = defaultdict(lambda: [0] * 6)
+    for r in db.session.scalars(select(Report)):
+        month = r.created_at.astimezone(WIB).strftime("%Y-%m")
+        kelurahan = r.kelurahan_code or ""
+        for key in ((2, month, kelurahan, r.category_code), (3, month, kelurahan, "")):
+            entry = out[key]
+            entry[0] += 1
+            entry[1] += int(r.status in wf.OPEN_STATUSES)
+            entry[2] += int(r.status in wf.RESOLVED_STATUSES)
+            entry[3] += int(r.resolved_at is not None and r.resolved_at <= r.sla_due_at)
+            entry[4] += int(
+                r.sla_breached_at is not None or (r.resolved_at is not None and r.resolved_at > r.sla_due_at)
+            )
+            entry[5] += int(r.reopen_count > 0)
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -302,7 +302,7 @@ def test_the_fast_answers_are_the_documented_shape(client, ctx):
 
     _seed_city()
     headers = auth_header(_command_center())
-    for group_by in ("", "kelurahan", "agency,month", "status"):
+    for group_by in ("", "kelurahan", "agency,month", "status", "kelurahan,category"):
         body = client.get(
             "/api/v1/stats/reports", query_string={**_since_until(), "group_by": group_by}, headers=headers
         ).json
