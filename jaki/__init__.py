@@ -139,6 +139,7 @@ DOMAINS = (
     "jaki.reports",
     "jaki.open311",
     "jaki.services",
+    "jaki.agencies",
     "jaki.notifications",
     "jaki.stats",
     "jaki.opendata",

@@ -21,6 +21,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from jaki.agencies.registry import SERVED
+from jaki.clients import agencies as agency_clients
+
 try:  # no "_created" twin for every counter: it doubles the series and no dashboard here reads it
     from prometheus_client import disable_created_metrics
 
@@ -110,18 +113,16 @@ class StateCollector:
         yield family
 
     def _breakers(self):
-        from jaki.services import connectors
-
-        codes = sorted({spec.agency_code for spec in connectors.SPECS.values()} | {"DUKCAPIL"})
+        codes = sorted(set(SERVED.values()) | {"DUKCAPIL"})
         family = GaugeMetricFamily(
             "jaki_agency_breaker_state",
             "Circuit breaker of each agency with an HTTP connector: 0 closed, 1 half-open, 2 open, -1 unknown",
             labels=["agency"],
         )
         for code in codes:
-            if connectors.agency_url(code) is None:
+            if agency_clients.agency_url(code) is None:
                 continue  # a local connector has no breaker
-            state = connectors.breaker_for(code).snapshot()["state"]
+            state = agency_clients.breaker_for(code).snapshot()["state"]
             family.add_metric([code], BREAKER_STATES.get(state, -1))
         yield family
 

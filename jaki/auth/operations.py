@@ -18,12 +18,12 @@ from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
 from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
 from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, User
+from jaki.auth.population import registry, same_name
 from jaki.auth.sms import sms_sender
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, RateLimited, Unauthorized, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.services.population import registry, same_name
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from jaki.auth.crypto import cipher, nik_index
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.services.connectors import Subject
-from jaki.services.permits.sla import jakarta_today
+from jaki.timezone import jakarta_today
 
 HEAD = "kepala_keluarga"
 # Children and grandchildren living in the household; a child is under 18 (UU 35/2014 on child protection).
@@ -114,8 +114,8 @@ def household_for(user) -> Household:
 
 
 def _from_http(user, nik: str, today: date) -> Household:
+    from jaki.auth.population_http import HttpPopulationRegistry
     from jaki.errors import Unavailable
-    from jaki.services.population_http import HttpPopulationRegistry
 
     me = Member(member_id(nik), nik, user.full_name, user.birth_date, user.sex, "lainnya", True)
     try:

@@ -11,15 +11,16 @@ from datetime import datetime, timedelta
 from jaki import audit
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
+from jaki.clients.agency_client import AgencyError
 from jaki.db import utcnow
 from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
 from jaki.services import connectors
-from jaki.services.agency_client import AgencyError
 from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
-from jaki.services.connectors import HttpConnector, Subject, setting
+from jaki.services.connectors import HttpConnector, Subject
 from jaki.services.household import Household, Member, household_for, member_id
-from jaki.services.permits.sla import jakarta_today
+from jaki.settings import setting
+from jaki.timezone import jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Section:
 
     def to_dict(self) -> dict:
         from jaki.i18n import translate
-        from jaki.services.permits.sla import WIB
+        from jaki.timezone import WIB
 
         message = None
         if self.status == STALE:

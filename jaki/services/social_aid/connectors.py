@@ -6,8 +6,8 @@ from datetime import date
 
 from marshmallow import fields, validate
 
+from jaki.clients.agency_client import AgencySchema
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import (
     DomainSpec,
     HttpConnector,

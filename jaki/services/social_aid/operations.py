@@ -12,17 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from jaki import audit
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import Resident, User
+from jaki.clients.agencies import agency_client
+from jaki.clients.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, NotFound, Unavailable
 from jaki.events import record_event
 from jaki.extensions import db
-from jaki.services import connectors
-from jaki.services.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.services.education.models import SchoolEnrolment
 from jaki.services.household import ADULT_AGE, HEAD, age_on, household_for
-from jaki.services.permits.sla import jakarta_today
 from jaki.services.social_aid.connectors import PROGRAMMES
 from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
+from jaki.timezone import jakarta_today
 
 SCHOOL_LEVELS = ("sd", "smp", "sma", "smk", "slb", "pkbm")
 # The rules a citizen can check against; the agency's own decision (with verification visits) is what counts.
@@ -97,7 +97,7 @@ def check_eligibility(user, nik: str) -> dict:
     member = household.find_nik(nik)
     if member is None:
         raise Forbidden("nik_not_in_household")
-    client = connectors.agency_client("DINSOS")
+    client = agency_client("DINSOS")
     if client is not None:
         try:
             answer = client.get_json(

@@ -18,8 +18,8 @@ import httpcore
 import httpx
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from jaki.services.breaker import OPEN, CircuitBreaker, MemoryBreakerStore
-from jaki.services.call_stats import CallRecorder, MemoryCallStats
+from jaki.clients.breaker import OPEN, CircuitBreaker, MemoryBreakerStore
+from jaki.clients.call_stats import CallRecorder, MemoryCallStats
 
 log = logging.getLogger(__name__)
 
