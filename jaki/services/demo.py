@@ -309,7 +309,7 @@ def seed_records() -> None:
 
 def seed_applications() -> None:
     """Siti asked for letters (one issued, one submitted); Ahmad applied for an SLF."""
-    from jaki.services.permits import operations
+    from jaki.services.permits import operations, workflow
     from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
 
     people = _demo_people()
@@ -337,7 +337,7 @@ def seed_applications() -> None:
                 )
 
     skd = Application(
-        reference=operations._reference("SKD"),
+        reference=operations.new_reference("SKD"),
         kind="letter",
         type_code="SKD",
         applicant_id=siti.id,
@@ -345,7 +345,7 @@ def seed_applications() -> None:
         purpose="Melamar pekerjaan",
     )
     sktm = Application(
-        reference=operations._reference("SKTM"),
+        reference=operations.new_reference("SKTM"),
         kind="letter",
         type_code="SKTM",
         applicant_id=siti.id,
@@ -353,7 +353,7 @@ def seed_applications() -> None:
         purpose="Keringanan biaya sekolah anak",
     )
     slf = Application(
-        reference=operations._reference("SLF"),
+        reference=operations.new_reference("SLF"),
         kind="permit",
         type_code="SLF",
         applicant_id=ahmad.id,
@@ -367,15 +367,15 @@ def seed_applications() -> None:
         db.session.add(application)
         with_documents(application)
     db.session.flush()
-    operations._move(skd, "submitted", siti, operations.APPLICANT)
+    operations.move(skd, "submitted", siti, workflow.APPLICANT)
     if kelurahan_officer is not None:
-        operations._move(skd, "in_process", kelurahan_officer, operations.OFFICER)
+        operations.move(skd, "in_process", kelurahan_officer, workflow.OFFICER)
         skd.decision_number = f"SKD/{utcnow():%Y}/0412"
-        operations._move(skd, "issued", kelurahan_officer, operations.OFFICER)
-    operations._move(sktm, "submitted", siti, operations.APPLICANT)
-    operations._move(slf, "submitted", ahmad, operations.APPLICANT)
+        operations.move(skd, "issued", kelurahan_officer, workflow.OFFICER)
+    operations.move(sktm, "submitted", siti, workflow.APPLICANT)
+    operations.move(slf, "submitted", ahmad, workflow.APPLICANT)
     if dpmptsp_officer is not None:
-        operations._move(slf, "in_verification", dpmptsp_officer, operations.OFFICER)
+        operations.move(slf, "in_verification", dpmptsp_officer, workflow.OFFICER)
     db.session.flush()
 
 

@@ -20,7 +20,7 @@ BATCH = 500
 
 
 def _jakarta_today():
-    from jaki.services.permits.sla import jakarta_today
+    from jaki.timezone import jakarta_today
 
     return jakarta_today(utcnow())
 
