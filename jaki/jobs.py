@@ -10,6 +10,8 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from rq import Queue, Retry
 
+from jaki.settings import setting
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +75,7 @@ def _app_for_this_process():
 
 def get_queue(name: str = Queues.DEFAULT) -> Queue:
     redis = current_app.extensions["jaki.redis"]
-    return Queue(name, connection=redis, default_timeout=current_app.config["JOBS_DEFAULT_TIMEOUT"])
+    return Queue(name, connection=redis, default_timeout=setting("JOBS_DEFAULT_TIMEOUT"))
 
 
 def enqueue(
@@ -95,7 +97,7 @@ def enqueue(
     if queue not in Queues.ALL:
         raise ValueError(f"unknown queue {queue!r}")
     path = function_path(func)
-    if current_app.config["JOBS_BACKEND"] == "inline":
+    if setting("JOBS_BACKEND") == "inline":
         app = current_app._get_current_object()
         with app.app_context():
             from jaki.extensions import db
@@ -103,7 +105,7 @@ def enqueue(
             try:
                 func(*args, **kwargs)
             except Exception:
-                if app.config.get("JOBS_INLINE_RAISE"):
+                if app.config["JOBS_INLINE_RAISE"]:
                     raise
                 log.exception("inline job failed", extra={"job": path})
             finally:

@@ -24,6 +24,7 @@ from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, RateLimited, Unauthorized, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def verify_phone(nik: str, code: str) -> User:
     now = utcnow()
     if challenge is None or challenge.expires_at <= now:
         raise JakiError("otp_invalid", status=422)
-    if challenge.attempts >= current_app.config["OTP_MAX_ATTEMPTS"]:
+    if challenge.attempts >= setting("OTP_MAX_ATTEMPTS"):
         raise JakiError("otp_too_many_attempts", status=429)
     challenge.attempts += 1
     if not secrets.compare_digest(challenge.code_hash, hash_secret(f"{user.id}:{code}")):
@@ -269,14 +270,14 @@ def reauthenticate(user: User, password: str) -> dict:
     from flask_jwt_extended import create_access_token, get_jwt
 
     family = get_jwt().get("fam")
-    fresh_for = timedelta(minutes=current_app.config["FRESH_TOKEN_MINUTES"])
+    fresh_for = timedelta(minutes=setting("FRESH_TOKEN_MINUTES"))
     access = create_access_token(
         identity=user.id, additional_claims={"role": user.role, "fam": family}, fresh=fresh_for
     )
     return {
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+        "expires_in": int(setting("JWT_ACCESS_TOKEN_EXPIRES").total_seconds()),
     }
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from flask import current_app
 from sqlalchemy import select
 
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import Person, Resident
 from jaki.auth.population_http import HttpPopulationRegistry
 from jaki.extensions import db
+from jaki.settings import setting
 
 
 class PopulationRegistry(Protocol):
@@ -36,7 +36,7 @@ class LocalPopulationRegistry:
 
 
 def registry() -> PopulationRegistry:
-    backend = current_app.config["DUKCAPIL_BACKEND"]
+    backend = setting("DUKCAPIL_BACKEND")
     if backend == "local":
         return LocalPopulationRegistry()
     if backend == "http":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import httpx
-from flask import current_app
 
 from jaki.auth.crypto import cipher
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ class HttpSmsSender:
 
 
 def sms_sender():
-    backend = current_app.config["SMS_BACKEND"]
+    backend = setting("SMS_BACKEND")
     if backend == "record":
         return RecordingSmsSender()
     if backend == "http":
-        return HttpSmsSender(current_app.config["SMS_HTTP_URL"], current_app.config["SMS_HTTP_TOKEN"])
+        return HttpSmsSender(setting("SMS_HTTP_URL"), setting("SMS_HTTP_TOKEN"))
     raise RuntimeError(f"unknown SMS_BACKEND {backend!r}")

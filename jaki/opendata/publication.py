@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from jaki.db import utcnow
@@ -25,6 +24,7 @@ from jaki.opendata import disclosure
 from jaki.opendata.catalog import NOTE_EN, NOTE_ID, catalog
 from jaki.reports import workflow as wf
 from jaki.reports.models import Category
+from jaki.settings import setting
 from jaki.stats import rollup
 from jaki.stats.aggregates import KECAMATAN, KELURAHAN
 from jaki.stats.models import ReportStat
@@ -72,7 +72,7 @@ class File:
 def published_months(now: datetime | None = None) -> tuple[date, date]:
     """(first, last) whole months published: the OPEN_DATA_MONTHS before the current Jakarta month."""
     last = add_months(jakarta_month(now), -1)
-    return add_months(last, 1 - int(current_app.config["OPEN_DATA_MONTHS"])), last
+    return add_months(last, 1 - int(setting("OPEN_DATA_MONTHS"))), last
 
 
 def _cells(first: date, last: date, sensitive: set[str]) -> dict[tuple, dict]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
@@ -13,6 +12,7 @@ from jaki.auth.crypto import cipher, nik_index
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.services.connectors import Subject
+from jaki.settings import setting
 from jaki.timezone import jakarta_today
 
 HEAD = "kepala_keluarga"
@@ -88,7 +88,7 @@ def household_for(user) -> Household:
     """The user and, when they head their Kartu Keluarga, the children in it. Nobody else's records."""
     today = jakarta_today(utcnow())  # a child turns 18 at midnight in Jakarta, not at 07:00
     nik = user.nik
-    if current_app.config.get("DUKCAPIL_BACKEND", "local") == "http":
+    if setting("DUKCAPIL_BACKEND") == "http":
         return _from_http(user, nik, today)
     from jaki.auth.models import Resident
 

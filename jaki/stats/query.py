@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from jaki.errors import field_error
@@ -14,6 +13,7 @@ from jaki.extensions import db
 from jaki.geo.models import Area
 from jaki.i18n import current_language, translate
 from jaki.reports import workflow as wf
+from jaki.settings import setting
 from jaki.timezone import WIB
 
 # The ways a question may group (two at most: agency,month). The area levels derive from the kelurahan code, so the
@@ -31,10 +31,6 @@ MONTH_NAMES = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"),
 }  # fmt: skip
-
-
-def setting(name: str):
-    return current_app.config[name]
 
 
 def jakarta_month(now: datetime | None = None) -> date:
