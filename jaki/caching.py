@@ -13,7 +13,8 @@ from functools import wraps
 
 from flask import Flask, current_app, request
 
-from jaki.api import API_PREFIX, mark_operation
+from jaki.api import API_PREFIX
+from jaki.apidoc import mark_operation
 from jaki.i18n import current_language
 from jaki.settings import setting
 

@@ -42,7 +42,7 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
         raise click.ClickException("REDIS_URL is not set: on the embedded default jobs run in-process.")
     _require_redis(redis)
     # The forked job processes reuse this app; they must not share its pooled connections.
-    jobs._worker_app = current_app._get_current_object()
+    jobs.bind_worker_app(current_app._get_current_object())
     db.engine.dispose()
     # Expensive per-process clients (the FCM sender and its HTTP pool) are built once here, before forking,
     # so each job process inherits them instead of rebuilding them per job.

@@ -1,10 +1,11 @@
-"""Declarative base, naming convention and column helpers shared by every model."""
+"""Declarative base, naming convention, column helpers and the unbound `db` (bound by create_app) of every model."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
@@ -50,6 +51,11 @@ class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION), type_annotation_map={datetime: UTCDateTime()}
     )
+
+
+# Created here, beside Base, so that every layer (the API's pagination included) can reach the session without
+# importing jaki.extensions, which sits above jaki.api; jaki.extensions re-exports it as the usual name.
+db = SQLAlchemy(model_class=Base)
 
 
 class TimestampMixin:

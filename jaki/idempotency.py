@@ -25,10 +25,9 @@ from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint, del
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jaki.api import mark_operation
-from jaki.db import Base, utcnow
+from jaki.apidoc import mark_operation
+from jaki.db import Base, db, utcnow
 from jaki.errors import Conflict, field_error
-from jaki.extensions import db
 from jaki.i18n import register
 from jaki.settings import setting
 

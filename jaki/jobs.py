@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from rq import Queue, Retry
 
+from jaki.extensions import db
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class Queues:
 
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 
-# Set by the worker command in the parent process so forked job processes reuse one app.
+# Bound by the worker command (`flask jobs worker`, which has the app already) in the parent process, so forked
+# job processes reuse one app. jobs never builds an app itself: jaki.create_app sits above every room.
 _worker_app = None
 
 
@@ -41,10 +43,14 @@ def _resolve(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
+def bind_worker_app(app) -> None:
+    """The app whose context every job of this worker (and of its forked job processes) runs in."""
+    global _worker_app, _app_pid
+    _worker_app, _app_pid = app, None
+
+
 def run_job(path: str, args: tuple = (), kwargs: dict | None = None):
     """What rq executes: the real job inside an app context, with a fresh database session."""
-    from jaki.extensions import db
-
     if has_app_context():
         return _resolve(path)(*args, **(kwargs or {}))
     app = _app_for_this_process()
@@ -59,12 +65,9 @@ _app_pid: int | None = None
 
 
 def _app_for_this_process():
-    global _worker_app, _app_pid
-    from jaki import create_app
-    from jaki.extensions import db
-
+    global _app_pid
     if _worker_app is None:
-        _worker_app = create_app()
+        raise RuntimeError("no app bound for jobs: start workers with `flask jobs worker`")
     if _app_pid != os.getpid():
         # A forked job process must not share the parent's pooled connections.
         with _worker_app.app_context():
@@ -100,8 +103,6 @@ def enqueue(
     if setting("JOBS_BACKEND") == "inline":
         app = current_app._get_current_object()
         with app.app_context():
-            from jaki.extensions import db
-
             try:
                 func(*args, **kwargs)
             except Exception:
