@@ -23,6 +23,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from jaki.agencies.registry import SERVED
 from jaki.clients import agencies as agency_clients
+from jaki.db import utcnow
+from jaki.errors import Forbidden
+from jaki.events import OutboxEvent
+from jaki.extensions import db
+from jaki.jobs import Queues
 
 try:  # no "_created" twin for every counter: it doubles the series and no dashboard here reads it
     from prometheus_client import disable_created_metrics
@@ -93,8 +98,6 @@ class StateCollector:
     def _queues(self):
         from rq import Queue
 
-        from jaki.jobs import Queues
-
         redis = current_app.extensions.get("jaki.redis")
         if redis is None or current_app.config.get("JOBS_BACKEND") == "inline":
             return
@@ -144,10 +147,6 @@ class StateCollector:
     def _outbox(self):
         from sqlalchemy import func, select
 
-        from jaki.db import utcnow
-        from jaki.events import OutboxEvent
-        from jaki.extensions import db
-
         pending = select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None))
         count = db.session.scalar(select(func.count()).select_from(pending.limit(OUTBOX_COUNT_CAP).subquery()))
         oldest = db.session.scalar(
@@ -196,8 +195,6 @@ def _process_metrics() -> bytes:
 
 @blp.get("/metrics")
 def metrics():
-    from jaki.errors import Forbidden
-
     if not _allowed():
         raise Forbidden()
     started = time.perf_counter()

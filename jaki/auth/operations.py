@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from jaki import audit
 from jaki.agencies.models import Agency
 from jaki.api import Keyset, Page
+from jaki.audit import AuditEntry
 from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
 from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
-from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, User
+from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, StaffArea, User
 from jaki.auth.population import registry, same_name
 from jaki.auth.sms import sms_sender
 from jaki.db import utcnow
@@ -330,8 +331,6 @@ def update_profile(user: User, changes: dict) -> User:
 
 def data_export(user: User) -> dict:
     """Everything jaki holds about the person (UU PDP right of access). Domains add their sections."""
-    from jaki.audit import AuditEntry
-
     sessions = db.session.scalars(
         select(RefreshToken).where(RefreshToken.user_id == user.id).order_by(RefreshToken.issued_at)
     ).all()
@@ -394,8 +393,6 @@ def create_staff(
     area_codes: list[str] | None = None,
     email: str | None = None,
 ) -> User:
-    from jaki.auth.models import StaffArea
-
     if role not in STAFF_ROLES:
         raise field_error("role", "role_invalid")
     parsed = parse_nik(nik, birth_date=birth_date)

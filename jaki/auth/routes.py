@@ -33,6 +33,7 @@ from jaki.auth.schemas import (
     StatusSchema,
     TokenPairSchema,
 )
+from jaki.auth.tokens import rotate
 from jaki.extensions import client_address, db, limiter
 from jaki.settings import setting
 
@@ -128,8 +129,6 @@ def login(data):
 @auth_blp.response(200, TokenPairSchema)
 def refresh():
     """Exchange the refresh token (in the Authorization header) for a new pair; the old one is spent."""
-    from jaki.auth.tokens import rotate
-
     pair = rotate(get_jwt(), current_user)
     db.session.commit()
     return pair

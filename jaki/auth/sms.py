@@ -7,6 +7,8 @@ import logging
 import httpx
 
 from jaki.auth.crypto import cipher
+from jaki.auth.models import RecordedMessage
+from jaki.extensions import db
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
@@ -20,9 +22,6 @@ class RecordingSmsSender:
     """Writes the message to recorded_messages (dev and tests read OTPs there); never logs it."""
 
     def send(self, phone: str, body: str) -> None:
-        from jaki.auth.models import RecordedMessage
-        from jaki.extensions import db
-
         db.session.add(RecordedMessage(channel="sms", recipient=cipher().blind_index(phone, "phone"), body=body))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.geo.queries import map_layer
 from jaki.opendata import disclosure
 from jaki.opendata.catalog import NOTE_EN, NOTE_ID, catalog
 from jaki.reports import workflow as wf
@@ -187,8 +188,6 @@ def _geojson(published: list[dict], month: str, generated_at: datetime) -> str:
     """The month's kelurahan rows joined to the 267 kelurahan outlines: one feature per kelurahan, its categories'
     figures as flat properties `<category>__<field>` (0 where none were filed). Sensitive categories, published per
     kecamatan only, are not in it."""
-    from jaki.geo.queries import map_layer
-
     layer = json.loads(map_layer("kelurahan"))
     by_kelurahan: dict[str, dict] = {}
     for row in published:

@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import cipher, nik_index
+from jaki.auth.models import Resident
+from jaki.auth.population_http import HttpPopulationRegistry
 from jaki.db import utcnow
+from jaki.errors import Unavailable
 from jaki.extensions import db
 from jaki.services.connectors import Subject
 from jaki.settings import setting
@@ -90,8 +93,6 @@ def household_for(user) -> Household:
     nik = user.nik
     if setting("DUKCAPIL_BACKEND") == "http":
         return _from_http(user, nik, today)
-    from jaki.auth.models import Resident
-
     own_index = nik_index(nik)
     # One query: the account's household (set from Dukcapil at registration) with the person's own row in it.
     household = Resident.kk_index == user.kk_index if user.kk_index else Resident.nik_index == own_index
@@ -114,9 +115,6 @@ def household_for(user) -> Household:
 
 
 def _from_http(user, nik: str, today: date) -> Household:
-    from jaki.auth.population_http import HttpPopulationRegistry
-    from jaki.errors import Unavailable
-
     me = Member(member_id(nik), nik, user.full_name, user.birth_date, user.sex, "lainnya", True)
     try:
         answer = HttpPopulationRegistry.from_config().household(nik)

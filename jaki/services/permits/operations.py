@@ -13,11 +13,13 @@ from werkzeug.utils import secure_filename
 from jaki import audit
 from jaki.api import Keyset, Page
 from jaki.auth.crypto import nik_index
+from jaki.auth.models import Resident, StaffArea, User
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, PreconditionFailed, Unavailable, field_error
 from jaki.events import record_event
 from jaki.extensions import db
+from jaki.geo.models import Area
 from jaki.i18n import current_language
 from jaki.media.images import PhotoRejected, sanitize_photo, sniff_type
 from jaki.media.storage import app_storage
@@ -57,8 +59,6 @@ def new_reference(type_code: str) -> str:
 
 
 def _check_area(area_code: str | None, field: str) -> str:
-    from jaki.geo.models import Area
-
     if not area_code or not KELURAHAN_CODE.match(area_code):
         raise field_error(field, "kelurahan_required")
     # Areas are imported from the shared data when present; without them the code's shape is all we can check.
@@ -71,8 +71,6 @@ def _check_area(area_code: str | None, field: str) -> str:
 def _home_kelurahan(user) -> str | None:
     if user.home_kelurahan_code:
         return user.home_kelurahan_code
-    from jaki.auth.models import Resident
-
     return db.session.scalar(select(Resident.kelurahan_code).where(Resident.nik_index == nik_index(user.nik)))
 
 
@@ -443,8 +441,6 @@ def officer_transition(officer, application_id: str, kind: str, data: dict) -> A
 
 def flag_sla_breaches(now: datetime | None = None) -> int:
     """Flag open applications past their SLA (once each) and record permit.sla_breached / letter.sla_breached."""
-    from jaki.auth.models import StaffArea, User
-
     now = now or utcnow()
     query = (
         select(Application)

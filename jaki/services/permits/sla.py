@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import holidays
 
+from jaki.services.permits.models import CalendarDay
 from jaki.timezone import WIB
 
 # The service counters' hours: a pause gives back the working days whose office hours it covered entirely.
@@ -83,8 +84,6 @@ def extend_for_pause(
 def calendar_overrides(session, since: date) -> dict[date, str]:
     """The admin's dated table from `since` on (a few rows a year): day -> holiday | workday."""
     from sqlalchemy import select
-
-    from jaki.services.permits.models import CalendarDay
 
     rows = session.execute(select(CalendarDay.day, CalendarDay.kind).where(CalendarDay.day >= since))
     return dict(rows.all())
