@@ -35,16 +35,8 @@ MAX_LINES = 700
 WIRING = {"init_app", "register"}  # anywhere in jaki/
 FACTORY = {"create_app", "_register_blueprints"}  # in jaki/__init__.py
 
-# Issue 13's other half (jaki/reports, jaki/open311): delete each entry when that branch lands.
-KNOWN_UNTIL_13R = {
-    "cycles": {frozenset({"jaki.reports.operations", "jaki.reports.search", "jaki.reports.tasks"})},
-    "long": {"jaki/reports/operations.py"},
-    "private": {
-        "jaki.reports.tasks -> jaki.reports.operations._event",
-        "jaki.reports.tasks -> jaki.reports.operations._history",
-        "jaki.reports.tasks -> jaki.reports.operations._recipients",
-    },
-}
+# Issue 13's other half (jaki/reports, jaki/open311) has landed and left nothing here; kept, empty, for the shape.
+KNOWN_UNTIL_13R: dict[str, set] = {"cycles": set(), "long": set(), "private": set()}
 # Issue 17 (jaki/notifications): delete each entry when that branch lands.
 KNOWN_UNTIL_17 = {
     "cycles": {frozenset({"jaki.notifications.delivery", "jaki.notifications.relay", "jaki.notifications.tasks"})},
