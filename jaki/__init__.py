@@ -8,7 +8,20 @@ from flask import Flask
 def create_app(config=None) -> Flask:
     """Build the app. `config` is a settings class, a name ("testing") or a dict of overrides."""
     from config import INSTANCE_DIR, Production, get_config
-    from jaki import caching, cli, cors, docs, errors, extensions, health, inputs, metrics, observability, servers
+    from jaki import (
+        caching,
+        cli,
+        cors,
+        dependencies,
+        docs,
+        errors,
+        extensions,
+        health,
+        inputs,
+        metrics,
+        observability,
+        servers,
+    )
     from jaki.logging import configure_logging
     from jaki.proxy import TrustedProxyFix
 
@@ -48,6 +61,7 @@ def create_app(config=None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.api.init_app(app)
     errors.register_error_handlers(app)
+    dependencies.register(app)  # a database, Redis or storage outage is a 503, not an internal_error
     # smorest registered its own HTTPException handler during init_app; ours (same envelope) is set after.
 
     from jaki.auth.tokens import register_jwt_callbacks
@@ -139,6 +153,7 @@ DOMAINS = (
     "jaki.reports",
     "jaki.open311",
     "jaki.services",
+    "jaki.agencies",
     "jaki.notifications",
     "jaki.stats",
     "jaki.opendata",

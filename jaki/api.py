@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
@@ -20,7 +19,11 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from jaki import field_messages, inputs
+from jaki.apidoc import mark_operation, operation_facts
+from jaki.db import db
+from jaki.errors import JakiError, ValidationFailed, handle_http_exception
 from jaki.i18n import register, translate
+from jaki.idempotency import idempotent
 
 API_PREFIX = "/api/v1"
 
@@ -63,8 +66,6 @@ class Api(BaseApi):
         )
 
     def handle_http_exception(self, error):
-        from jaki.errors import handle_http_exception
-
         return handle_http_exception(error)
 
 
@@ -80,21 +81,6 @@ class Parser(FlaskParser):
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise inputs.invalid_json()
-
-
-def mark_operation(view, **facts):
-    """Record facts about a view (signed in, rate limited, idempotent, cacheable) for the Blueprint to document.
-
-    They live in the view's _apidoc, which flask-smorest reads and functools.wraps carries outwards, so the
-    decorator that does a thing is the one that documents it and no view can forget the documentation."""
-    doc = deepcopy(getattr(view, "_apidoc", {}))
-    doc.setdefault("jaki", {}).update(facts)
-    view._apidoc = doc
-    return view
-
-
-def operation_facts(view) -> dict:
-    return getattr(view, "_apidoc", {}).get("jaki", {})
 
 
 register(
@@ -139,8 +125,6 @@ class Blueprint(BaseBlueprint):
             methods = options.get("methods", ("GET",))
             created = {201, 202} & set(getattr(view_func, "_apidoc", {}).get("success_status_codes", []))
             if "POST" in methods and created and facts.get("auth") and not facts.get("idempotent"):
-                from jaki.idempotency import idempotent
-
                 view_func = idempotent()(view_func)
         return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
@@ -212,8 +196,6 @@ class Blueprint(BaseBlueprint):
             return
         unknown = [name for name in request.args if name not in allowed]
         if unknown:
-            from jaki.errors import ValidationFailed
-
             message = translate("query_parameter_unknown")
             raise ValidationFailed(errors={name[:100]: [message] for name in unknown})
 
@@ -439,8 +421,6 @@ _MAX_CURSOR_CHARS = 512
 
 
 def cursor_invalid():
-    from jaki.errors import JakiError
-
     return JakiError("cursor_invalid", status=422, errors={"cursor": [translate("cursor_invalid")]})
 
 
@@ -537,8 +517,6 @@ class Keyset:
         return [getattr(item, column.key) for column in self.columns]
 
     def page(self, query, *, limit: int, cursor: str | None) -> Page:
-        from jaki.extensions import db
-
         values = self.decode(cursor)
         if values is not None:
             query = query.where(self.after(values))

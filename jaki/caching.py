@@ -13,14 +13,16 @@ from functools import wraps
 
 from flask import Flask, current_app, request
 
-from jaki.api import API_PREFIX, mark_operation
+from jaki.api import API_PREFIX
+from jaki.apidoc import mark_operation
 from jaki.i18n import current_language
+from jaki.settings import setting
 
 LOCALISED_TYPES = ("application/json", "application/geo+json", "text/xml", "application/xml")
 
 
 def _ours(path: str) -> bool:
-    base = current_app.config["OPEN311_BASE_PATH"]
+    base = setting("OPEN311_BASE_PATH")
     return path.startswith(API_PREFIX + "/") or path.startswith(base + "/")
 
 
@@ -58,7 +60,7 @@ def cacheable(*, shared: bool = False):
             if "Authorization" in request.headers:
                 response.headers["Cache-Control"] = "private, no-cache"
             elif shared:
-                response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_CACHE_SECONDS']}"
+                response.headers["Cache-Control"] = f"public, max-age={setting('PUBLIC_CACHE_SECONDS')}"
             else:
                 response.headers["Cache-Control"] = "public, no-cache"
             response.vary.add("Authorization")

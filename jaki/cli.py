@@ -6,7 +6,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from jaki import jobs
+from jaki.auth import operations
 from jaki.auth.models import STAFF_ROLES
+from jaki.demo import DemoRefused, seed_demo
+from jaki.errors import JakiError
+from jaki.extensions import db
+from jaki.logging import DemoteRoutine
+from jaki.reference import load
+from jaki.schedule import DESCRIPTION_PREFIX, JOB_ID_PREFIX, start_in_thread
 
 jobs_cli = AppGroup("jobs", help="Background jobs (rq).")
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -32,17 +40,12 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
 
     from rq import SimpleWorker, Worker
 
-    from jaki import jobs
-    from jaki.extensions import db
-    from jaki.logging import DemoteRoutine
-    from jaki.schedule import DESCRIPTION_PREFIX, JOB_ID_PREFIX
-
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
         raise click.ClickException("REDIS_URL is not set: on the embedded default jobs run in-process.")
     _require_redis(redis)
     # The forked job processes reuse this app; they must not share its pooled connections.
-    jobs._worker_app = current_app._get_current_object()
+    jobs.bind_worker_app(current_app._get_current_object())
     db.engine.dispose()
     # Expensive per-process clients (the FCM sender and its HTTP pool) are built once here, before forking,
     # so each job process inherits them instead of rebuilding them per job.
@@ -56,8 +59,6 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...], periodic: bool):
     w = worker_class(names, connection=redis)
     stop = None
     if periodic and not burst:
-        from jaki.schedule import start_in_thread
-
         stop = start_in_thread(current_app._get_current_object())
     try:
         w.work(burst=burst, with_scheduler=True)
@@ -92,9 +93,6 @@ def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_code
     """Create an officer, agency admin, admin or command-center account."""
     from datetime import date
 
-    from jaki.auth import operations
-    from jaki.errors import JakiError
-
     try:
         user = operations.create_staff(
             nik=nik,
@@ -114,8 +112,6 @@ def create_staff(nik, full_name, birth_date, phone, role, agency_code, area_code
 @reference_cli.command("load")
 def load_reference():
     """Create or update the reference data an empty database needs before citizens can file reports (idempotent)."""
-    from jaki.reference import load
-
     for line in load():
         click.echo(line)
 
@@ -123,8 +119,6 @@ def load_reference():
 @demo_cli.command("seed")
 def seed():
     """Load demo data (idempotent) and print the demo logins."""
-    from jaki.demo import DemoRefused, seed_demo
-
     try:
         lines = seed_demo()
     except DemoRefused as exc:

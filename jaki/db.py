@@ -1,11 +1,12 @@
-"""Declarative base, naming convention and column helpers shared by every model."""
+"""Declarative base, naming convention, column helpers and the unbound `db` (bound by create_app) of every model."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -52,10 +53,11 @@ class Base(DeclarativeBase):
     )
 
 
+# Created here, beside Base, so that every layer (the API's pagination included) can reach the session without
+# importing jaki.extensions, which sits above jaki.api; jaki.extensions re-exports it as the usual name.
+db = SQLAlchemy(model_class=Base)
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-def uuid_pk() -> Mapped[str]:
-    return mapped_column(String(36), primary_key=True, default=new_uuid)

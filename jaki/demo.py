@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
 from jaki.agencies.models import Agency
@@ -14,6 +13,9 @@ from jaki.auth.crypto import cipher, hash_password, nik_index
 from jaki.auth.models import Resident, StaffArea, User
 from jaki.db import utcnow
 from jaki.extensions import db
+from jaki.geo.models import Area
+from jaki.geo.operations import import_areas, import_neighbours
+from jaki.settings import setting
 
 DEMO_PASSWORD = "jakarta-demo-2026"  # noqa: S105 - printed by make run for the demo logins
 
@@ -107,8 +109,6 @@ def _resident(kec: str, kel: str, kk: str, address: str, member) -> tuple[str, R
 
 
 def _area_exists(code: str) -> bool:
-    from jaki.geo.models import Area
-
     return db.session.get(Area, code) is not None
 
 
@@ -172,15 +172,13 @@ def seed_staff(rows=STAFF) -> list[tuple[str | None, str, str]]:
 
 def seed_areas() -> str | None:
     """Import Jakarta's kelurahan and its neighbours' outlines from the shared data files when they are there."""
-    from jaki.geo.operations import import_areas, import_neighbours
-
-    data = Path(current_app.config["SHARED_DATA_DIR"])
+    data = Path(setting("SHARED_DATA_DIR"))
     path = data / "jakarta_kelurahan.geojson"
     if not path.exists():
         return None
     result = f"areas: {import_areas(path)}"
     try:
-        from jaki.geo.outlines import store_outlines
+        from jaki.geo.outlines import store_outlines  # shapely: about 0.3 s to import, paid only here
     except ImportError:  # shapely is a runtime requirement; a venv without it still seeds, without map outlines
         pass
     else:
@@ -196,7 +194,7 @@ class DemoRefused(RuntimeError):
 
 
 def seed_demo() -> list[str]:
-    if current_app.config.get("JAKI_ENV") == "production":
+    if setting("JAKI_ENV") == "production":
         raise DemoRefused(
             "flask demo seed refuses to run with JAKI_ENV=production: it would create demo accounts whose password "
             "is public. Load reference data with `flask reference load` and create the first admin with "
@@ -208,7 +206,7 @@ def seed_demo() -> list[str]:
         lines.append(areas)
     else:
         lines.append(
-            f"areas: not imported, {current_app.config['SHARED_DATA_DIR']}/jakarta_kelurahan.geojson is missing "
+            f"areas: not imported, {setting('SHARED_DATA_DIR')}/jakarta_kelurahan.geojson is missing "
             "(set JAKI_SHARED_DATA); without them every report is outside Jakarta, so no demo reports"
         )
     _upsert_agencies()

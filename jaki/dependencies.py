@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from jaki.errors import Unavailable, handle_jaki_error, handle_unexpected
+from jaki.extensions import db
+from jaki.media.storage import ObjectNotFound, StorageError
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 10  # long enough for a failover or a restart, short enough for a citizen to try again
@@ -38,8 +42,6 @@ def _redis_down(exc) -> bool:
 
 
 def _storage_down(exc) -> bool:
-    from jaki.media.storage import ObjectNotFound, StorageError
-
     if isinstance(exc, ObjectNotFound):
         return False
     if isinstance(exc, StorageError):
@@ -62,8 +64,6 @@ def unavailable_dependency(exc: BaseException) -> str | None:
 
 def as_unavailable(exc: BaseException):
     """The JakiError (503 service_unavailable, Retry-After) to answer for exc, or None if exc is something else."""
-    from jaki.errors import Unavailable
-
     dependency = unavailable_dependency(exc)
     if dependency is None:
         return None
@@ -73,8 +73,6 @@ def as_unavailable(exc: BaseException):
 
 
 def _rollback() -> None:
-    from jaki.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection may be the thing that is gone
@@ -82,8 +80,6 @@ def _rollback() -> None:
 
 
 def handle(exc: Exception):
-    from jaki.errors import handle_jaki_error, handle_unexpected
-
     error = as_unavailable(exc)
     if error is None:
         return handle_unexpected(exc)
@@ -95,8 +91,6 @@ def exception_classes() -> tuple[type[BaseException], ...]:
     """Every class handle() decides on: the app registers it for each, so they never reach the generic 500."""
     from redis import exceptions as r
     from sqlalchemy import exc as sa
-
-    from jaki.media.storage import StorageError
 
     classes = [r.ConnectionError, r.TimeoutError, r.ReadOnlyError, sa.DBAPIError, sa.TimeoutError, StorageError]
     classes.append(sa.DisconnectionError)

@@ -7,7 +7,8 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from jaki.i18n import translate
+from jaki.i18n import resolve, translate
+from jaki.logging import request_id
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +105,10 @@ HTTP_CODES = {
 def localize_field_errors(errors, language: str | None = None):
     """Field errors in the reader's language: marshmallow's are catalogue messages (jaki.field_messages), resolved
     here; jaki's own were translated when raised."""
-    from jaki.i18n import resolve
-
     return resolve(errors, language)
 
 
 def envelope(status: int, code: str, message: str, errors=None, headers=None):
-    from jaki.observability import request_id
-
     body = {"code": code, "status": status, "message": message}
     if errors:
         body["errors"] = localize_field_errors(errors)
@@ -173,9 +170,7 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(JakiError, handle_jaki_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
-    from jaki import dependencies
-
-    dependencies.register(app)  # a database, Redis or storage outage is a 503, not an internal_error
+    # create_app then registers jaki.dependencies' handlers: a database, Redis or storage outage is a 503.
 
 
 def field_error(field: str, code: str, status: int = 422, **params) -> JakiError:

@@ -6,10 +6,12 @@ from flask import current_app, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 
-from jaki.api import Api, mark_operation
-from jaki.db import Base
+from jaki.api import Api
+from jaki.apidoc import mark_operation
+from jaki.db import db
+
+__all__ = ["api", "client_address", "db", "jwt", "limiter", "migrate", "redis_client"]
 
 
 def client_address() -> str:
@@ -34,7 +36,6 @@ def _marking(limit_decorator):
     return apply
 
 
-db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
 jwt = JWTManager()

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from jaki.extensions import db
+from jaki.media.storage import LocalStorage, S3Storage, app_storage
 
 log = logging.getLogger(__name__)
 blp = Blueprint("health", __name__)
@@ -44,8 +45,6 @@ def _redis() -> str:
 
 def _storage() -> str:
     """S3: the bucket exists and our credentials reach it (HEAD bucket). Local: the directory takes a file."""
-    from jaki.media.storage import LocalStorage, S3Storage, app_storage
-
     try:
         store = app_storage()
         if isinstance(store, S3Storage):

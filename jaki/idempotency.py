@@ -25,11 +25,11 @@ from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint, del
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jaki.api import mark_operation
-from jaki.db import Base, utcnow
+from jaki.apidoc import mark_operation
+from jaki.db import Base, db, utcnow
 from jaki.errors import Conflict, field_error
-from jaki.extensions import db
 from jaki.i18n import register
+from jaki.settings import setting
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,100}")
@@ -158,7 +158,7 @@ def fingerprint() -> str:
 
 
 def _ttl() -> timedelta:
-    return timedelta(seconds=current_app.config["IDEMPOTENCY_TTL_SECONDS"])
+    return timedelta(seconds=setting("IDEMPOTENCY_TTL_SECONDS"))
 
 
 def find(principal: str, key: str):
@@ -187,8 +187,8 @@ def _replay(row) -> Response:
 def claim(principal: str, key: str, digest: str) -> int | Response:
     """The new row's id when this request is the first with the key; the stored answer when one exists. Raises
     422 for the key used with another request, 409 when the first is still running after the wait."""
-    deadline = time.monotonic() + current_app.config["IDEMPOTENCY_WAIT_SECONDS"]
-    abandoned = timedelta(seconds=current_app.config["IDEMPOTENCY_PENDING_SECONDS"])
+    deadline = time.monotonic() + setting("IDEMPOTENCY_WAIT_SECONDS")
+    abandoned = timedelta(seconds=setting("IDEMPOTENCY_PENDING_SECONDS"))
     races = 0
     while True:
         row = find(principal, key)

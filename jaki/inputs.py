@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from jaki.errors import JakiError
 from jaki.i18n import register, translate
+from jaki.settings import setting
 
 # A JSON request never needs more: jaki's largest text fields hold a few thousand characters.
 JSON_MAX_DEPTH = 20
@@ -115,9 +116,7 @@ class JakiRequest(Request):
         # Photos need MAX_CONTENT_LENGTH; a JSON body never does, and it is parsed in memory at once.
         limit = super().max_content_length
         if self.is_json:
-            from flask import current_app
-
-            cap = current_app.config["JSON_MAX_BYTES"]
+            cap = setting("JSON_MAX_BYTES")
             return cap if limit is None else min(limit, cap)
         return limit
 

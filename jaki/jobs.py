@@ -10,6 +10,9 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from rq import Queue, Retry
 
+from jaki.extensions import db
+from jaki.settings import setting
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +29,8 @@ class Queues:
 
 DEFAULT_RETRY_INTERVALS = (10, 60, 300)
 
-# Set by the worker command in the parent process so forked job processes reuse one app.
+# Bound by the worker command (`flask jobs worker`, which has the app already) in the parent process, so forked
+# job processes reuse one app. jobs never builds an app itself: jaki.create_app sits above every room.
 _worker_app = None
 
 
@@ -39,10 +43,14 @@ def _resolve(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
+def bind_worker_app(app) -> None:
+    """The app whose context every job of this worker (and of its forked job processes) runs in."""
+    global _worker_app, _app_pid
+    _worker_app, _app_pid = app, None
+
+
 def run_job(path: str, args: tuple = (), kwargs: dict | None = None):
     """What rq executes: the real job inside an app context, with a fresh database session."""
-    from jaki.extensions import db
-
     if has_app_context():
         return _resolve(path)(*args, **(kwargs or {}))
     app = _app_for_this_process()
@@ -57,12 +65,9 @@ _app_pid: int | None = None
 
 
 def _app_for_this_process():
-    global _worker_app, _app_pid
-    from jaki import create_app
-    from jaki.extensions import db
-
+    global _app_pid
     if _worker_app is None:
-        _worker_app = create_app()
+        raise RuntimeError("no app bound for jobs: start workers with `flask jobs worker`")
     if _app_pid != os.getpid():
         # A forked job process must not share the parent's pooled connections.
         with _worker_app.app_context():
@@ -73,7 +78,7 @@ def _app_for_this_process():
 
 def get_queue(name: str = Queues.DEFAULT) -> Queue:
     redis = current_app.extensions["jaki.redis"]
-    return Queue(name, connection=redis, default_timeout=current_app.config["JOBS_DEFAULT_TIMEOUT"])
+    return Queue(name, connection=redis, default_timeout=setting("JOBS_DEFAULT_TIMEOUT"))
 
 
 def enqueue(
@@ -95,15 +100,13 @@ def enqueue(
     if queue not in Queues.ALL:
         raise ValueError(f"unknown queue {queue!r}")
     path = function_path(func)
-    if current_app.config["JOBS_BACKEND"] == "inline":
+    if setting("JOBS_BACKEND") == "inline":
         app = current_app._get_current_object()
         with app.app_context():
-            from jaki.extensions import db
-
             try:
                 func(*args, **kwargs)
             except Exception:
-                if app.config.get("JOBS_INLINE_RAISE"):
+                if app.config["JOBS_INLINE_RAISE"]:
                     raise
                 log.exception("inline job failed", extra={"job": path})
             finally:

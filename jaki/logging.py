@@ -66,6 +66,12 @@ def redact_value(value, depth: int = 0):
     return redact(str(value))
 
 
+def request_id() -> str | None:
+    """The current request's id (the client's X-Request-ID when well-formed, else one made by jaki.observability),
+    as the logs and the error envelope carry it; None outside a request."""
+    return g.get("request_id") if has_request_context() else None
+
+
 _base_factory = logging.getLogRecordFactory()
 
 

@@ -21,6 +21,14 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from jaki.agencies.registry import SERVED
+from jaki.clients import agencies as agency_clients
+from jaki.db import utcnow
+from jaki.errors import Forbidden
+from jaki.events import OutboxEvent
+from jaki.extensions import db
+from jaki.jobs import Queues
+
 try:  # no "_created" twin for every counter: it doubles the series and no dashboard here reads it
     from prometheus_client import disable_created_metrics
 
@@ -90,8 +98,6 @@ class StateCollector:
     def _queues(self):
         from rq import Queue
 
-        from jaki.jobs import Queues
-
         redis = current_app.extensions.get("jaki.redis")
         if redis is None or current_app.config.get("JOBS_BACKEND") == "inline":
             return
@@ -110,18 +116,16 @@ class StateCollector:
         yield family
 
     def _breakers(self):
-        from jaki.services import connectors
-
-        codes = sorted({spec.agency_code for spec in connectors.SPECS.values()} | {"DUKCAPIL"})
+        codes = sorted(set(SERVED.values()) | {"DUKCAPIL"})
         family = GaugeMetricFamily(
             "jaki_agency_breaker_state",
             "Circuit breaker of each agency with an HTTP connector: 0 closed, 1 half-open, 2 open, -1 unknown",
             labels=["agency"],
         )
         for code in codes:
-            if connectors.agency_url(code) is None:
+            if agency_clients.agency_url(code) is None:
                 continue  # a local connector has no breaker
-            state = connectors.breaker_for(code).snapshot()["state"]
+            state = agency_clients.breaker_for(code).snapshot()["state"]
             family.add_metric([code], BREAKER_STATES.get(state, -1))
         yield family
 
@@ -142,10 +146,6 @@ class StateCollector:
 
     def _outbox(self):
         from sqlalchemy import func, select
-
-        from jaki.db import utcnow
-        from jaki.events import OutboxEvent
-        from jaki.extensions import db
 
         pending = select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None))
         count = db.session.scalar(select(func.count()).select_from(pending.limit(OUTBOX_COUNT_CAP).subquery()))
@@ -195,8 +195,6 @@ def _process_metrics() -> bytes:
 
 @blp.get("/metrics")
 def metrics():
-    from jaki.errors import Forbidden
-
     if not _allowed():
         raise Forbidden()
     started = time.perf_counter()

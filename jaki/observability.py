@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, request
 from flask_jwt_extended import get_jwt_identity
 
 from jaki import metrics
@@ -17,11 +17,6 @@ access_log = logging.getLogger("jaki.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is kept only when it cannot smuggle anything into a log line or a header.
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
-
-
-def request_id() -> str | None:
-    """The current request's id (the client's X-Request-ID when well-formed, else one made here)."""
-    return g.get("request_id") if has_request_context() else None
 
 
 def _user_id() -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from jaki.extensions import db
+from jaki.reports.models import Category
+from jaki.reports.reference import load_categories
+from jaki.services.reference import load_reference
 
 
 def load() -> list[str]:
@@ -13,10 +16,6 @@ def load() -> list[str]:
     The order matters: categories point at agencies. The areas come from `flask areas import`, people from
     `flask users create-staff` and registration: neither is reference data.
     """
-    from jaki.reports.models import Category
-    from jaki.reports.reference import load_categories
-    from jaki.services.reference import load_reference
-
     services = load_reference()
     categories = load_categories()
     db.session.commit()

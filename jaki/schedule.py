@@ -23,6 +23,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
+from jaki import jobs
 from jaki.jobs import Queues
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,6 @@ class Scheduler:
 
     def tick(self, now: float | None = None) -> list[str]:
         """Start every task whose current slot has not run anywhere yet. Returns the paths started."""
-        from jaki import jobs
-
         now = self.clock() if now is None else now
         redis = current_app.extensions.get("jaki.redis")
         started = []

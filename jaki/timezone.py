@@ -12,6 +12,7 @@ def jakarta_now() -> datetime:
     return datetime.now(WIB)
 
 
-def jakarta_today() -> date:
-    """Today's date in Jakarta."""
-    return jakarta_now().date()
+def jakarta_today(now: datetime | None = None) -> date:
+    """Today's date in Jakarta, or the Jakarta date of the moment `now` (00:00-07:00 WIB is still yesterday in
+    UTC): callers that read the clock through jaki.db.utcnow pass it, so the tests' clock holds."""
+    return jakarta_now().date() if now is None else now.astimezone(WIB).date()

@@ -83,10 +83,10 @@ def test_a_delivery_counts_its_outcome(app, client, ctx, monkeypatch):
 
 
 def test_breaker_state_of_each_agency_with_an_http_connector(app, client, ctx, monkeypatch):
-    from jaki.services import connectors
+    from jaki.clients import agencies as agency_clients
 
     monkeypatch.setitem(app.config, "AGENCY_DINKES_URL", "http://127.0.0.1:9/dinkes")
-    connectors.breaker_for("DINKES").reset()
+    agency_clients.breaker_for("DINKES").reset()
     samples = _samples(client)
     assert _value(samples, "jaki_agency_breaker_state", agency="DINKES") == 0  # closed
     assert ("jaki_agency_breaker_state", (("agency", "DISDIK"),)) not in samples  # local connector: no breaker

@@ -2,7 +2,7 @@
 
 
 def init_app(app) -> None:
-    """Called from jaki.services.init_app (agencies is not one of jaki.DOMAINS)."""
+    """Blueprints: the public registry and the admins' integration health (one of jaki.DOMAINS)."""
     from jaki.agencies.routes import admin_blp, blp
     from jaki.extensions import api
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy import select
 
 from jaki.agencies.models import Agency
+from jaki.agencies.registry import domains_calling
+from jaki.clients import agencies as agency_clients
 from jaki.errors import NotFound
 from jaki.extensions import db
 
@@ -34,9 +37,7 @@ def integration_summary() -> dict:
 
 def domains_served(code: str) -> list[str]:
     """The public-service domains whose connector calls this agency (the population registry is Dukcapil's)."""
-    from jaki.services import connectors
-
-    served = [d for d, spec in connectors.SPECS.items() if spec.agency_code == code]
+    served = domains_calling(code)
     if code == "DUKCAPIL":
         served.append("population")
     return served
@@ -44,12 +45,8 @@ def domains_served(code: str) -> list[str]:
 
 def _connector(agency: Agency) -> dict:
     """Which connector serves the agency's domains, and its health. Never the URL's credentials or token."""
-    import httpx
-
-    from jaki.services import connectors
-
     served = domains_served(agency.code)
-    url = connectors.agency_url(agency.code)
+    url = agency_clients.agency_url(agency.code)
     if not served:
         return {"connector": None, "domains_served": [], "health": None}
     if url is None:
@@ -59,7 +56,7 @@ def _connector(agency: Agency) -> dict:
             "host": None,
             "health": {"state": "local", "detail": "answered from jaki's own tables"},
         }
-    snapshot = connectors.breaker_for(agency.code).snapshot()
+    snapshot = agency_clients.breaker_for(agency.code).snapshot()
 
     def when(key: str) -> datetime | None:
         value = snapshot.get(key)
@@ -108,10 +105,8 @@ def admin_get(code: str) -> dict:
 
 
 def reset_breaker(code: str) -> dict:
-    from jaki.services import connectors
-
     agency = db.session.get(Agency, code)
     if agency is None:
         raise NotFound()
-    connectors.breaker_for(code).reset()
+    agency_clients.breaker_for(code).reset()
     return detail(agency)

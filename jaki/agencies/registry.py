@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from jaki.agencies.models import Agency
+
 # (code, name, short name, kind, domains, integrated)
 # Names follow the organisation of Perda 5/2016 as amended and Pergub 57/2022; Jakarta reorganises its offices
 # every few years, so check this list against the current Pergub before publishing it. The 15 codes the demo
@@ -86,8 +88,6 @@ PAY_URLS = {"BAPENDA": "https://pajakonline.jakarta.go.id"}
 
 def upsert_registry(session) -> int:
     """Create or update every registry row (idempotent); returns how many rows were created."""
-    from jaki.agencies.models import Agency
-
     created = 0
     for code, name, short, kind, domains, integrated in AGENCIES + WILAYAH:
         agency = session.get(Agency, code)
@@ -104,3 +104,18 @@ def upsert_registry(session) -> int:
             agency.integrated_since = INTEGRATED_SINCE if integrated else None
     session.flush()
     return created
+
+
+# Which public-service domain's connector calls which agency, in the order the domains registered. The
+# services sit above the agencies room: jaki.services.connectors.register_domain announces each domain here,
+# so the agencies' health page can say what an agency serves without importing the services.
+SERVED: dict[str, str] = {}
+
+
+def record_domain(domain: str, agency_code: str) -> None:
+    SERVED[domain] = agency_code
+
+
+def domains_calling(code: str) -> list[str]:
+    """The public-service domains whose connector calls the agency `code`."""
+    return [domain for domain, agency in SERVED.items() if agency == code]

@@ -13,6 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 
+from jaki.settings import setting
+
 VERSION = "v1"
 
 
@@ -59,7 +61,7 @@ class FieldCipher:
 def cipher() -> FieldCipher:
     existing = current_app.extensions.get("jaki.cipher")
     if existing is None:
-        existing = FieldCipher(current_app.config["NIK_ENCRYPTION_KEY"], current_app.config["NIK_HMAC_KEY"])
+        existing = FieldCipher(setting("NIK_ENCRYPTION_KEY"), setting("NIK_HMAC_KEY"))
         current_app.extensions["jaki.cipher"] = existing
     return existing
 
@@ -111,4 +113,4 @@ def needs_rehash(stored_hash: str) -> bool:
 
 def hash_secret(value: str) -> str:
     """Short-lived secrets (OTP codes): keyed SHA-256 is enough; they expire in minutes and are attempt-capped."""
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(setting("SECRET_KEY").encode(), value.encode(), hashlib.sha256).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
@@ -120,6 +121,19 @@ class Resident(EncryptedNik, TimestampMixin, Base):
     def kk_number(self, value: str) -> None:
         self.kk_encrypted = cipher().encrypt(value, "kk")
         self.kk_index = cipher().blind_index(value, "kk")
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the population registry answers about one NIK: a Resident row here, or Dukcapil's answer over HTTP."""
+
+    full_name: str
+    birth_date: date
+    sex: str
+    kk_index: str
+    family_relation: str
+    kelurahan_code: str | None
+    address: str
 
 
 class OtpChallenge(Base):

@@ -14,16 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from jaki import audit
 from jaki.agencies.models import Agency
 from jaki.api import Keyset, Page
+from jaki.audit import AuditEntry
 from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
 from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
-from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, User
+from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, StaffArea, User
+from jaki.auth.population import registry, same_name
 from jaki.auth.sms import sms_sender
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, RateLimited, Unauthorized, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.services.population import registry, same_name
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,7 @@ def verify_phone(nik: str, code: str) -> User:
     now = utcnow()
     if challenge is None or challenge.expires_at <= now:
         raise JakiError("otp_invalid", status=422)
-    if challenge.attempts >= current_app.config["OTP_MAX_ATTEMPTS"]:
+    if challenge.attempts >= setting("OTP_MAX_ATTEMPTS"):
         raise JakiError("otp_too_many_attempts", status=429)
     challenge.attempts += 1
     if not secrets.compare_digest(challenge.code_hash, hash_secret(f"{user.id}:{code}")):
@@ -269,14 +271,14 @@ def reauthenticate(user: User, password: str) -> dict:
     from flask_jwt_extended import create_access_token, get_jwt
 
     family = get_jwt().get("fam")
-    fresh_for = timedelta(minutes=current_app.config["FRESH_TOKEN_MINUTES"])
+    fresh_for = timedelta(minutes=setting("FRESH_TOKEN_MINUTES"))
     access = create_access_token(
         identity=user.id, additional_claims={"role": user.role, "fam": family}, fresh=fresh_for
     )
     return {
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+        "expires_in": int(setting("JWT_ACCESS_TOKEN_EXPIRES").total_seconds()),
     }
 
 
@@ -329,8 +331,6 @@ def update_profile(user: User, changes: dict) -> User:
 
 def data_export(user: User) -> dict:
     """Everything jaki holds about the person (UU PDP right of access). Domains add their sections."""
-    from jaki.audit import AuditEntry
-
     sessions = db.session.scalars(
         select(RefreshToken).where(RefreshToken.user_id == user.id).order_by(RefreshToken.issued_at)
     ).all()
@@ -393,8 +393,6 @@ def create_staff(
     area_codes: list[str] | None = None,
     email: str | None = None,
 ) -> User:
-    from jaki.auth.models import StaffArea
-
     if role not in STAFF_ROLES:
         raise field_error("role", "role_invalid")
     parsed = parse_nik(nik, birth_date=birth_date)

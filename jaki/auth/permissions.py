@@ -6,10 +6,10 @@ from functools import wraps
 
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from jaki.api import mark_operation
+from jaki.apidoc import mark_operation
 from jaki.errors import Forbidden
 
-# Each decorator also marks the view (jaki.api.mark_operation): the Blueprint documents the bearer scheme and the
+# Each decorator also marks the view (jaki.apidoc.mark_operation): the Blueprint documents the bearer scheme and the
 # 401/403 of exactly the views that check a token.
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
@@ -33,7 +33,9 @@ from jaki.auth.schemas import (
     StatusSchema,
     TokenPairSchema,
 )
+from jaki.auth.tokens import rotate
 from jaki.extensions import client_address, db, limiter
+from jaki.settings import setting
 
 auth_blp = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth", description="Akun dan token")
 me_blp = Blueprint("me", __name__, url_prefix=f"{API_PREFIX}/me", description="Akun saya")
@@ -65,11 +67,11 @@ def _signed_in_key() -> str:
 
 
 def _client_rate() -> str:
-    return current_app.config["LOGIN_RATE_PER_CLIENT"]
+    return setting("LOGIN_RATE_PER_CLIENT")
 
 
 def _nik_rate() -> str:
-    return current_app.config["LOGIN_RATE_PER_NIK"]
+    return setting("LOGIN_RATE_PER_NIK")
 
 
 # Every password entry (login, re-authentication, password change) draws on the same two budgets.
@@ -127,8 +129,6 @@ def login(data):
 @auth_blp.response(200, TokenPairSchema)
 def refresh():
     """Exchange the refresh token (in the Authorization header) for a new pair; the old one is spent."""
-    from jaki.auth.tokens import rotate
-
     pair = rotate(get_jwt(), current_user)
     db.session.commit()
     return pair

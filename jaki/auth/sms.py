@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 import httpx
-from flask import current_app
 
 from jaki.auth.crypto import cipher
+from jaki.auth.models import RecordedMessage
+from jaki.extensions import db
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +22,6 @@ class RecordingSmsSender:
     """Writes the message to recorded_messages (dev and tests read OTPs there); never logs it."""
 
     def send(self, phone: str, body: str) -> None:
-        from jaki.auth.models import RecordedMessage
-        from jaki.extensions import db
-
         db.session.add(RecordedMessage(channel="sms", recipient=cipher().blind_index(phone, "phone"), body=body))
 
 
@@ -42,9 +41,9 @@ class HttpSmsSender:
 
 
 def sms_sender():
-    backend = current_app.config["SMS_BACKEND"]
+    backend = setting("SMS_BACKEND")
     if backend == "record":
         return RecordingSmsSender()
     if backend == "http":
-        return HttpSmsSender(current_app.config["SMS_HTTP_URL"], current_app.config["SMS_HTTP_TOKEN"])
+        return HttpSmsSender(setting("SMS_HTTP_URL"), setting("SMS_HTTP_TOKEN"))
     raise RuntimeError(f"unknown SMS_BACKEND {backend!r}")

@@ -17,6 +17,7 @@ from jaki.db import utcnow
 from jaki.errors import Unauthorized, envelope
 from jaki.extensions import db
 from jaki.i18n import translate
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _remaining_seconds(exp: int) -> int:
 def issue_pair(user: User, *, fresh: bool, family_id: str | None = None) -> dict:
     family_id = family_id or str(uuid.uuid4())
     claims = {"role": user.role, "fam": family_id}
-    fresh_for = timedelta(minutes=current_app.config["FRESH_TOKEN_MINUTES"]) if fresh else False
+    fresh_for = timedelta(minutes=setting("FRESH_TOKEN_MINUTES")) if fresh else False
     access = create_access_token(identity=user.id, additional_claims=claims, fresh=fresh_for)
     refresh = create_refresh_token(identity=user.id, additional_claims=claims)
     payload = decode_token(refresh)
@@ -87,12 +88,12 @@ def issue_pair(user: User, *, fresh: bool, family_id: str | None = None) -> dict
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
         )
     )
-    expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    expires_in = int(setting("JWT_ACCESS_TOKEN_EXPIRES").total_seconds())
     return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": expires_in}
 
 
 def revoke_family(family_id: str) -> None:
-    max_life = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+    max_life = int(setting("JWT_REFRESH_TOKEN_EXPIRES").total_seconds())
     revocations().revoke(f"fam:{family_id}", max_life)
     db.session.execute(
         update(RefreshToken)

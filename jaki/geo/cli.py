@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from jaki.geo.operations import AreaFileInvalid, import_areas, import_neighbours, locate
+
 areas_cli = AppGroup("areas", help="Jakarta areas (kota, kecamatan, kelurahan).")
 
 
@@ -13,8 +15,7 @@ areas_cli = AppGroup("areas", help="Jakarta areas (kota, kecamatan, kelurahan)."
 def import_command(path: str) -> None:
     """Load kota, kecamatan and kelurahan (codes, names, polygons) from a kelurahan GeoJSON file, then derive
     the map's outlines (kecamatan and kota dissolved from their kelurahan); idempotent."""
-    from jaki.geo.operations import AreaFileInvalid, import_areas
-    from jaki.geo.outlines import store_outlines
+    from jaki.geo.outlines import store_outlines  # shapely: about 0.3 s to import, paid only here
 
     try:
         summary = import_areas(path)
@@ -28,8 +29,6 @@ def import_command(path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_neighbours_command(path: str) -> None:
     """Load the outlines of the kota/kabupaten around Jakarta (jakarta_neighbours.geojson); idempotent."""
-    from jaki.geo.operations import AreaFileInvalid, import_neighbours
-
     try:
         summary = import_neighbours(path)
     except AreaFileInvalid as exc:
@@ -42,8 +41,6 @@ def import_neighbours_command(path: str) -> None:
 @click.argument("lon", type=float)
 def locate_command(lat: float, lon: float) -> None:
     """Print the kelurahan a point routes to, or where outside Jakarta it is: `flask areas locate -6.1754 106.8272`."""
-    from jaki.geo.operations import locate
-
     routing = locate(lat, lon)
     if not routing.routed:
         where = f"{routing.region_code} {routing.region_name}" if routing.region_code else "at sea or further away"

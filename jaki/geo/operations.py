@@ -19,23 +19,9 @@ from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.geo.models import Area, NeighbourRegion
 from jaki.geo.spatial import AreaIndex, in_jakarta_bbox, parse_geometry
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
-
-# How often (seconds) a process re-reads the areas' version to notice an import done by another process.
-DEFAULT_INDEX_CHECK_SECONDS = 60
-# A point in a sliver between simplified polygons resolves to the nearest kelurahan within this distance.
-DEFAULT_MAX_GAP_M = 300.0
-# The neighbours' outlines are coarse (22-124 points for a whole kota): along Jakarta's land border they overlap
-# its kelurahan polygons, or stop short of them by up to about 500 m (96% of the land-border points in no polygon
-# and outside every outline lie within 500 m of one; bench/results/boundaries.json). So there the kelurahan
-# polygons decide: a point in none, on a neighbour's outline or within the margin of one, is the neighbour's
-# unless a kelurahan lies within the tolerance, about the polygons' own simplification slack. Against the BPS
-# 2019 boundaries (themselves ~90 m off near borders) 25 m refuses 92% of the border points BPS puts outside
-# Jakarta and wrongly refuses 1.6 km² along the whole land border (the bench sweeps 0-100 m). Elsewhere (the
-# coast, the harbour, the islands) the gap rule above applies.
-DEFAULT_NEIGHBOUR_MARGIN_M = 500.0
-DEFAULT_BORDER_TOLERANCE_M = 25.0
 
 PROVINCE_CODE = "31"
 _REQUIRED_PROPERTIES = ("kode_kel", "kelurahan", "kode_kec", "kecamatan", "kode_kota", "kota")
@@ -316,7 +302,7 @@ _NEIGHBOUR_CELL_M = 250.0
 def _indexes() -> _IndexCache:
     """This process's indexes; the tables' versions are re-read at most every AREA_INDEX_CHECK_SECONDS."""
     cache = _cache()
-    every = current_app.config.get("AREA_INDEX_CHECK_SECONDS", DEFAULT_INDEX_CHECK_SECONDS)
+    every = setting("AREA_INDEX_CHECK_SECONDS")
     now = time.monotonic()
     if cache.index is not None and now - cache.checked_at < every:
         return cache
@@ -354,11 +340,6 @@ def area_index() -> AreaIndex:
     return _indexes().index
 
 
-def _setting(name: str, default: float) -> float:
-    value = current_app.config.get(name)
-    return default if value is None else float(value)
-
-
 def locate(lat: float, lon: float) -> Routing:
     """The kelurahan (and its kecamatan and kota) of a point; outside Jakarta, the neighbour whose land it is on.
 
@@ -369,16 +350,14 @@ def locate(lat: float, lon: float) -> Routing:
     within AREA_MAX_GAP_M (ties to the smallest code, as AreaIndex decides). Beyond that: outside (at sea).
     """
     indexes = _indexes()
-    max_gap = _setting("AREA_MAX_GAP_M", DEFAULT_MAX_GAP_M)
+    max_gap = float(setting("AREA_MAX_GAP_M"))
     found = indexes.index.locate(lat, lon, max_distance_m=max_gap) if in_jakarta_bbox(lat, lon) else None
     if found is not None and found.exact:
         return _routed(found)
-    margin = _setting("AREA_NEIGHBOUR_MARGIN_M", DEFAULT_NEIGHBOUR_MARGIN_M)
+    margin = float(setting("AREA_NEIGHBOUR_MARGIN_M"))
     # Containing it, else the nearest within the margin (AreaIndex answers both in one call).
     region = indexes.neighbours.locate(lat, lon, max_distance_m=margin)
-    if found is not None and (
-        region is None or found.distance_m <= _setting("AREA_BORDER_TOLERANCE_M", DEFAULT_BORDER_TOLERANCE_M)
-    ):
+    if found is not None and (region is None or found.distance_m <= float(setting("AREA_BORDER_TOLERANCE_M"))):
         return _routed(found)
     if region is None:
         return UNROUTED

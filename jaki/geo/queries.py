@@ -46,31 +46,34 @@ class AreaDetail:
     parents: list[Area]
 
 
-# The polygons are kilobytes a row and only the map layer reads them.
-_NO_GEOMETRY = (defer(Area.geometry), defer(Area.outline))
+def _no_geometry() -> tuple:
+    """Loader options leaving out the polygons: they are kilobytes a row and only the map layer reads them. Built
+    per call, not at import: an option on a mapped attribute configures every mapper imported so far, which fails
+    while only some of the model modules are (a standalone `import jaki.stats.rollup`)."""
+    return (defer(Area.geometry), defer(Area.outline))
 
 
 def list_areas(level: str | None = None, parent: str | None = None) -> list[Area]:
     """Areas by code, at one level and/or directly under one parent; an unknown parent is a 422."""
-    query = select(Area).options(*_NO_GEOMETRY).order_by(Area.code)
+    query = select(Area).options(*_no_geometry()).order_by(Area.code)
     if level is not None:
         query = query.where(Area.level.in_(LEVEL_FILTERS[level]))
     if parent is not None:
-        if db.session.get(Area, parent, options=_NO_GEOMETRY) is None:
+        if db.session.get(Area, parent, options=_no_geometry()) is None:
             raise field_error("parent", "area_unknown")
         query = query.where(Area.parent_code == parent)
     return list(db.session.scalars(query))
 
 
 def area_detail(code: str) -> AreaDetail:
-    area = db.session.get(Area, code, options=_NO_GEOMETRY)
+    area = db.session.get(Area, code, options=_no_geometry())
     if area is None:
         raise NotFound("area_not_found")
     parents = []
     seen = {area.code}
     parent_code = area.parent_code
     while parent_code and parent_code not in seen:  # at most three steps up; `seen` guards bad data
-        parent = db.session.get(Area, parent_code, options=_NO_GEOMETRY)
+        parent = db.session.get(Area, parent_code, options=_no_geometry())
         if parent is None:
             break
         parents.append(parent)
@@ -113,7 +116,7 @@ def map_layer(level: str) -> str:
     if _outlines_missing():
         # Areas imported before outlines existed: derived once, then read from the table. Imported here, as
         # only an import needs shapely (and numpy) in memory.
-        from jaki.geo.outlines import store_outlines
+        from jaki.geo.outlines import store_outlines  # shapely: about 0.3 s to import, paid only here
 
         store_outlines()
     rows = db.session.execute(

@@ -134,7 +134,10 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 
 
 def sniff_type(data: bytes) -> str | None:
-    """The accepted format named by the magic number ("JPEG", "PNG", "WEBP", "HEIF"), else None."""
+    """The format named by the magic number ("JPEG", "PNG", "WEBP", "HEIF", or "PDF" for permit documents; a
+    photo must be one of the first four), else None. The one file sniffer: nothing else reads magic numbers."""
+    if data[:5] == b"%PDF-":
+        return "PDF"
     if data[:3] == b"\xff\xd8\xff":
         return "JPEG"
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -286,7 +289,7 @@ def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.Image,
     if len(data) > max_bytes:
         raise PhotoRejected("photo_too_large", mb=_megabytes(max_bytes))
     kind = sniff_type(data)
-    if kind is None:
+    if kind not in _PILLOW_FORMATS:  # unknown, or a PDF: not a photo
         raise PhotoRejected("photo_type_not_allowed")
     size = declared_size(kind, data)
     if size is not None:

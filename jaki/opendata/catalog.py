@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 
 from jaki.api import API_PREFIX
+from jaki.settings import setting
 
 NOTE_ID = (
     "Jumlah laporan mencerminkan seberapa banyak warga memakai kanal pelaporan ini, bukan seberapa baik suatu wilayah "
@@ -42,7 +43,7 @@ SATU_DATA = {
 
 def base_url() -> str:
     """Where the files are downloaded from: OPEN_DATA_BASE_URL (the portal) or this server."""
-    configured = current_app.config.get("OPEN_DATA_BASE_URL")
+    configured = setting("OPEN_DATA_BASE_URL")
     if configured:
         return configured.rstrip("/")
     if has_request_context():

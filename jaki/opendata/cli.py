@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from jaki.opendata.operations import export, publish
+
 open_data_cli = AppGroup("open-data", help="Open data: reports per kelurahan, category and month; the DCAT catalog.")
 
 
@@ -14,8 +16,6 @@ open_data_cli = AppGroup("open-data", help="Open data: reports per kelurahan, ca
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_command(directory: Path) -> None:
     """Write reports.csv, reports.json, reports.geojson (and one per month) and catalog.json to DIRECTORY."""
-    from jaki.opendata.operations import export
-
     for path in export(directory):
         click.echo(str(path))
 
@@ -23,6 +23,4 @@ def export_command(directory: Path) -> None:
 @open_data_cli.command("publish")
 def publish_command() -> None:
     """Build the files now and store them for the API to serve."""
-    from jaki.opendata.operations import publish
-
     click.echo(" ".join(publish()))

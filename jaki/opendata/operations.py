@@ -7,14 +7,13 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
-
 from jaki.db import utcnow
 from jaki.errors import NotFound
 from jaki.extensions import db
 from jaki.opendata.catalog import catalog
 from jaki.opendata.models import OpenDataFile
 from jaki.opendata.publication import FILES, META, build, months_of
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def stored(name: str) -> OpenDataFile:
     if name not in (*FILES, META):
         raise NotFound()
     row = db.session.get(OpenDataFile, name)
-    max_age = timedelta(seconds=int(current_app.config["OPEN_DATA_MAX_AGE_SECONDS"]))
+    max_age = timedelta(seconds=int(setting("OPEN_DATA_MAX_AGE_SECONDS")))
     if row is None or utcnow() - row.generated_at > max_age:
         publish()
         row = db.session.get(OpenDataFile, name)

@@ -15,16 +15,17 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.geo.queries import map_layer
 from jaki.opendata import disclosure
 from jaki.opendata.catalog import NOTE_EN, NOTE_ID, catalog
 from jaki.reports import workflow as wf
 from jaki.reports.models import Category
+from jaki.settings import setting
 from jaki.stats import rollup
 from jaki.stats.aggregates import KECAMATAN, KELURAHAN
 from jaki.stats.models import ReportStat
@@ -72,7 +73,7 @@ class File:
 def published_months(now: datetime | None = None) -> tuple[date, date]:
     """(first, last) whole months published: the OPEN_DATA_MONTHS before the current Jakarta month."""
     last = add_months(jakarta_month(now), -1)
-    return add_months(last, 1 - int(current_app.config["OPEN_DATA_MONTHS"])), last
+    return add_months(last, 1 - int(setting("OPEN_DATA_MONTHS"))), last
 
 
 def _cells(first: date, last: date, sensitive: set[str]) -> dict[tuple, dict]:
@@ -187,8 +188,6 @@ def _geojson(published: list[dict], month: str, generated_at: datetime) -> str:
     """The month's kelurahan rows joined to the 267 kelurahan outlines: one feature per kelurahan, its categories'
     figures as flat properties `<category>__<field>` (0 where none were filed). Sensitive categories, published per
     kecamatan only, are not in it."""
-    from jaki.geo.queries import map_layer
-
     layer = json.loads(map_layer("kelurahan"))
     by_kelurahan: dict[str, dict] = {}
     for row in published:

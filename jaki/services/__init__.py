@@ -1,4 +1,4 @@
-"""Public services behind one door: health, education, social aid, tax, permits and letters, and the agencies."""
+"""Public services behind one door: health, education, social aid, tax, permits and letters."""
 
 from jaki import i18n
 from jaki.services.messages import MESSAGES
@@ -13,7 +13,7 @@ def init_app(app) -> None:
     import jaki.services.permits.connectors
     import jaki.services.social_aid.connectors
     import jaki.services.tax.connectors  # noqa: F401 - each registers its domain's connectors
-    from jaki import agencies, demo
+    from jaki import demo
     from jaki.extensions import api
     from jaki.services import cli, export, routes
     from jaki.services.demo import seed_services
@@ -22,7 +22,6 @@ def init_app(app) -> None:
 
     for blp in (routes.blp, social_aid_blp, permits_blp, letters_blp, calendar_blp):
         api.register_blueprint(blp)
-    agencies.init_app(app)
     app.cli.add_command(cli.services_cli)
     if seed_services not in demo.SEEDERS:
         demo.SEEDERS.append(seed_services)

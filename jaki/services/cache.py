@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from jaki.auth.crypto import cipher
 from jaki.extensions import db, redis_client
+from jaki.services.connectors import domains
+from jaki.services.models import SectionCache
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +54,10 @@ class DatabaseCache:
     """The embedded default: survives restarts and is shared by every process, unlike process memory."""
 
     def get(self, user_id: str, domain: str) -> CacheEntry | None:
-        from jaki.services.models import SectionCache
-
         row = db.session.get(SectionCache, (user_id, domain))
         return _open(row.payload) if row is not None else None
 
     def get_many(self, user_id: str, domains: list[str]) -> dict[str, CacheEntry]:
-        from jaki.services.models import SectionCache
-
         if not domains:
             return {}
         rows = db.session.scalars(
@@ -68,8 +66,6 @@ class DatabaseCache:
         return {row.domain: entry for row in rows if (entry := _open(row.payload)) is not None}
 
     def put(self, user_id: str, domain: str, entry: CacheEntry, ttl_seconds: int) -> None:
-        from jaki.services.models import SectionCache
-
         sealed = _seal(entry)
         row = db.session.get(SectionCache, (user_id, domain))
         if row is not None:
@@ -82,13 +78,9 @@ class DatabaseCache:
             pass  # a concurrent request of the same citizen stored it first; theirs is as fresh
 
     def clear(self, user_id: str) -> None:
-        from jaki.services.models import SectionCache
-
         db.session.execute(delete(SectionCache).where(SectionCache.user_id == user_id))
 
     def export(self, user_id: str) -> dict:
-        from jaki.services.models import SectionCache
-
         rows = db.session.scalars(select(SectionCache).where(SectionCache.user_id == user_id)).all()
         return {row.domain: entry for row in rows if (entry := _open(row.payload)) is not None}
 
@@ -140,13 +132,9 @@ class RedisCache:
             log.warning("services cache unavailable", extra={"error": type(exc).__name__})
 
     def clear(self, user_id: str) -> None:
-        from jaki.services.connectors import domains
-
         self.redis.delete(*[self._key(user_id, d) for d in domains()])
 
     def export(self, user_id: str) -> dict:
-        from jaki.services.connectors import domains
-
         return {d: entry for d in domains() if (entry := self.get(user_id, d)) is not None}
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from jaki.extensions import db
+from jaki.services.permits.tasks import flag_permit_sla_breaches
+from jaki.services.reference import load_reference
+from jaki.services.tax import tasks as tax_tasks
+
 services_cli = AppGroup("services", help="Public services: agencies, reference data, periodic jobs.")
 
 
 @services_cli.command("seed-reference")
 def seed_reference():
     """Create or update the agency registry, aid programmes and permit/letter types (idempotent)."""
-    from jaki.extensions import db
-    from jaki.services.reference import load_reference
-
     load_reference()
     db.session.commit()
     click.echo("reference data up to date")
@@ -22,14 +24,10 @@ def seed_reference():
 @services_cli.command("remind-due-bills")
 def remind_due_bills():
     """Record tax.bill_due events for bills due in 7 days and 1 day (once each)."""
-    from jaki.services.tax.tasks import remind_due_bills as run
-
-    click.echo(f"reminders recorded: {run()}")
+    click.echo(f"reminders recorded: {tax_tasks.remind_due_bills()}")
 
 
 @services_cli.command("flag-sla-breaches")
 def flag_sla_breaches():
     """Flag permits and letters past their SLA (once each)."""
-    from jaki.services.permits.tasks import flag_permit_sla_breaches as run
-
-    click.echo(f"applications flagged: {run()}")
+    click.echo(f"applications flagged: {flag_permit_sla_breaches()}")

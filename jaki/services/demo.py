@@ -10,13 +10,20 @@ from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.db import utcnow
+from jaki.demo import HOUSEHOLDS, seed_staff
 from jaki.extensions import db
+from jaki.services.education.models import SchoolEnrolment
+from jaki.services.health.models import HealthVisit, Immunisation, JknMembership
+from jaki.services.permits import operations, workflow
+from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
+from jaki.services.permits.sla import WIB
+from jaki.services.reference import load_reference
+from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
+from jaki.services.tax.models import TaxBill
 
 
 def seed_reference() -> None:
     """The real reference data (jaki.services.reference), which the demo builds on."""
-    from jaki.services.reference import load_reference
-
     load_reference()
 
 
@@ -42,8 +49,6 @@ STAFF = [
 
 def _demo_people() -> dict[str, str]:
     """first name -> NIK of the demo residents (jaki.demo.HOUSEHOLDS)."""
-    from jaki.demo import HOUSEHOLDS
-
     people = {}
     for kec, _kel, _kk, _address, members in HOUSEHOLDS:
         for name, born, sex, _relation, serial in members:
@@ -71,12 +76,6 @@ def _next_month(today: date, day: int = 15) -> date:
 
 def seed_records() -> None:
     """Realistic records for the demo residents; skipped for anyone who already has them."""
-    from jaki.services.education.models import SchoolEnrolment
-    from jaki.services.health.models import HealthVisit, Immunisation, JknMembership
-    from jaki.services.permits.sla import WIB
-    from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
-    from jaki.services.tax.models import TaxBill
-
     people = _demo_people()
     today = utcnow().astimezone(WIB).date()
     idx = {name: nik_index(nik) for name, nik in people.items()}
@@ -309,9 +308,6 @@ def seed_records() -> None:
 
 def seed_applications() -> None:
     """Siti asked for letters (one issued, one submitted); Ahmad applied for an SLF."""
-    from jaki.services.permits import operations
-    from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
-
     people = _demo_people()
     siti = db.session.scalar(select(User).where(User.nik_index == nik_index(people["Siti"])))
     ahmad = db.session.scalar(select(User).where(User.nik_index == nik_index(people["Ahmad"])))
@@ -337,7 +333,7 @@ def seed_applications() -> None:
                 )
 
     skd = Application(
-        reference=operations._reference("SKD"),
+        reference=operations.new_reference("SKD"),
         kind="letter",
         type_code="SKD",
         applicant_id=siti.id,
@@ -345,7 +341,7 @@ def seed_applications() -> None:
         purpose="Melamar pekerjaan",
     )
     sktm = Application(
-        reference=operations._reference("SKTM"),
+        reference=operations.new_reference("SKTM"),
         kind="letter",
         type_code="SKTM",
         applicant_id=siti.id,
@@ -353,7 +349,7 @@ def seed_applications() -> None:
         purpose="Keringanan biaya sekolah anak",
     )
     slf = Application(
-        reference=operations._reference("SLF"),
+        reference=operations.new_reference("SLF"),
         kind="permit",
         type_code="SLF",
         applicant_id=ahmad.id,
@@ -367,22 +363,20 @@ def seed_applications() -> None:
         db.session.add(application)
         with_documents(application)
     db.session.flush()
-    operations._move(skd, "submitted", siti, operations.APPLICANT)
+    operations.move(skd, "submitted", siti, workflow.APPLICANT)
     if kelurahan_officer is not None:
-        operations._move(skd, "in_process", kelurahan_officer, operations.OFFICER)
+        operations.move(skd, "in_process", kelurahan_officer, workflow.OFFICER)
         skd.decision_number = f"SKD/{utcnow():%Y}/0412"
-        operations._move(skd, "issued", kelurahan_officer, operations.OFFICER)
-    operations._move(sktm, "submitted", siti, operations.APPLICANT)
-    operations._move(slf, "submitted", ahmad, operations.APPLICANT)
+        operations.move(skd, "issued", kelurahan_officer, workflow.OFFICER)
+    operations.move(sktm, "submitted", siti, workflow.APPLICANT)
+    operations.move(slf, "submitted", ahmad, workflow.APPLICANT)
     if dpmptsp_officer is not None:
-        operations._move(slf, "in_verification", dpmptsp_officer, operations.OFFICER)
+        operations.move(slf, "in_verification", dpmptsp_officer, workflow.OFFICER)
     db.session.flush()
 
 
 def seed_services() -> list[str]:
     """The demo seeder (jaki.demo.SEEDERS): idempotent. Returns the staff logins to print."""
-    from jaki.demo import seed_staff
-
     seed_reference()
     logins = seed_staff(STAFF)
     seed_records()

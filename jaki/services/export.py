@@ -7,13 +7,16 @@ from sqlalchemy import select
 from jaki.auth.crypto import nik_index
 from jaki.extensions import db
 from jaki.services.cache import section_cache
-from jaki.services.connectors import iso
+from jaki.services.connectors import Subject, iso
+from jaki.services.education.connectors import LocalEducation
+from jaki.services.health.connectors import LocalHealth
 from jaki.services.household import member_id
+from jaki.services.permits.models import Application
+from jaki.services.social_aid.connectors import LocalSocialAid
+from jaki.services.tax.connectors import LocalTax
 
 
 def _self_subject(user):
-    from jaki.services.connectors import Subject
-
     nik = user.nik
     return Subject(member_id(nik), nik, nik_index(nik))
 
@@ -25,32 +28,22 @@ def _local(cls, user) -> dict:
 
 
 def health(user) -> dict:
-    from jaki.services.health.connectors import LocalHealth
-
     return _local(LocalHealth, user)
 
 
 def education(user) -> dict:
-    from jaki.services.education.connectors import LocalEducation
-
     return _local(LocalEducation, user)
 
 
 def social_aid(user) -> dict:
-    from jaki.services.social_aid.connectors import LocalSocialAid
-
     return _local(LocalSocialAid, user)
 
 
 def tax(user) -> dict:
-    from jaki.services.tax.connectors import LocalTax
-
     return _local(LocalTax, user)
 
 
 def _applications(user, kind: str) -> list[dict]:
-    from jaki.services.permits.models import Application
-
     rows = db.session.scalars(
         select(Application)
         .where(Application.applicant_id == user.id, Application.kind == kind)

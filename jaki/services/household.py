@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import cipher, nik_index
+from jaki.auth.models import Resident
+from jaki.auth.population_http import HttpPopulationRegistry
 from jaki.db import utcnow
+from jaki.errors import Unavailable
 from jaki.extensions import db
 from jaki.services.connectors import Subject
-from jaki.services.permits.sla import jakarta_today
+from jaki.settings import setting
+from jaki.timezone import jakarta_today
 
 HEAD = "kepala_keluarga"
 # Children and grandchildren living in the household; a child is under 18 (UU 35/2014 on child protection).
@@ -88,10 +91,8 @@ def household_for(user) -> Household:
     """The user and, when they head their Kartu Keluarga, the children in it. Nobody else's records."""
     today = jakarta_today(utcnow())  # a child turns 18 at midnight in Jakarta, not at 07:00
     nik = user.nik
-    if current_app.config.get("DUKCAPIL_BACKEND", "local") == "http":
+    if setting("DUKCAPIL_BACKEND") == "http":
         return _from_http(user, nik, today)
-    from jaki.auth.models import Resident
-
     own_index = nik_index(nik)
     # One query: the account's household (set from Dukcapil at registration) with the person's own row in it.
     household = Resident.kk_index == user.kk_index if user.kk_index else Resident.nik_index == own_index
@@ -114,9 +115,6 @@ def household_for(user) -> Household:
 
 
 def _from_http(user, nik: str, today: date) -> Household:
-    from jaki.errors import Unavailable
-    from jaki.services.population_http import HttpPopulationRegistry
-
     me = Member(member_id(nik), nik, user.full_name, user.birth_date, user.sex, "lainnya", True)
     try:
         answer = HttpPopulationRegistry.from_config().household(nik)

@@ -9,17 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jaki import audit
+from jaki.agencies.models import Agency
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
+from jaki.auth.models import User
+from jaki.auth.operations import parse_nik
+from jaki.clients.agency_client import AgencyError
 from jaki.db import utcnow
 from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
+from jaki.i18n import translate
 from jaki.services import connectors
-from jaki.services.agency_client import AgencyError
 from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
-from jaki.services.connectors import HttpConnector, Subject, setting
+from jaki.services.connectors import HttpConnector, Subject
 from jaki.services.household import Household, Member, household_for, member_id
-from jaki.services.permits.sla import jakarta_today
+from jaki.settings import setting
+from jaki.timezone import WIB, jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +43,6 @@ class Section:
     people: list[dict] | None = None
 
     def to_dict(self) -> dict:
-        from jaki.i18n import translate
-        from jaki.services.permits.sla import WIB
-
         message = None
         if self.status == STALE:
             message = translate(
@@ -69,8 +71,6 @@ def agency_name(code: str) -> str:
     """The short name citizens know (Bapenda, Dinas Kesehatan's "Kesehatan"), remembered per process."""
     name = _names.get(code)
     if name is None:
-        from jaki.agencies.models import Agency
-
         agency = db.session.get(Agency, code)
         if agency is None:
             return code
@@ -210,9 +210,6 @@ def household_view(household: Household) -> dict:
 
 
 def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
-    from jaki.auth.models import User
-    from jaki.auth.operations import parse_nik
-
     spec = connectors.SPECS.get(name)
     if spec is None:
         raise NotFound()

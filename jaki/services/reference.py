@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from jaki.agencies.registry import AGENCIES, WILAYAH, upsert_registry
 from jaki.extensions import db
+from jaki.services.permits.types import TYPES, upsert_types
+from jaki.services.social_aid.connectors import PROGRAMMES
+from jaki.services.social_aid.models import AidProgramme
 
 
 def load_reference() -> dict[str, int]:
     """Create or update the registry (all 52 offices and the kelurahan/kecamatan offices), aid programmes and
     permit/letter types; idempotent. Returns how many rows of each there are."""
-    from jaki.agencies.registry import AGENCIES, WILAYAH, upsert_registry
-    from jaki.services.permits.types import TYPES, upsert_types
-    from jaki.services.social_aid.connectors import PROGRAMMES
-    from jaki.services.social_aid.models import AidProgramme
-
     upsert_registry(db.session)
     for code, (name, agency, umbrella, text) in PROGRAMMES.items():
         row = db.session.get(AidProgramme, code) or AidProgramme(code=code)

@@ -8,7 +8,6 @@ from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
 from jaki.extensions import limiter
 from jaki.services import operations
-from jaki.services.connectors import setting
 from jaki.services.household import household_for
 from jaki.services.limits import account_key, not_a_refresh
 from jaki.services.schemas import (
@@ -19,6 +18,7 @@ from jaki.services.schemas import (
     ServicesOverviewSchema,
     ServicesRefreshArgsSchema,
 )
+from jaki.settings import setting
 
 blp = Blueprint("services", __name__, url_prefix=API_PREFIX, description="Layanan publik: satu pintu")
 

@@ -16,8 +16,9 @@ from sqlalchemy import or_, select
 
 from jaki.extensions import db
 from jaki.services.permits.models import Application, ApplicationEvent, ApplicationType
-from jaki.services.permits.sla import WIB, calendar_overrides, is_working_day, working_days_paused
+from jaki.services.permits.sla import calendar_overrides, is_working_day, working_days_paused
 from jaki.stats.query import Question, month_start_utc
+from jaki.timezone import WIB
 
 DECIDED = ("issued", "rejected")
 _PAUSED = "revision_requested"

@@ -1,7 +1,7 @@
 """The agency integration board: the Pemprov's 52 offices, integrated or not, and each connector's health.
 
 Breaker state comes from the breakers' shared store and latency and last success from the call record the agency
-HTTP client keeps (jaki.services.call_stats): both in Redis when configured, so any process's board sees every
+HTTP client keeps (jaki.clients.call_stats): both in Redis when configured, so any process's board sees every
 process's calls.
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from jaki.agencies.models import Agency
 from jaki.agencies.operations import domains_served
+from jaki.clients import agencies as agency_clients
 from jaki.extensions import db
-from jaki.services import connectors
 
 
 def _when(value: float | None) -> datetime | None:
@@ -27,8 +27,8 @@ def board(*, agency: str | None = None) -> dict:
         db.session.scalars(select(Agency).where(Agency.kind != "wilayah").order_by(Agency.kind, Agency.code))
     )
     integrated = sum(1 for a in offices if a.integrated)
-    http_codes = [a.code for a in offices if connectors.agency_url(a.code) and domains_served(a.code)]
-    calls = connectors.call_recorder().read(http_codes) if http_codes else {}
+    http_codes = [a.code for a in offices if agency_clients.agency_url(a.code) and domains_served(a.code)]
+    calls = agency_clients.call_recorder().read(http_codes) if http_codes else {}
     rows = []
     for office in offices:
         if agency and office.code != agency:
@@ -57,7 +57,7 @@ def board(*, agency: str | None = None) -> dict:
         if office.code in http_codes:
             seen = (calls or {}).get(office.code)
             row["connector"] = "http"
-            row["breaker_state"] = connectors.breaker_for(office.code).state
+            row["breaker_state"] = agency_clients.breaker_for(office.code).state
             if seen is None:
                 row["calls"] = None  # the store could not be read: unknown, not zero
             else:

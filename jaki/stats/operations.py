@@ -5,6 +5,7 @@ from __future__ import annotations
 from jaki.auth.models import COMMAND_CENTER, User
 from jaki.db import utcnow
 from jaki.errors import Forbidden
+from jaki.settings import setting
 from jaki.stats import aggregates, applications, backlog, encode, integration, rollup
 from jaki.stats.query import (
     Names,
@@ -15,7 +16,6 @@ from jaki.stats.query import (
     month_key,
     parse_group_by,
     period,
-    setting,
 )
 
 # Who reads statistics: admins and the command center the whole city's; agency admins their own agency's.

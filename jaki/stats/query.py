@@ -6,14 +6,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from jaki.agencies.models import Agency
 from jaki.errors import field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.geo.queries import area_names
 from jaki.i18n import current_language, translate
 from jaki.reports import workflow as wf
+from jaki.reports.models import Category
+from jaki.settings import setting
 from jaki.timezone import WIB
 
 # The ways a question may group (two at most: agency,month). The area levels derive from the kelurahan code, so the
@@ -31,10 +34,6 @@ MONTH_NAMES = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"),
 }  # fmt: skip
-
-
-def setting(name: str):
-    return current_app.config[name]
 
 
 def jakarta_month(now: datetime | None = None) -> date:
@@ -127,8 +126,6 @@ def check_area(code: str | None) -> str | None:
 
 
 def check_category(code: str | None) -> str | None:
-    from jaki.reports.models import Category
-
     if not code:
         return None
     if len(code) > 40 or db.session.get(Category, code) is None:
@@ -137,8 +134,6 @@ def check_category(code: str | None) -> str | None:
 
 
 def check_agency(code: str | None) -> str | None:
-    from jaki.agencies.models import Agency
-
     if not code:
         return None
     if len(code) > 40 or db.session.get(Agency, code) is None:
@@ -173,10 +168,6 @@ class Names:
     """The names of the keys a grouping answers with, read once per answer, in the reader's language."""
 
     def __init__(self, groups: tuple[str, ...]):
-        from jaki.agencies.models import Agency
-        from jaki.geo.queries import area_names
-        from jaki.reports.models import Category
-
         self.language = current_language()
         self.areas = area_names() if any(g in AREA_GROUPS for g in groups) else {}
         self.categories = {}

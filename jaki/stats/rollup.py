@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, literal, select, tuple_, update
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.reports.models import Report, ReportRating
+from jaki.settings import setting
 from jaki.stats.aggregates import month_of_created
 from jaki.stats.models import StatsRollup
 from jaki.stats.query import (
@@ -37,7 +38,6 @@ from jaki.stats.query import (
     key_value,
     month_start_utc,
     parse_month,
-    setting,
 )
 
 log = logging.getLogger(__name__)

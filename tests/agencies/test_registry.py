@@ -69,12 +69,12 @@ def test_admin_detail_says_which_connector_and_nobody_else_sees_it(client, ctx):
 
 
 def test_admin_resets_a_breaker(client, ctx, settings):
-    from jaki.services import connectors
+    from jaki.clients import agencies as agency_clients
 
     upsert_registry(db.session)
     settings(AGENCY_BAPENDA_URL="http://127.0.0.1:9", AGENCY_BREAKER_FAILURES=1)
     admin = make_user(role="admin")
-    connectors.breaker_for("BAPENDA").record_failure()
+    agency_clients.breaker_for("BAPENDA").record_failure()
     assert client.get("/api/v1/admin/agencies/BAPENDA", headers=auth_header(admin)).json["health"]["state"] == "open"
     reset = client.post("/api/v1/admin/agencies/BAPENDA/breaker/reset", headers=auth_header(admin))
     assert reset.status_code == 200 and reset.json["health"]["state"] == "closed"

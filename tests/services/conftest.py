@@ -10,8 +10,8 @@ from sqlalchemy import select
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
+from jaki.clients import agencies as agency_clients
 from jaki.extensions import db
-from jaki.services import connectors
 from tests.support.fake_agency import FakeAgency
 
 # Fast deadlines so that failing agencies cost the suite little; retries without real backoff.
@@ -95,7 +95,7 @@ def settings(app):
         for key, value in values.items():
             saved.setdefault(key, app.config.get(key, _MISSING))
             app.config[key] = value
-        connectors.reset(app)
+        agency_clients.reset(app)
 
     yield apply
     for key, value in saved.items():
@@ -103,7 +103,7 @@ def settings(app):
             app.config.pop(key, None)
         else:
             app.config[key] = value
-    connectors.reset(app)
+    agency_clients.reset(app)
 
 
 _MISSING = object()

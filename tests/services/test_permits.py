@@ -13,8 +13,9 @@ from jaki.db import utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
 from jaki.services.permits.models import Application
-from jaki.services.permits.sla import WIB, add_working_days
+from jaki.services.permits.sla import add_working_days
 from jaki.services.permits.tasks import flag_permit_sla_breaches
+from jaki.timezone import WIB
 from tests.factories import auth_header, make_user
 from tests.reports.factories import heic_with_gps
 from tests.services.conftest import staff

@@ -2,8 +2,8 @@
 
 import pytest
 
+from jaki.auth.population_http import HttpPopulationRegistry
 from jaki.errors import Unavailable
-from jaki.services.population_http import HttpPopulationRegistry
 from tests.factories import auth_header
 from tests.support.fake_agency import FakeAgency
 

@@ -6,14 +6,8 @@ import pytest
 
 from jaki.services.permits import operations
 from jaki.services.permits.models import Application
-from jaki.services.permits.sla import (
-    WIB,
-    add_working_days,
-    extend_for_pause,
-    is_working_day,
-    jakarta_today,
-    working_days_paused,
-)
+from jaki.services.permits.sla import add_working_days, extend_for_pause, is_working_day, working_days_paused
+from jaki.timezone import WIB, jakarta_today
 from tests.factories import auth_header, make_user
 from tests.services.conftest import staff
 from tests.services.test_permits import SLF_REQUIRED, _move, _new_slf, _upload, storage  # noqa: F401

@@ -6,8 +6,8 @@ from jaki.agencies.registry import upsert_registry
 from jaki.auth.models import User
 from jaki.extensions import db
 from jaki.services.permits.models import Application, ApplicationEvent
-from jaki.services.permits.sla import WIB
 from jaki.services.permits.types import upsert_types
+from jaki.timezone import WIB
 from tests.factories import PASSWORD, auth_header, make_nik, make_user
 
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 
 from jaki.agencies.registry import upsert_registry
+from jaki.clients import agencies as agency_clients
+from jaki.clients.call_stats import CallRecorder, MemoryCallStats, RedisCallStats
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.services import connectors
-from jaki.services.call_stats import CallRecorder, MemoryCallStats, RedisCallStats
 from tests.factories import auth_header, make_user
 from tests.stats.factories import month_ago, seeded
 
@@ -161,6 +161,6 @@ def test_every_process_reads_the_same_record_from_redis(app, ctx):
     assert (seen["calls"], seen["failures"], seen["latency_p50_ms"], seen["latency_samples"]) == (4, 1, 25.0, 3)
     assert time.time() - seen["last_success_at"] < 60
     # The app's own recorder is the Redis one, shared with the breakers' client settings.
-    recorder = connectors.call_recorder()
+    recorder = agency_clients.call_recorder()
     assert isinstance(recorder.store, RedisCallStats)
     assert recorder.read(["DINKES"])["DINKES"]["calls"] == 4

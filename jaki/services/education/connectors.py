@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from jaki.clients.agency_client import AgencySchema
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import DomainSpec, HttpConnector, LocalConnector, Subject, register_domain
 from jaki.services.education.models import LEVELS, STATUSES, SchoolEnrolment
 from jaki.services.social_aid.connectors import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from jaki.clients.agency_client import AgencySchema
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import (
     DomainSpec,
     HttpConnector,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from jaki.auth.models import User
+from jaki.clients.agency_client import AgencySchema
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import DomainSpec, HttpConnector, LocalConnector, Subject, iso, register_domain
 from jaki.services.permits.models import Application
-from jaki.services.permits.operations import STATUSES
+from jaki.services.permits.workflow import STATUSES
 
 OPEN_LIMIT = 50
 

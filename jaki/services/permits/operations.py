@@ -7,68 +7,36 @@ import re
 import secrets
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
 from jaki import audit
 from jaki.api import Keyset, Page
 from jaki.auth.crypto import nik_index
+from jaki.auth.models import Resident, StaffArea, User
 from jaki.auth.permissions import area_covers
 from jaki.db import new_uuid, utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, PreconditionFailed, Unavailable, field_error
 from jaki.events import record_event
 from jaki.extensions import db
+from jaki.geo.models import Area
 from jaki.i18n import current_language
 from jaki.media.images import PhotoRejected, sanitize_photo, sniff_type
-from jaki.services.connectors import setting
+from jaki.media.storage import app_storage
+from jaki.services.permits import workflow
 from jaki.services.permits.models import Application, ApplicationDocument, ApplicationEvent, ApplicationType
-from jaki.services.permits.sla import WIB, add_working_days, calendar_overrides, extend_for_pause, jakarta_today
+from jaki.services.permits.sla import add_working_days, calendar_overrides, extend_for_pause
+from jaki.services.permits.workflow import APPLICANT, EDITABLE, NOTE_REQUIRED, OFFICER, TERMINAL
+from jaki.settings import setting
+from jaki.timezone import WIB, jakarta_today
 
 log = logging.getLogger(__name__)
 
-APPLICANT, OFFICER = "applicant", "officer"
-
-# (from, to) -> who may make the move. Anything else is refused: statuses never jump.
-TRANSITIONS: dict[str, dict[tuple[str, str], str]] = {
-    "permit": {
-        ("draft", "submitted"): APPLICANT,
-        ("draft", "withdrawn"): APPLICANT,
-        ("submitted", "in_verification"): OFFICER,
-        ("submitted", "rejected"): OFFICER,
-        ("submitted", "withdrawn"): APPLICANT,
-        ("in_verification", "revision_requested"): OFFICER,
-        ("in_verification", "in_review"): OFFICER,
-        ("in_verification", "rejected"): OFFICER,
-        ("in_verification", "withdrawn"): APPLICANT,
-        ("revision_requested", "in_verification"): APPLICANT,  # resubmitted with what was asked for
-        ("revision_requested", "withdrawn"): APPLICANT,
-        ("in_review", "approved"): OFFICER,
-        ("in_review", "rejected"): OFFICER,
-        ("approved", "issued"): OFFICER,
-    },
-    "letter": {
-        ("draft", "submitted"): APPLICANT,
-        ("draft", "withdrawn"): APPLICANT,
-        ("submitted", "in_process"): OFFICER,
-        ("submitted", "rejected"): OFFICER,
-        ("submitted", "withdrawn"): APPLICANT,
-        ("in_process", "revision_requested"): OFFICER,
-        ("in_process", "issued"): OFFICER,
-        ("in_process", "rejected"): OFFICER,
-        ("revision_requested", "in_process"): APPLICANT,
-        ("revision_requested", "withdrawn"): APPLICANT,
-    },
-}
-TERMINAL = ("issued", "rejected", "withdrawn")
-EDITABLE = ("draft", "revision_requested")  # documents may be added or replaced
-NOTE_REQUIRED = ("rejected", "revision_requested")  # the applicant must be told why
-STATUSES = {kind: sorted({s for pair in moves for s in pair}) for kind, moves in TRANSITIONS.items()}
 STAFF_ROLES = ("officer", "agency_admin")
 KELURAHAN_CODE = re.compile(r"^31\.\d{2}\.\d{2}\.\d{4}$")
 
-# Sniffed from the bytes, never taken from the client's Content-Type.
-MAGIC = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+# Sniffed from the bytes (jaki.media.images.sniff_type), never taken from the client's Content-Type.
+DOCUMENT_TYPES = {"PDF": "application/pdf", "JPEG": "image/jpeg", "PNG": "image/png"}
 MAX_DOCUMENTS = 20
 # A HEIC photo of a document becomes a JPEG of up to this many pixels a side: an iPhone's 12 MP (4032 px)
 # keeps every pixel, so small print stays legible.
@@ -85,13 +53,12 @@ def _type(code: str, kind: str) -> ApplicationType:
     return row
 
 
-def _reference(type_code: str) -> str:
+def new_reference(type_code: str) -> str:
+    """A fresh application reference, e.g. SKD-20260102-4F2A1C (its date on Jakarta's clock)."""
     return f"{type_code}-{utcnow().astimezone(WIB):%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 def _check_area(area_code: str | None, field: str) -> str:
-    from jaki.geo.models import Area
-
     if not area_code or not KELURAHAN_CODE.match(area_code):
         raise field_error(field, "kelurahan_required")
     # Areas are imported from the shared data when present; without them the code's shape is all we can check.
@@ -104,8 +71,6 @@ def _check_area(area_code: str | None, field: str) -> str:
 def _home_kelurahan(user) -> str | None:
     if user.home_kelurahan_code:
         return user.home_kelurahan_code
-    from jaki.auth.models import Resident
-
     return db.session.scalar(select(Resident.kelurahan_code).where(Resident.nik_index == nik_index(user.nik)))
 
 
@@ -122,11 +87,11 @@ def missing_documents(application: Application) -> list[str]:
     return [item["kind"] for item in checklist(application) if item["required"] and not item["uploaded"]]
 
 
-def _move(application: Application, to_status: str, actor, role: str, note: str | None = None) -> None:
-    """The one place a status changes: strict transition, SLA clock, timeline row and outbox event."""
+def move(application: Application, to_status: str, actor, role: str, note: str | None = None) -> None:
+    """The one place a status changes: strict transition (workflow.TRANSITIONS), SLA clock, timeline row and
+    outbox event. The caller holds the row lock and commits."""
     current = application.status
-    allowed = TRANSITIONS[application.kind].get((current, to_status))
-    if allowed is None or allowed != role:
+    if not workflow.allowed(application.kind, current, to_status, role):
         raise Conflict(
             "status_transition_not_allowed",
             errors={"status": [f"{current} -> {to_status}"]},
@@ -213,7 +178,7 @@ def create(user, kind: str, data: dict) -> Application:
         if not (data.get("object_address") or "").strip():
             raise field_error("object_address", "object_address_required")
     application = Application(
-        reference=_reference(app_type.code),
+        reference=new_reference(app_type.code),
         kind=kind,
         type_code=app_type.code,
         applicant_id=user.id,
@@ -259,10 +224,6 @@ def _locked(application_id: str) -> Application:
     return application
 
 
-def _sniff(data: bytes) -> str | None:
-    return next((ctype for magic, ctype in MAGIC if data.startswith(magic)), None)
-
-
 def _heic_as_jpeg(data: bytes, limit: int) -> bytes:
     """An iPhone's HEIC photo of a document as a JPEG that officers' browsers show, without EXIF or GPS."""
     try:
@@ -270,12 +231,6 @@ def _heic_as_jpeg(data: bytes, limit: int) -> bytes:
     except PhotoRejected as exc:
         message = exc.message_en if current_language() == "en" else exc.message_id
         raise JakiError(exc.code, status=exc.http_status, message=message, errors={"file": [message]}) from None
-
-
-def _storage():
-    from jaki.media.storage import storage_from_config
-
-    return storage_from_config(current_app.config)
 
 
 def upload_document(user, application_id: str, kind: str, doc_kind: str, upload) -> ApplicationDocument:
@@ -289,9 +244,10 @@ def upload_document(user, application_id: str, kind: str, doc_kind: str, upload)
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise field_error("file", "document_too_large", status=413, megabytes=limit // (1024 * 1024))
-    content_type = _sniff(data)
+    kind_sniffed = sniff_type(data)
+    content_type = DOCUMENT_TYPES.get(kind_sniffed)
     filename = secure_filename(upload.filename or "") or doc_kind
-    if content_type is None and sniff_type(data) == "HEIF":
+    if kind_sniffed == "HEIF":
         data, content_type = _heic_as_jpeg(data, limit), "image/jpeg"
         filename = filename.rsplit(".", 1)[0] + ".jpg"
     if content_type is None:
@@ -308,7 +264,7 @@ def upload_document(user, application_id: str, kind: str, doc_kind: str, upload)
         filename=filename[:200],
     )
     document.storage_key = f"services/applications/{application.id}/{document.id}"
-    storage = _storage()
+    storage = app_storage()
     try:
         storage.put(document.storage_key, data, content_type)
     except Exception as exc:  # noqa: BLE001 - any storage failure is "try again later" for the citizen
@@ -342,7 +298,7 @@ def delete_document(user, application_id: str, kind: str, document_id: str) -> N
     application.documents.remove(document)
     application.version += 1
     db.session.commit()
-    _delete_object(_storage(), document.storage_key)
+    _delete_object(app_storage(), document.storage_key)
 
 
 def read_document(application: Application, document_id: str) -> tuple[ApplicationDocument, bytes]:
@@ -350,7 +306,7 @@ def read_document(application: Application, document_id: str) -> tuple[Applicati
     if document is None:
         raise NotFound()
     try:
-        return document, _storage().get(document.storage_key)
+        return document, app_storage().get(document.storage_key)
     except Exception as exc:  # noqa: BLE001
         log.warning("document read failed", extra={"error": type(exc).__name__})
         raise Unavailable("storage_unavailable") from None
@@ -363,8 +319,7 @@ def submit(user, application_id: str, kind: str) -> Application:
     missing = missing_documents(application)
     if missing and application.status in EDITABLE:
         raise JakiError("documents_missing", status=422, errors={"documents": missing})
-    target = {"draft": "submitted", "revision_requested": "in_verification" if kind == "permit" else "in_process"}
-    _move(application, target.get(application.status, "submitted"), user, APPLICANT)
+    move(application, workflow.submit_target(kind, application.status), user, APPLICANT)
     db.session.commit()
     return application
 
@@ -372,7 +327,7 @@ def submit(user, application_id: str, kind: str) -> Application:
 def withdraw(user, application_id: str, kind: str, note: str | None) -> Application:
     own(user, application_id, kind)
     application = _locked(application_id)
-    _move(application, "withdrawn", user, APPLICANT, note)
+    move(application, "withdrawn", user, APPLICANT, note)
     db.session.commit()
     return application
 
@@ -468,7 +423,7 @@ def officer_transition(officer, application_id: str, kind: str, data: dict) -> A
             number
             or f"{application.type_code}/{utcnow().astimezone(WIB):%Y}/{application.reference.rsplit('-', 1)[-1]}"
         )
-    _move(application, to_status, officer, OFFICER, data.get("note"))
+    move(application, to_status, officer, OFFICER, data.get("note"))
     audit.record(
         db.session,
         actor=officer,
@@ -486,8 +441,6 @@ def officer_transition(officer, application_id: str, kind: str, data: dict) -> A
 
 def flag_sla_breaches(now: datetime | None = None) -> int:
     """Flag open applications past their SLA (once each) and record permit.sla_breached / letter.sla_breached."""
-    from jaki.auth.models import StaffArea, User
-
     now = now or utcnow()
     query = (
         select(Application)

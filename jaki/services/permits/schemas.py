@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from jaki.api import CursorPageArgsSchema, Schema
+from jaki.services.permits.operations import checklist
 
 V = ma.validate
 
@@ -83,8 +84,6 @@ class ApplicationEventSchema(Schema):
 
 
 def _checklist(application) -> list[dict]:
-    from jaki.services.permits.operations import checklist
-
     return [
         {**item, "document": ApplicationDocumentSchema().dump(item["document"]) if item["document"] else None}
         for item in checklist(application)

@@ -9,21 +9,18 @@ release, or a library day that offices work after all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
 
-WIB = timezone(timedelta(hours=7), "WIB")
+from jaki.services.permits.models import CalendarDay
+from jaki.timezone import WIB
+
 # The service counters' hours: a pause gives back the working days whose office hours it covered entirely.
 OFFICE_OPENS = time(8, 0)
 OFFICE_CLOSES = time(16, 0)
 HOLIDAY, WORKDAY = "holiday", "workday"
-
-
-def jakarta_today(now: datetime | None = None) -> date:
-    """Today's calendar date in Jakarta (00:00-07:00 WIB is still yesterday in UTC)."""
-    return (now or datetime.now(UTC)).astimezone(WIB).date()
 
 
 @lru_cache(maxsize=32)
@@ -87,8 +84,6 @@ def extend_for_pause(
 def calendar_overrides(session, since: date) -> dict[date, str]:
     """The admin's dated table from `since` on (a few rows a year): day -> holiday | workday."""
     from sqlalchemy import select
-
-    from jaki.services.permits.models import CalendarDay
 
     rows = session.execute(select(CalendarDay.day, CalendarDay.kind).where(CalendarDay.day >= since))
     return dict(rows.all())

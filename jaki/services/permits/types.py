@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jaki.services.permits.models import ApplicationType
+
 
 def _doc(kind: str, name: str, required: bool = True) -> dict:
     return {"kind": kind, "name": name, "required": required}
@@ -107,8 +109,6 @@ TYPES: list[tuple[str, str, str, str, int, list[dict]]] = [
 
 
 def upsert_types(session) -> None:
-    from jaki.services.permits.models import ApplicationType
-
     for code, kind, name, agency, sla_days, documents in TYPES:
         row = session.get(ApplicationType, code)
         if row is None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import fields, validate
 
+from jaki.clients.agency_client import AgencySchema
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import (
     DomainSpec,
     HttpConnector,
@@ -211,15 +209,6 @@ class HttpSocialAid(HttpConnector):
             },
             "programmes": present_programmes(loaded["programmes"]),
         }
-
-
-def next_disbursement(entries: list[dict]) -> date | None:
-    dates = [
-        date.fromisoformat(p["next_disbursement_on"])
-        for p in entries
-        if p["next_disbursement_on"] and p["status"] == "aktif"
-    ]
-    return min(dates) if dates else None
 
 
 register_domain(

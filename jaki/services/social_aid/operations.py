@@ -12,17 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from jaki import audit
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import Resident, User
+from jaki.auth.operations import parse_nik
+from jaki.clients.agencies import agency_client
+from jaki.clients.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, NotFound, Unavailable
 from jaki.events import record_event
 from jaki.extensions import db
-from jaki.services import connectors
-from jaki.services.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.services.education.models import SchoolEnrolment
 from jaki.services.household import ADULT_AGE, HEAD, age_on, household_for
-from jaki.services.permits.sla import jakarta_today
+from jaki.services.operations import agency_name
 from jaki.services.social_aid.connectors import PROGRAMMES
 from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
+from jaki.timezone import jakarta_today
 
 SCHOOL_LEVELS = ("sd", "smp", "sma", "smk", "slb", "pkbm")
 # The rules a citizen can check against; the agency's own decision (with verification visits) is what counts.
@@ -90,14 +92,12 @@ def programmes() -> list[dict]:
 
 def check_eligibility(user, nik: str) -> dict:
     """Cek bansos for the user or a dependent. Any other NIK is refused the same way whether it exists or not."""
-    from jaki.auth.operations import parse_nik
-
     nik = parse_nik(nik).value
     household = household_for(user)
     member = household.find_nik(nik)
     if member is None:
         raise Forbidden("nik_not_in_household")
-    client = connectors.agency_client("DINSOS")
+    client = agency_client("DINSOS")
     if client is not None:
         try:
             answer = client.get_json(
@@ -106,8 +106,6 @@ def check_eligibility(user, nik: str) -> dict:
         except AgencyNotFound:
             answer = {"dtks": {"registered": False, "desil": None}, "programmes": []}
         except AgencyError as exc:
-            from jaki.services.operations import agency_name
-
             raise Unavailable("agency_unavailable", agency=agency_name("DINSOS"), reason=exc.reason) from None
     else:
         answer = _local_eligibility(member.subject.nik_index, member.birth_date)
@@ -152,8 +150,6 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
     programme_agency = PROGRAMMES[code][1]
     if officer.role not in ("officer", "agency_admin") or officer.agency_code != programme_agency:
         raise Forbidden("domain_not_for_agency")
-    from jaki.auth.operations import parse_nik
-
     index = nik_index(parse_nik(data["nik"]).value)
     enrolment = db.session.scalar(
         select(AidEnrolment).where(AidEnrolment.nik_index == index, AidEnrolment.programme_code == code)

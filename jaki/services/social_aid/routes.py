@@ -7,7 +7,6 @@ from flask_jwt_extended import current_user
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
 from jaki.extensions import client_address, limiter
-from jaki.services.connectors import setting
 from jaki.services.limits import account_key
 from jaki.services.social_aid import operations
 from jaki.services.social_aid.schemas import (
@@ -17,6 +16,7 @@ from jaki.services.social_aid.schemas import (
     EligibilityRequestSchema,
     EligibilitySchema,
 )
+from jaki.settings import setting
 
 blp = Blueprint("social_aid", __name__, url_prefix=API_PREFIX, description="Bantuan sosial (bansos)")
 

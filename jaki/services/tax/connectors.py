@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from jaki.clients.agency_client import AgencySchema
 from jaki.extensions import db
-from jaki.services.agency_client import AgencySchema
 from jaki.services.connectors import DomainSpec, HttpConnector, LocalConnector, Subject, iso, register_domain
 from jaki.services.tax.models import KINDS, TaxBill
 

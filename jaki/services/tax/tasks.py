@@ -13,6 +13,7 @@ from jaki.db import utcnow
 from jaki.events import record_event
 from jaki.extensions import db
 from jaki.services.tax.models import TaxBill
+from jaki.timezone import jakarta_today
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,6 @@ BATCH = 500
 
 
 def _jakarta_today():
-    from jaki.services.permits.sla import jakarta_today
-
     return jakarta_today(utcnow())
 
 

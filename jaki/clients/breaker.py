@@ -1,13 +1,15 @@
-"""Circuit breaker with state in Redis (shared by every process) or in memory (embedded default)."""
+"""Circuit breaker with state in Redis (shared by every process) or in this process (embedded default).
+
+One state machine: the Lua script below. The embedded default runs that same script in an in-process Redis.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis
 
@@ -69,111 +71,6 @@ class BreakerResult:
 
 
 OPS = ("allow", "success", "failure", "snapshot")
-
-
-class MemoryBreakerStore:
-    """In-process state for every breaker that uses it; one lock keeps each operation atomic."""
-
-    @dataclass
-    class _Entry:
-        state: str = CLOSED
-        opened_at: float | None = None
-        half_open_since: float | None = None
-        probes: int = 0
-        probe_ok: int = 0
-        last_success_at: float | None = None
-        last_failure_at: float | None = None
-        failures: dict[int, int] = field(default_factory=dict)
-        successes: dict[int, int] = field(default_factory=dict)
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._entries: dict[str, MemoryBreakerStore._Entry] = {}
-
-    def reset(self, name: str) -> None:
-        with self._lock:
-            self._entries.pop(name, None)
-
-    def execute(self, name: str, op: str, now: float, config: BreakerConfig) -> BreakerResult:
-        if op not in OPS:
-            raise ValueError(f"unknown breaker operation {op!r}")
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                entry = self._Entry()
-                if op != "snapshot":
-                    self._entries[name] = entry
-            return self._apply(entry, op, now, config)
-
-    @staticmethod
-    def _count(buckets: dict[int, int], now: float, config: BreakerConfig, prune: bool) -> int:
-        oldest = math.floor(now / config.bucket_width) - WINDOW_BUCKETS + 1
-        if prune:
-            for index in [index for index in buckets if index < oldest]:
-                del buckets[index]
-        return sum(count for index, count in buckets.items() if index >= oldest)
-
-    def _apply(self, e: _Entry, op: str, now: float, config: BreakerConfig) -> BreakerResult:
-        # Mirrors _LUA in RedisBreakerStore line for line; the parametrized tests hold both to one behaviour.
-        if op == "snapshot":
-            e = MemoryBreakerStore._Entry(
-                **{**e.__dict__, "failures": dict(e.failures), "successes": dict(e.successes)}
-            )
-        if e.state == OPEN and now >= e.opened_at + config.open_for_s:
-            e.state, e.half_open_since, e.probes, e.probe_ok = HALF_OPEN, now, 0, 0
-        elif (
-            e.state == HALF_OPEN
-            and e.probes >= config.half_open_max_calls
-            and now >= e.half_open_since + config.open_for_s
-        ):
-            # The probes never reported (process died, call abandoned): let a new probe try.
-            e.half_open_since, e.probes, e.probe_ok = now, 0, 0
-
-        allowed = False
-        failures = successes = None
-        bucket = math.floor(now / config.bucket_width)
-        if op == "allow":
-            if e.state == CLOSED:
-                allowed = True
-            elif e.state == HALF_OPEN and e.probes < config.half_open_max_calls:
-                e.probes += 1
-                allowed = True
-        elif op == "success":
-            e.last_success_at = now
-            e.successes[bucket] = e.successes.get(bucket, 0) + 1
-            if e.state == HALF_OPEN:
-                e.probe_ok += 1
-                if e.probe_ok >= config.half_open_max_calls:
-                    e.state, e.opened_at, e.half_open_since, e.probes, e.probe_ok = CLOSED, None, None, 0, 0
-                    e.failures.clear()
-                    e.successes.clear()
-            self._count(e.successes, now, config, prune=True)
-        elif op == "failure":
-            e.last_failure_at = now
-            e.failures[bucket] = e.failures.get(bucket, 0) + 1
-            if e.state == HALF_OPEN:
-                e.state, e.opened_at, e.half_open_since, e.probes, e.probe_ok = OPEN, now, None, 0, 0
-            elif e.state == CLOSED:
-                failures = self._count(e.failures, now, config, prune=True)
-                successes = self._count(e.successes, now, config, prune=True)
-                if failures >= config.failure_threshold and (
-                    failures / (failures + successes) >= config.min_error_rate
-                ):
-                    e.state, e.opened_at = OPEN, now
-        else:
-            failures = self._count(e.failures, now, config, prune=False)
-            successes = self._count(e.successes, now, config, prune=False)
-        return BreakerResult(
-            allowed=allowed,
-            state=e.state,
-            failures_in_window=failures,
-            successes_in_window=successes,
-            opened_at=e.opened_at,
-            half_open_since=e.half_open_since,
-            last_success_at=e.last_success_at,
-            last_failure_at=e.last_failure_at,
-            half_open_calls=e.probes,
-        )
 
 
 # KEYS: state hash, failure buckets hash, success buckets hash.
@@ -357,6 +254,17 @@ class RedisBreakerStore:
         )
 
 
+class MemoryBreakerStore(RedisBreakerStore):
+    """The embedded default (no REDIS_URL): the same Lua script, run by an in-process Redis (fakeredis with its
+    Lua engine), so the breaker has one state machine. State lives and dies with the process; stores made
+    separately share nothing, one store shared by threads is atomic per operation as Redis is."""
+
+    def __init__(self, prefix: str = "jaki:breaker", *, state_ttl_s: int = 86_400):
+        import fakeredis  # heavy (about 0.2 s to import) and only the embedded default needs it
+
+        super().__init__(fakeredis.FakeRedis(server=fakeredis.FakeServer()), prefix, state_ttl_s=state_ttl_s)
+
+
 class CircuitBreaker:
     """closed -> open after failure_threshold failures within window_s -> half_open after open_for_s.
 
@@ -372,7 +280,7 @@ class CircuitBreaker:
     def __init__(
         self,
         name: str,
-        store: MemoryBreakerStore | RedisBreakerStore,
+        store: RedisBreakerStore,
         failure_threshold: int = 5,
         window_s: float = 30.0,
         open_for_s: float = 15.0,

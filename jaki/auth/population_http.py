@@ -9,9 +9,10 @@ from datetime import date
 from marshmallow import fields, validate
 
 from jaki.auth.crypto import cipher
+from jaki.auth.models import Person
+from jaki.clients.agencies import agency_client
+from jaki.clients.agency_client import AgencyClient, AgencyNotFound, AgencySchema, AgencyUnavailable
 from jaki.errors import Unavailable
-from jaki.services.agency_client import AgencyClient, AgencyNotFound, AgencySchema, AgencyUnavailable
-from jaki.services.population import Person
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ class HttpPopulationRegistry:
 
     @classmethod
     def from_config(cls) -> HttpPopulationRegistry:
-        from jaki.services.connectors import agency_client
-
         client = agency_client("DUKCAPIL")
         if client is None:
             raise RuntimeError("DUKCAPIL_BACKEND=http needs DUKCAPIL_URL (or AGENCY_DUKCAPIL_URL)")

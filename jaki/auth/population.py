@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
-from flask import current_app
 from sqlalchemy import select
 
 from jaki.auth.crypto import nik_index
-
-
-@dataclass(frozen=True)
-class Person:
-    full_name: str
-    birth_date: date
-    sex: str
-    kk_index: str
-    family_relation: str
-    kelurahan_code: str | None
-    address: str
+from jaki.auth.models import Person, Resident
+from jaki.auth.population_http import HttpPopulationRegistry
+from jaki.extensions import db
+from jaki.settings import setting
 
 
 class PopulationRegistry(Protocol):
@@ -31,9 +21,6 @@ class LocalPopulationRegistry:
     """The embedded default: demo residents held in jaki's own database."""
 
     def lookup(self, nik: str) -> Person | None:
-        from jaki.auth.models import Resident
-        from jaki.extensions import db
-
         row = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index(nik)))
         if row is None:
             return None
@@ -49,12 +36,10 @@ class LocalPopulationRegistry:
 
 
 def registry() -> PopulationRegistry:
-    backend = current_app.config["DUKCAPIL_BACKEND"]
+    backend = setting("DUKCAPIL_BACKEND")
     if backend == "local":
         return LocalPopulationRegistry()
     if backend == "http":
-        from jaki.services.population_http import HttpPopulationRegistry
-
         return HttpPopulationRegistry.from_config()
     raise RuntimeError(f"unknown DUKCAPIL_BACKEND {backend!r}")
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from marshmallow import fields
 
-from jaki.services.agency_client import (
+from jaki.clients.agency_client import (
     AgencyClient,
     AgencyError,
     AgencyNotFound,
@@ -22,7 +22,7 @@ from jaki.services.agency_client import (
     AgencyUnavailable,
     make_http_client,
 )
-from jaki.services.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, MemoryBreakerStore
+from jaki.clients.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, MemoryBreakerStore
 from tests.support.fake_agency import FakeAgency
 
 NIK = "3171012345678901"
@@ -397,7 +397,7 @@ def test_a_wrong_shape_is_a_breaker_failure_and_one_odd_value_is_not(make_client
     ],
 )
 def test_wrong_shape_tells_shape_from_an_odd_value(messages, shape):
-    from jaki.services.agency_client import wrong_shape
+    from jaki.clients.agency_client import wrong_shape
 
     assert wrong_shape(messages) is shape
 

@@ -12,7 +12,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from jaki.services.breaker import (
+from jaki.clients.breaker import (
     CLOSED,
     HALF_OPEN,
     OPEN,
@@ -340,7 +340,7 @@ class _DownStore:
 def test_unreachable_store_fails_open_and_is_left_alone_for_a_while(caplog, clock):
     store = _DownStore()
     breaker = CircuitBreaker("agency:down", store, failure_threshold=1, clock=clock)
-    with caplog.at_level("WARNING", logger="jaki.services.breaker"):
+    with caplog.at_level("WARNING", logger="jaki.clients.breaker"):
         assert breaker.allow()
         breaker.record_failure()
         assert breaker.allow()

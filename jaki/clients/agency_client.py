@@ -18,8 +18,8 @@ import httpcore
 import httpx
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from jaki.services.breaker import OPEN, CircuitBreaker, MemoryBreakerStore
-from jaki.services.call_stats import CallRecorder, MemoryCallStats
+from jaki.clients.breaker import OPEN, CircuitBreaker, MemoryBreakerStore
+from jaki.clients.call_stats import CallRecorder, MemoryCallStats
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +204,17 @@ def make_http_client(
 
 _default_http: tuple[int, httpx.Client] | None = None
 _default_http_lock = threading.Lock()
-_default_breaker_store = MemoryBreakerStore()
+_default_breaker_store: MemoryBreakerStore | None = None  # made on first use: see MemoryBreakerStore
 _default_call_stats = MemoryCallStats()
+
+
+def _default_store() -> MemoryBreakerStore:
+    """The in-process breaker store of clients built without a breaker (the app always passes one)."""
+    global _default_breaker_store
+    with _default_http_lock:
+        if _default_breaker_store is None:
+            _default_breaker_store = MemoryBreakerStore()
+        return _default_breaker_store
 
 
 def default_http_client() -> httpx.Client:
@@ -323,7 +332,7 @@ class AgencyClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.retry_statuses = frozenset(retry_statuses)
-        self.breaker = breaker or CircuitBreaker(f"agency:{agency_code}", _default_breaker_store)
+        self.breaker = breaker or CircuitBreaker(f"agency:{agency_code}", _default_store())
         # Latency and last success of every call, for the command center's integration board (Redis when shared).
         self.recorder = recorder or CallRecorder(_default_call_stats)
         self._http = http

@@ -1,0 +1,1 @@
+"""Generic clients below every domain: the agency HTTP client, its circuit breaker and call statistics."""
