@@ -143,6 +143,7 @@ DOMAINS = (
     "jaki.stats",
     "jaki.opendata",
     "jaki.command_center",
+    "jaki.pdp",
 )
 
 
