@@ -16,7 +16,7 @@ from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
 from jaki.services import connectors
 from jaki.services.agency_client import AgencyError
-from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
+from jaki.services.cache import CacheEntry, fingerprint, section_cache
 from jaki.services.connectors import HttpConnector, Subject, setting
 from jaki.services.household import Household, Member, household_for, member_id
 from jaki.services.permits.sla import jakarta_today
@@ -146,8 +146,24 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
         wait(everything, timeout=max(remaining, 0.0))
     for p in pending:
         sections[p.domain] = _settle(user, p, cache, now, stale_for)
-    if pending and isinstance(cache, DatabaseCache):
-        db.session.commit()  # the cache rows of the embedded default
+    if pending:
+        # Each call made to an agency for these people is in their access log (jaki.pdp), whatever it answered.
+        from jaki.pdp.access import record_agency_pulls
+
+        record_agency_pulls(
+            db.session,
+            [
+                (
+                    p.domain,
+                    p.connector.agency_code,
+                    p.connector.schema().fields,
+                    [m.subject.nik_index for m in p.members],
+                )
+                for p in pending
+            ],
+            purpose="overview",
+        )
+        db.session.commit()  # the access log, and the cache rows of the embedded default
     return {name: sections[name] for name in names}
 
 
@@ -186,10 +202,13 @@ def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Se
 def overview(user, *, refresh: bool = False) -> dict:
     household = household_for(user)
     sections = gather(user, connectors.domains(), refresh=refresh, household=household)
+    from jaki.pdp.corrections import disputed_fields
+
     return {
         "generated_at": utcnow(),
         "household": household_view(household),
         "sections": {name: s.to_dict() for name, s in sections.items()},
+        "disputed": disputed_fields(user, [m.member_id for m in household.visible]),
     }
 
 

@@ -19,7 +19,7 @@ from jaki.extensions import db
 from jaki.services import connectors
 from jaki.services.agency_client import AgencyError, AgencyNotFound, AgencySchema
 from jaki.services.education.models import SchoolEnrolment
-from jaki.services.household import ADULT_AGE, HEAD, age_on, household_for
+from jaki.services.household import ADULT_AGE, GUARDIAN_RELATIONS, age_on, household_for
 from jaki.services.permits.sla import jakarta_today
 from jaki.services.social_aid.connectors import PROGRAMMES
 from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
@@ -128,18 +128,20 @@ def _add_month(day: date) -> date:
 
 
 def _recipients(nik_index: str) -> list[str]:
-    """The beneficiary's own account and, for a child, the head of their household."""
+    """The beneficiary's own account and, for a child, both parents in their household (jaki.services.household)."""
     ids = set(db.session.scalars(select(User.id).where(User.nik_index == nik_index, User.status == "active")))
     resident = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index))
     if resident is not None and age_on(resident.birth_date, jakarta_today(utcnow())) < ADULT_AGE:
-        head = db.session.scalar(
-            select(Resident).where(Resident.kk_index == resident.kk_index, Resident.family_relation == HEAD)
-        )
-        if head is not None:
+        parents = db.session.scalars(
+            select(Resident.nik_index).where(
+                Resident.kk_index == resident.kk_index, Resident.family_relation.in_(GUARDIAN_RELATIONS)
+            )
+        ).all()
+        if parents:
             ids.update(
                 db.session.scalars(
                     select(User.id).where(
-                        User.nik_index == head.nik_index, User.kk_index == resident.kk_index, User.status == "active"
+                        User.nik_index.in_(parents), User.kk_index == resident.kk_index, User.status == "active"
                     )
                 )
             )
