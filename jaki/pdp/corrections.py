@@ -131,7 +131,7 @@ def file_request(user, data: dict) -> CorrectionRequest:
     _trail(request, SUBMITTED, user)
     _tell_citizen(request)
     db.session.commit()
-    log.info("correction request filed", extra={"request_id": request.id, "agency": agency_code})
+    log.info("correction request filed", extra={"correction_id": request.id, "agency": agency_code})
     return request
 
 
@@ -187,7 +187,7 @@ def move(officer, request_id: str, to_status: str, note: str | None) -> Correcti
     request = agency_request(officer, request_id)
     request = db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.id == request.id).with_for_update())
     if to_status not in AGENCY_MOVES.get(request.status, ()):
-        raise Conflict("pdp_correction_transition", status=request.status)
+        raise Conflict("pdp_correction_transition", current=request.status)
     if to_status in (CORRECTED, REJECTED) and not (note or "").strip():
         raise field_error("note", "pdp_correction_note_required")
     now = utcnow()

@@ -28,8 +28,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A correction request for this field is still open.",
     ),
     "pdp_correction_transition": (
-        "Permohonan berstatus {status}: perubahan itu tidak dapat dilakukan.",
-        "The request is {status}: that change is not possible.",
+        "Permohonan berstatus {current}: perubahan itu tidak dapat dilakukan.",
+        "The request is {current}: that change is not possible.",
     ),
     "pdp_correction_note_required": (
         "Tuliskan hasilnya untuk warga (apa yang diperbaiki atau mengapa ditolak).",
