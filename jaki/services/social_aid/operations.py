@@ -100,9 +100,8 @@ def check_eligibility(user, nik: str) -> dict:
     client = connectors.agency_client("DINSOS")
     if client is not None:
         try:
-            answer = client.get_json(
-                "/v1/residents/{nik}/eligibility", path_params={"nik": nik}, schema=EligibilityAnswerSchema
-            )
+            # The NIK in the body, never in the URL (UU PDP).
+            answer = client.query_json("/v1/residents/eligibility/query", {"nik": nik}, schema=EligibilityAnswerSchema)
         except AgencyNotFound:
             answer = {"dtks": {"registered": False, "desil": None}, "programmes": []}
         except AgencyError as exc:
