@@ -247,6 +247,15 @@ def _agency_name(code: str | None) -> str | None:
     return agency.name if agency is not None else code
 
 
+def entry_id(text: str) -> int:
+    """An entry's id from a path (authentication comes first, so the path takes any text): 404 unless an id."""
+    from jaki.errors import NotFound
+
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise NotFound()
+    return int(text)
+
+
 def delay_entry(admin, entry_id: int, until: datetime, reason: str) -> AccessLogEntry:
     """An investigation holds an entry back from the citizen until `until`: at most PDP_ACCESS_DELAY_MAX_DAYS after
     the read itself, so no extension can hide it for good."""

@@ -59,8 +59,9 @@ def _column(table, names: tuple[str, ...]):
     return next((table.c[n] for n in names if n in table.c), None)
 
 
-def affected(scope: Scope) -> tuple[set[str], set[str], list[str]]:
-    """(account ids, NIK blind indexes of people without an account here, the columns exposed)."""
+def affected(scope: Scope) -> tuple[set[str], set[str], list[str], int]:
+    """(citizen accounts to notify, NIK blind indexes of people without an account here, the columns exposed,
+    how many affected accounts are closed since: counted in the report, nobody left to notify)."""
     from jaki.audit import AuditEntry
     from jaki.auth.models import User
 
@@ -100,16 +101,10 @@ def affected(scope: Scope) -> tuple[set[str], set[str], list[str]]:
         found = dict(db.session.execute(select(User.nik_index, User.id).where(User.nik_index.in_(indexes))).all())
         users.update(found.values())
         indexes -= set(found)
-    active = (
-        set(
-            db.session.scalars(
-                select(User.id).where(User.id.in_(users), User.status != "deleted", User.role == "citizen")
-            )
-        )
-        if users
-        else set()
-    )
-    return active, indexes, exposed
+    rows = db.session.execute(select(User.id, User.status, User.role).where(User.id.in_(users))).all() if users else []
+    active = {r.id for r in rows if r.status != "deleted" and r.role == "citizen"}
+    closed = sum(1 for r in rows if r.status == "deleted")
+    return active, indexes, exposed, closed
 
 
 # Which audit actions read which table's data (the trail names actions, not tables).
@@ -180,7 +175,7 @@ def run(
     send: bool = False,
 ) -> BreachReport:
     """Work out who is affected, draft the notices and the report, store them; with send, queue the notices."""
-    users, unmatched, exposed = affected(scope)
+    users, unmatched, exposed, closed = affected(scope)
     reference = f"BR-{utcnow().astimezone(WIB):%Y%m%d}-{secrets.token_hex(3).upper()}"
     notify_by = detected_at + timedelta(hours=setting("PDP_BREACH_NOTICE_HOURS"))
     texts = notices(reference, detected_at, notify_by)
@@ -203,6 +198,7 @@ def run(
         "how_many": {
             "accounts": len(users),
             "people_without_account": len(unmatched),
+            "closed_accounts": closed,
             "records": len(scope.ids) if scope.ids else None,
         },
         "what_was_done": actions_taken,
@@ -213,7 +209,7 @@ def run(
         detected_at=detected_at,
         notify_by=notify_by,
         scope=scope.describe(),
-        affected_count=len(users) + len(unmatched),
+        affected_count=len(users) + len(unmatched) + closed,
         report=report,
     )
     db.session.add(row)

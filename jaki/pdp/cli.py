@@ -67,8 +67,9 @@ def breach_notice(table, since, until, ids, ids_file, actor_id, detected_at, des
     click.echo(f"breach report {row.reference}")
     click.echo(f"  affected accounts: {report['how_many']['accounts']}")
     click.echo(f"  people without an account: {report['how_many']['people_without_account']}")
+    click.echo(f"  accounts closed since (nobody to notify): {report['how_many']['closed_accounts']}")
     click.echo(f"  notify subjects and the authority by: {report['when']['subjects_and_authority_notified_by']}")
-    click.echo("  notices: " + ("queued" if row.notices_sent_at else "drafted (run again with --send to queue)"))
+    click.echo("  notices: " + ("queued" if row.notices_sent_at else "drafted only (--send queues them)"))
     if out_dir:
         click.echo(f"  files in {out_dir}")
 

@@ -140,19 +140,19 @@ def break_glass_queue(args):
     return access.break_glass_queue(current_user, status=args["status"], limit=args["limit"], cursor=args["cursor"])
 
 
-@blp.route("/admin/break-glass/<int:entry_id>/review", methods=["POST"])
+@blp.route("/admin/break-glass/<string:entry_id>/review", methods=["POST"])
 @roles_required("agency_admin", "admin")
 @blp.arguments(BreakGlassReviewSchema)
 @blp.response(200, BreakGlassEntrySchema)
 def review_break_glass(data, entry_id):
     """Record whether a break-glass read was justified (never one's own)."""
-    return access.review(current_user, entry_id, data["verdict"], data.get("note"))
+    return access.review(current_user, access.entry_id(entry_id), data["verdict"], data.get("note"))
 
 
-@blp.route("/admin/access-log/<int:entry_id>/delay", methods=["POST"])
+@blp.route("/admin/access-log/<string:entry_id>/delay", methods=["POST"])
 @roles_required("admin")
 @blp.arguments(AccessDelaySchema)
 @blp.response(200, AccessEntrySchema)
 def delay_access_entry(data, entry_id):
     """Hold an entry back from the citizen for an investigation, for a bounded time; shown flagged after."""
-    return access.present(access.delay_entry(current_user, entry_id, data["until"], data["reason"]))
+    return access.present(access.delay_entry(current_user, access.entry_id(entry_id), data["until"], data["reason"]))

@@ -70,3 +70,18 @@ def test_break_glass_needs_a_listed_reason_is_shown_to_the_citizen_and_reviewed(
     assert again.status_code == 409
     log = client.get("/api/v1/me/access-log", headers=auth_header(citizen)).json["items"]
     assert log[0]["review_status"] == "unjustified"
+
+
+def test_an_application_the_agency_handles_puts_the_applicant_in_scope(client, demo):
+    from sqlalchemy import select
+
+    from jaki.services.permits.models import Application
+
+    submitted = db.session.scalars(
+        select(Application).where(Application.applicant_id == demo.siti.id, Application.status != "draft")
+    ).first()
+    agency = submitted.type.agency_code
+    officer = make_user(role="officer", agency_code=agency)  # no areas: only the agency's cases
+    other = make_user(role="officer", agency_code="DINSOS")
+    assert _read(client, officer, demo.siti).status_code == 200
+    assert _read(client, other, demo.siti).status_code == 403

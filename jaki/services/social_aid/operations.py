@@ -108,6 +108,13 @@ def check_eligibility(user, nik: str) -> dict:
             from jaki.services.operations import agency_name
 
             raise Unavailable("agency_unavailable", agency=agency_name("DINSOS"), reason=exc.reason) from None
+        from jaki.pdp.access import record_agency_pulls
+
+        fields = ("dtks", "programmes")
+        record_agency_pulls(
+            db.session, [("social_aid", "DINSOS", fields, [member.subject.nik_index])], purpose="cek bansos"
+        )
+        db.session.commit()  # the person's access log (jaki.pdp)
     else:
         answer = _local_eligibility(member.subject.nik_index, member.birth_date)
     return {
