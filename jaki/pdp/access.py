@@ -180,7 +180,7 @@ ORDER = Keyset((AccessLogEntry.id,), ("int",), descending=True)
 
 def visible_condition(keys: list[str], now: datetime):
     return (
-        AccessLogEntry.subject_index.in_(keys),
+        AccessLogEntry.subject_index == keys[0] if len(keys) == 1 else AccessLogEntry.subject_index.in_(keys),
         or_(AccessLogEntry.delayed_until.is_(None), AccessLogEntry.delayed_until <= now),
     )
 
@@ -192,9 +192,26 @@ def my_access_log(user, *, limit: int, cursor: str | None) -> Page:
     household = household_for(user)
     keys = subject_indexes_of_user(user) + [m.subject.nik_index for m in household.dependents]
     whose = {m.subject.nik_index: m.header() for m in household.dependents}
-    query = select(AccessLogEntry).where(*visible_condition(keys, utcnow()))
-    page = ORDER.page(query, limit=limit, cursor=cursor)
-    return Page([present(e, whose.get(e.subject_index)) for e in page.items], page.next_cursor)
+    items, next_cursor = _newest(keys, limit, cursor)
+    return Page([present(e, whose.get(e.subject_index)) for e in items], next_cursor)
+
+
+def _newest(keys: list[str], limit: int, cursor: str | None) -> tuple[list[AccessLogEntry], str | None]:
+    """One index range per key (subject_index, id), newest first, merged here: an IN over the keys made PostgreSQL
+    read every entry of the person and sort them (60 ms at 2,300 entries, growing with the log)."""
+    from jaki.extensions import db
+
+    after = ORDER.decode(cursor)
+    now = utcnow()
+    rows: list[AccessLogEntry] = []
+    for key in dict.fromkeys(keys):
+        query = select(AccessLogEntry).where(*visible_condition([key], now))
+        if after is not None:
+            query = query.where(ORDER.after(after))
+        rows += db.session.scalars(query.order_by(*ORDER.order_by()).limit(limit + 1))
+    rows.sort(key=lambda e: e.id, reverse=True)
+    items = rows[:limit]
+    return items, ORDER.encode(ORDER.key_of(items[-1])) if len(rows) > limit else None
 
 
 def _official_name(entry: AccessLogEntry) -> str | None:
