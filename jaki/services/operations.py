@@ -16,7 +16,7 @@ from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
 from jaki.services import connectors
 from jaki.services.agency_client import AgencyError
-from jaki.services.cache import CacheEntry, fingerprint, section_cache
+from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
 from jaki.services.connectors import HttpConnector, Subject, setting
 from jaki.services.household import Household, Member, household_for, member_id
 from jaki.services.permits.sla import jakarta_today
@@ -146,25 +146,36 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
         wait(everything, timeout=max(remaining, 0.0))
     for p in pending:
         sections[p.domain] = _settle(user, p, cache, now, stale_for)
-    if pending:
-        # Each call made to an agency for these people is in their access log (jaki.pdp), whatever it answered.
+    called = [(p, _reached(p)) for p in pending]
+    if any(members for _, members in called):
+        # Each call that reached an agency for these people is in their access log (jaki.pdp), whatever it answered.
         from jaki.pdp.access import record_agency_pulls
 
         record_agency_pulls(
             db.session,
             [
-                (
-                    p.domain,
-                    p.connector.agency_code,
-                    p.connector.schema().fields,
-                    [m.subject.nik_index for m in p.members],
-                )
-                for p in pending
+                (p.domain, p.connector.agency_code, p.connector.schema().fields, [m.subject.nik_index for m in members])
+                for p, members in called
+                if members
             ],
             purpose="overview",
         )
+    if pending and (isinstance(cache, DatabaseCache) or any(members for _, members in called)):
         db.session.commit()  # the access log, and the cache rows of the embedded default
     return {name: sections[name] for name in names}
+
+
+def _reached(p: _Pending) -> list[Member]:
+    """The members whose call reached the agency: not cancelled before it started, not refused by the breaker."""
+    out = []
+    for member, future in zip(p.members, p.futures, strict=True):
+        if future.cancelled():
+            continue
+        exc = future.exception() if future.done() else None
+        if isinstance(exc, AgencyError) and exc.reason == "circuit_open":
+            continue
+        out.append(member)
+    return out
 
 
 def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Section:

@@ -146,3 +146,19 @@ def test_my_data_export_shows_in_my_access_log(client, demo):
     assert [e["kind"] for e in entries] == ["export"] and entries[0]["lawful_basis"] == "legal_obligation"
     export = client.get("/api/v1/me/data-export", headers=auth_header(demo.ahmad)).json
     assert [e["kind"] for e in export["data_rights"]["access_log"]] == ["export"]
+
+
+def test_a_call_the_breaker_refused_never_reached_the_agency_and_is_not_logged(client, agencies, demo):
+    def dinkes_pulls():
+        return db.session.scalars(
+            select(AccessLogEntry).where(AccessLogEntry.kind == "agency_pull", AccessLogEntry.agency_code == "DINKES")
+        ).all()
+
+    agencies["DINKES"].set_mode("fail")
+    headers = auth_header(demo.siti)
+    client.get("/api/v1/me/overview?refresh=true", headers=headers)
+    failed = len(dinkes_pulls())
+    assert failed == 3  # asked (and failed) for Siti and her two children: the agency saw the NIKs
+    calls = agencies["DINKES"].total_calls
+    client.get("/api/v1/me/overview?refresh=true", headers=headers)  # the breaker is open now
+    assert agencies["DINKES"].total_calls == calls and len(dinkes_pulls()) == failed
