@@ -39,10 +39,12 @@ def record(
     lawful_basis: str = "public_duty",
     subject_contacts=(),
     break_glass_code: str | None = None,
+    subject_index: str | None = None,
 ) -> AuditEntry:
     """Add an audit row to the caller's transaction (so a read that fails to audit is not served), and the matching
     entry of the person's access log (jaki.pdp.access.record_read: what the citizen sees of it).
 
+    subject_index: the NIK blind index of a person who may have no account (a child): their parents see the entry.
     subject_contacts: the contact data of a person who is not an account here (an Open311 submitter)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
@@ -59,6 +61,7 @@ def record(
 
     record_read(
         session,
+        subject_index=subject_index,
         subject_id=subject_id,
         subject_contacts=subject_contacts,
         actor=actor,

@@ -270,6 +270,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
         action=f"services.{name}.read",
         fields=(name, "nik_masked"),
         reason=reason,
+        subject_index=subject.nik_index,  # a child without an account: the parents' access log shows it
     )
     db.session.commit()
     return {

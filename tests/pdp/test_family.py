@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from jaki.auth.crypto import nik_index
-from jaki.extensions import db
-from jaki.pdp.access import record_read
 from tests.factories import auth_header, make_user
 from tests.services.conftest import staff
 
@@ -20,13 +17,12 @@ def test_both_parents_see_their_children_and_their_childrens_access_log(client, 
     children = ["Rizky Santoso", "Aisyah Putri Santoso"]
     assert _names(client, demo.siti)[1:] == children
     assert _names(client, budi)[1:] == children
-    record_read(
-        db.session,
-        subject_index=nik_index(demo.niks["Rizky"]),
-        actor=staff("DINKES"),
-        action="services.health.read",
-        purpose="Jadwal imunisasi",
+    lookup = client.post(
+        "/api/v1/officer/services/health/lookup",
+        json={"nik": demo.niks["Rizky"], "reason": "Jadwal imunisasi anak"},
+        headers=auth_header(staff("DINKES")),
     )
+    assert lookup.status_code == 200 and lookup.json["has_account"] is False
     for parent in (demo.siti, budi):
         log = client.get("/api/v1/me/access-log", headers=auth_header(parent)).json["items"]
         assert [(e["member"] or {}).get("full_name") for e in log] == ["Rizky Santoso"]

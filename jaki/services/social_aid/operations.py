@@ -202,6 +202,7 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
         action="social_aid.disbursement.record",
         fields=("programme", "period", "amount"),
         reason=f"disbursement {code} {data['period']}",
+        subject_index=index,  # a child's payment: the parents' access log shows it
     )
     db.session.commit()
     return disbursement
