@@ -165,7 +165,7 @@ def explain(samples: dict) -> dict:
     from jaki import create_app
     from jaki.extensions import db
     from jaki.reports import map as report_map
-    from jaki.reports import operations
+    from jaki.reports import queries
     from jaki.reports.models import Category
 
     app = create_app(get_config("development"))
@@ -190,18 +190,18 @@ def explain(samples: dict) -> dict:
 
         lat, lon = samples["point"]
         box = samples["box"]
-        cursor = operations.list_reports(limit=20).next_cursor
+        cursor = queries.list_reports(limit=20).next_cursor
         dup = samples["duplicate"]
         category = db.session.get(Category, dup["category_code"])
         cases = {
-            "nearby": lambda: operations.nearby(lat, lon, samples["radius_m"]),
-            "viewport_pins": lambda: operations.reports_in_bbox(*box),
+            "nearby": lambda: queries.nearby(lat, lon, samples["radius_m"]),
+            "viewport_pins": lambda: queries.reports_in_bbox(*box),
             "viewport_map": lambda: report_map.map_view(*box),
             "viewport_city": lambda: report_map.map_view(-6.38, 106.68, -6.08, 106.98),
-            "feed_first_page": lambda: operations.list_reports(limit=20),
-            "feed_page_2": lambda: operations.list_reports(limit=20, cursor=cursor),
-            "feed_category": lambda: operations.list_reports(categories=[samples["category"]], limit=20),
-            "duplicate_check": lambda: operations.find_duplicates(category, dup["latitude"], dup["longitude"]),
+            "feed_first_page": lambda: queries.list_reports(limit=20),
+            "feed_page_2": lambda: queries.list_reports(limit=20, cursor=cursor),
+            "feed_category": lambda: queries.list_reports(categories=[samples["category"]], limit=20),
+            "duplicate_check": lambda: queries.find_duplicates(category, dup["latitude"], dup["longitude"]),
         }
         for name, run in cases.items():
             plans = []

@@ -44,11 +44,10 @@ def _redis() -> str:
 
 def _storage() -> str:
     """S3: the bucket exists and our credentials reach it (HEAD bucket). Local: the directory takes a file."""
-    from jaki.media.storage import LocalStorage, S3Storage
-    from jaki.reports.operations import storage
+    from jaki.media.storage import LocalStorage, S3Storage, app_storage
 
     try:
-        store = storage()
+        store = app_storage()
         if isinstance(store, S3Storage):
             store.client.head_bucket(Bucket=store.bucket)
         elif isinstance(store, LocalStorage):

@@ -1,6 +1,6 @@
 """Open311 business layer: API keys, submissions through jaki's report pipeline, public lookups, staff contact."""
 
-# Everything a report is (validation, routing, SLA, duplicates, visibility) is jaki.reports.operations' business;
+# Everything a report is (validation, routing, SLA, duplicates, visibility) is jaki.reports' business;
 # this module maps Open311's vocabulary onto it and keeps what only Open311 has (keys, tokens, submitter contact).
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from jaki import audit
 from jaki.agencies.models import Agency
+from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import cipher
 from jaki.auth.models import User
+from jaki.auth.operations import parse_nik
 from jaki.db import utcnow
 from jaki.errors import Forbidden, JakiError, NotFound, field_error
 from jaki.extensions import db
@@ -28,31 +30,22 @@ from jaki.i18n import translate
 from jaki.open311.models import ApiKey, Submission
 from jaki.open311.schemas import parameter_error
 from jaki.reports import operations as reports
+from jaki.reports import queries as report_queries
 from jaki.reports import workflow as wf
+from jaki.reports.categories import active_category, list_categories
+from jaki.reports.checks import route_location
 from jaki.reports.models import Category, Report
 from jaki.reports.schemas import ReportCreateSchema
+from jaki.reports.scope import get_for_staff
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "OPEN311_BASE_PATH": "/open311/v2",
-    "OPEN311_JURISDICTION_ID": "jakarta.go.id",
-    "OPEN311_CONTACT": "Diskominfotik Provinsi DKI Jakarta <open311@jakarta.go.id>",
-    "OPEN311_MAX_RESULTS": 1000,  # per GET requests response (GeoReport v2 caps at 1000)
-    "OPEN311_DEFAULT_DAYS": 90,  # without dates; also the longest start_date..end_date span
-    "OPEN311_POST_RATE_PER_KEY": "60 per minute;2000 per hour",
-    "OPEN311_POST_RATE_PER_CLIENT": "10 per minute;200 per hour",
-    "OPEN311_GET_RATE_PER_CLIENT": "300 per minute",
-}
 KEY_PREFIX = "o311_"
 CONTACT_PURPOSE = "open311_contact"
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "account_id", "device_id")
 # When this implementation last changed in a way clients can see (discovery's changeset).
 CHANGESET = datetime.fromisoformat("2026-11-23T12:00:00+07:00")
-
-
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 def _plausible(value, max_length: int) -> bool:
@@ -131,14 +124,14 @@ def agency_names() -> dict[str, str]:
 
 
 def list_services() -> tuple[list[Category], dict[str, str]]:
-    return reports.list_categories(), agency_names()
+    return list_categories(), agency_names()
 
 
 def get_service(service_code: str) -> Category:
     if not _plausible(service_code, 40):
         raise NotFound("open311_service_unknown")
     try:
-        return reports.active_category(service_code)
+        return active_category(service_code)
     except JakiError:
         raise NotFound("open311_service_unknown") from None
 
@@ -158,7 +151,7 @@ def _category_for_post(service_code: str | None) -> Category:
     if not service_code:
         raise JakiError("open311_service_code_required", status=400)
     try:
-        return reports.active_category(service_code)
+        return active_category(service_code)
     except JakiError:
         raise JakiError("open311_service_unknown", status=400) from None
 
@@ -183,9 +176,6 @@ def _validated_by_reports(category: Category, description: str, lat: float, lon:
 def contact_account_id(raw: str | None) -> str | None:
     """account_id as sent; one that is a NIK (16 digits once spaces, dots and dashes are gone) is normalised
     and checked in the one place NIKs are (jaki.auth.nik), so a NIK reaches no row in two spellings."""
-    from jaki.auth import nik as nik_mod
-    from jaki.auth.operations import parse_nik
-
     text = (raw or "").strip()
     compact = nik_mod.normalize(text)
     if len(compact) == 16 and compact.isascii() and compact.isdigit():
@@ -209,13 +199,12 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
     lat, lon = data.get("lat"), data.get("long")
     if lat is None or lon is None:
         raise JakiError("open311_location_required", status=400)
-    reports.route_location(lat, lon)  # refused before anything else is looked at (create_report routes again)
+    routing = route_location(lat, lon)  # refused before the fields are looked at; create_report takes it as checked
     # Stored for citizens and officers, who read Indonesian, whatever language the client asked for.
     description = (data.get("description") or "").strip() or translate(
         "open311_no_description", language="id", service=category.name
     )
     fields = _validated_by_reports(category, description, lat, lon, data.get("address_string"))
-    nearby = reports.find_duplicates(category, lat, lon)
     submission = Submission(
         token=secrets.token_urlsafe(24),
         api_key_id=key.id,
@@ -225,34 +214,37 @@ def submit_request(key: ApiKey, data: dict, attributes: dict) -> Submitted:
         attributes=attributes or None,
         contact_sealed=_seal_contact(data),
     )
-    # Pending in the session, the submission commits together with the report (create_report commits);
-    # the link to the report follows in a second commit (until then the token answers without an id).
-    db.session.add(submission)
-    try:
-        created = reports.create_report(
-            None,
-            category_code=category.code,
-            description=fields["description"],
-            latitude=fields["latitude"],
-            longitude=fields["longitude"],
-            address=fields["address"],
-            anonymous=True,
-            force=True,
-            source="open311",
-        )
-    except BaseException:
-        db.session.rollback()
-        raise
-    submission.report_id = created.report.id
-    key.last_used_at = utcnow()
-    db.session.commit()
+
+    def record_submission(report: Report) -> None:
+        # Run by create_report before its one commit: the submission (service-attribute answers, sealed contact)
+        # commits with its report, linked from the start, or not at all.
+        submission.report_id = report.id
+        db.session.add(submission)
+        key.last_used_at = utcnow()
+
+    # Category and point are checked above, in Open311's words, and handed over as checked; a nearby open report
+    # of the same kind does not stop the request (force), it is only counted for the notice.
+    created = reports.create_report(
+        None,
+        category=category,
+        routing=routing,
+        description=fields["description"],
+        latitude=fields["latitude"],
+        longitude=fields["longitude"],
+        address=fields["address"],
+        anonymous=True,
+        force=True,
+        count_duplicates=True,
+        source="open311",
+        in_transaction=record_submission,
+    )
     log.info("open311 request created", extra={"report_id": created.report.id, "api_key_id": key.id})
     agency = db.session.get(Agency, created.report.agency_code)
     notice = translate(
         "open311_notice", agency=agency.name if agency else created.report.agency_code, hours=category.sla_hours
     )
-    if nearby:
-        notice += " " + translate("open311_notice_duplicates", count=len(nearby))
+    if created.duplicates:
+        notice += " " + translate("open311_notice_duplicates", count=created.duplicates)
     return Submitted(created.report, submission.token, notice, data["account_id"])
 
 
@@ -284,25 +276,6 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[datetime | No
     return start, end + timedelta(microseconds=1)
 
 
-def _cursor_before(skip: int, *, categories, statuses, since, until) -> str | None:
-    """The keyset cursor that starts list_reports at row `skip` of the same order (page N of Open311's paging).
-
-    Reads only (created_at, id) from the index; the filters are list_reports' public ones, its rules referenced
-    from jaki.reports (public statuses), not restated.
-    """
-    query = select(Report.created_at, Report.id).where(Report.status.in_(statuses or wf.PUBLIC_STATUSES))
-    if categories:
-        query = query.where(Report.category_code.in_(list(categories)))
-    if since is not None:
-        query = query.where(Report.created_at >= since)
-    if until is not None:
-        query = query.where(Report.created_at < until)
-    row = db.session.execute(
-        query.order_by(Report.created_at.desc(), Report.id.desc()).offset(skip - 1).limit(1)
-    ).first()
-    return reports.FEED_ORDER.encode([row.created_at, row.id]) if row else None
-
-
 def find_requests(args: dict) -> list[Report]:
     """GET requests: by ids (overriding every other filter, as the spec says), or by service, status and dates."""
     cap = setting("OPEN311_MAX_RESULTS")
@@ -310,19 +283,19 @@ def find_requests(args: dict) -> list[Report]:
     if ids:
         if len(ids) > cap:
             raise field_error("service_request_id", "open311_too_many_ids", status=400, max=cap)
-        return reports.list_reports(ids=ids, public=True, limit=len(ids)).items
+        return report_queries.list_reports(ids=ids, public=True, limit=len(ids)).items
     page_size = min(args.get("page_size") or cap, cap)
     since, until = _window(args.get("start_date"), args.get("end_date"))
     statuses = _open311_statuses(args.get("status"))
     categories = args.get("service_code")
-    cursor = None
-    skip = (args.get("page", 1) - 1) * page_size
-    if skip:
-        cursor = _cursor_before(skip, categories=categories, statuses=statuses, since=since, until=until)
-        if cursor is None:
-            return []
-    return reports.list_reports(
-        categories=categories, statuses=statuses, since=since, until=until, public=True, limit=page_size, cursor=cursor
+    return report_queries.list_reports(
+        categories=categories,
+        statuses=statuses,
+        since=since,
+        until=until,
+        public=True,
+        limit=page_size,
+        offset=(args.get("page", 1) - 1) * page_size,
     ).items
 
 
@@ -330,7 +303,7 @@ def get_request(report_id: str) -> Report:
     if not _plausible(report_id, 36):
         raise NotFound("open311_request_not_found")
     try:
-        return reports.get_public_report(report_id)
+        return report_queries.get_public_report(report_id)
     except NotFound:
         raise NotFound("open311_request_not_found") from None
 
@@ -358,7 +331,7 @@ def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
     """The Open311 submitter's contact for staff in scope who must reach them: needs a reason, always audited."""
     if not _plausible(report_id, 36):
         raise NotFound()
-    report = reports.get_for_staff(user, report_id)
+    report = get_for_staff(user, report_id)
     reason = audit.access_reason(reason)
     submission = db.session.scalar(select(Submission).where(Submission.report_id == report.id))
     if submission is None:

@@ -8,16 +8,16 @@ import re
 import xml.etree.ElementTree as ET  # builds and serialises our own documents only; never parses input
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urljoin
 
 from flask import Response, request
 
 from jaki.i18n import current_language, translate
-from jaki.reports import operations as reports
 from jaki.reports import workflow as wf
+from jaki.reports.photos import photo_url
+from jaki.timezone import WIB
 
-WIB = timezone(timedelta(hours=7))
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 # Characters XML 1.0 cannot carry at all (control characters a citizen may paste into a description).
@@ -141,7 +141,7 @@ def _media_url(report) -> str | None:
     photo = next((p for p in report.photos if p.kind == "report"), None)
     if photo is None:
         return None
-    return urljoin(request.host_url, reports.photo_url(photo))
+    return urljoin(request.host_url, photo_url(photo))
 
 
 def _status_notes(report) -> str:

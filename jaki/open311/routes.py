@@ -13,12 +13,14 @@ from werkzeug.exceptions import HTTPException
 
 from jaki.api import API_PREFIX, OPEN311_ERROR, Blueprint
 from jaki.auth.permissions import roles_required
+from jaki.dependencies import as_unavailable
 from jaki.errors import HTTP_CODES, JakiError
 from jaki.extensions import client_address, limiter
 from jaki.i18n import translate
 from jaki.idempotency import idempotent
 from jaki.open311 import operations, render
 from jaki.open311 import schemas as s
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +87,6 @@ open311_blp.register_error_handler(HTTPException, _http_error)
 
 @open311_blp.errorhandler(Exception)
 def _unexpected(error: Exception):
-    from jaki.dependencies import as_unavailable
-
     unavailable = as_unavailable(error)  # this handler outranks the app's: outages are answered here too
     if unavailable is not None:
         return _jaki_error(unavailable)
@@ -95,7 +95,7 @@ def _unexpected(error: Exception):
 
 
 def _under_base(path: str) -> bool:
-    base = current_app.config["OPEN311_BASE_PATH"]
+    base = setting("OPEN311_BASE_PATH")
     return path == base or path.startswith(base + "/")
 
 
@@ -119,15 +119,15 @@ def _jurisdiction():
 
 
 def _get_rate() -> str:
-    return current_app.config["OPEN311_GET_RATE_PER_CLIENT"]
+    return setting("OPEN311_GET_RATE_PER_CLIENT")
 
 
 def _post_rate_per_key() -> str:
-    return current_app.config["OPEN311_POST_RATE_PER_KEY"]
+    return setting("OPEN311_POST_RATE_PER_KEY")
 
 
 def _post_rate_per_client() -> str:
-    return current_app.config["OPEN311_POST_RATE_PER_CLIENT"]
+    return setting("OPEN311_POST_RATE_PER_CLIENT")
 
 
 def _client_key() -> str:
@@ -146,8 +146,8 @@ def _api_key_key() -> str:
 @open311_blp.doc(**s.georeport(s.DiscoverySchema, many=False))
 def discovery(fmt):
     """Service discovery: the endpoint, its formats and how to get an API key."""
-    contact = current_app.config["OPEN311_CONTACT"]
-    base_url = request.host_url.rstrip("/") + current_app.config["OPEN311_BASE_PATH"]
+    contact = setting("OPEN311_CONTACT")
+    base_url = request.host_url.rstrip("/") + setting("OPEN311_BASE_PATH")
     body = render.discovery(
         base_url,
         contact,

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
+from jaki.demo import HOUSEHOLDS, STAFF
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.reports import operations
+from jaki.reports import operations, transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.reports.reference import CATEGORIES, load_categories
@@ -80,8 +81,6 @@ def _user_by_nik(nik: str) -> User | None:
 
 
 def _demo_people() -> tuple[list[User], User | None]:
-    from jaki.demo import HOUSEHOLDS, STAFF
-
     citizens = []
     for index in (0, 1):
         kec, _kel, _kk, _address, members = HOUSEHOLDS[index]
@@ -118,7 +117,7 @@ def _advance(report: Report, target: str, citizen: User, admin: User, n: int) ->
     for actor, to_status, extra in steps.get(target, []):
         if to_status == wf.RESOLVED:
             operations.add_evidence(admin, report.id, [_evidence_png(n)])
-        report = operations.transition(actor, report.id, to_status, expected_version=report.version, **extra)
+        report = transitions.transition(actor, report.id, to_status, expected_version=report.version, **extra)
 
 
 def seed_demo_reports() -> int:

@@ -18,9 +18,10 @@ from sqlalchemy import delete, func, insert, literal, literal_column, select, te
 from jaki.extensions import db
 from jaki.geo.cells import cell_rect, tile_bounds, tiles_in_rect
 from jaki.geo.spatial import JAKARTA_BBOX
-from jaki.reports import operations
+from jaki.reports import queries
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report, ReportMapTile
+from jaki.settings import setting
 
 # Tile levels the triggers count (migration 0008 must match): tiles of 16, 64 and 256 cells a side, that is
 # about 565 m x 325 m, 2.3 km x 1.3 km and 9 km x 5.2 km.
@@ -91,10 +92,10 @@ def map_view(
     limit: int | None = None,
 ) -> MapView:
     """Pins for every matching report in the box when there are at most `limit`, else clusters per tile."""
-    operations.check_bbox(min_lat, min_lon, max_lat, max_lon)
-    cap = operations.setting("REPORTS_MAP_MAX_PINS")
+    queries.check_bbox(min_lat, min_lon, max_lat, max_lon)
+    cap = setting("REPORTS_MAP_MAX_PINS")
     limit = min(limit or cap, cap)
-    shown = operations.map_statuses(statuses)
+    shown = queries.map_statuses(statuses)
     b = JAKARTA_BBOX
     if max_lat < b.min_lat or min_lat > b.max_lat or max_lon < b.min_lon or min_lon > b.max_lon:
         return MapView(pins=[], clusters=[], total=0, level=None)  # edge tiles clamp: never answer for elsewhere
@@ -104,7 +105,7 @@ def map_view(
     rows = tile_rows(level, list(tiles), statuses=shown, categories=categories)
     total = sum(row[2] for row in rows)
     if total <= limit:
-        pins, _ = operations.reports_in_bbox(
+        pins, _ = queries.reports_in_bbox(
             min_lat, min_lon, max_lat, max_lon, categories=categories, statuses=shown, limit=limit
         )
         return MapView(pins=pins, clusters=[], total=len(pins), level=None)

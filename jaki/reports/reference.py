@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jaki.reports import operations
+from jaki.reports import categories
 
 # code, Indonesian name, English name, agency, SLA hours, duplicate radius (m), order
 CATEGORIES = [
@@ -36,5 +36,5 @@ def category_rows() -> list[dict]:
 
 def load_categories() -> dict[str, int]:
     """Add the categories not there yet (admins' later edits are kept); the agencies must exist already."""
-    added = operations.upsert_categories(category_rows())
+    added = categories.upsert_categories(category_rows())
     return {"categories": len(CATEGORIES), "added": added}

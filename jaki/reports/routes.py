@@ -7,7 +7,7 @@ Edits of a report need `If-Match: <the ETag from GET>`: 428 without it, 412 when
 
 from __future__ import annotations
 
-from flask import Response, current_app, json, request
+from flask import Response, json, request
 from flask_jwt_extended import current_user, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
@@ -17,9 +17,10 @@ from jaki.auth.permissions import login_optional, login_required, roles_required
 from jaki.caching import cacheable
 from jaki.extensions import client_address, limiter
 from jaki.idempotency import idempotent
+from jaki.reports import categories, operations, photos, privacy, queries, scope, search, transitions, versions
 from jaki.reports import map as report_map
-from jaki.reports import operations, search
 from jaki.reports import schemas as s
+from jaki.settings import setting
 
 reports_blp = Blueprint("reports", __name__, url_prefix=f"{API_PREFIX}/reports", description="Laporan warga")
 officer_blp = Blueprint(
@@ -73,20 +74,20 @@ def _user_key() -> str:
 
 
 def _create_rate() -> str:
-    return current_app.config["REPORTS_CREATE_RATE"]
+    return setting("REPORTS_CREATE_RATE")
 
 
 def _if_match() -> int | None:
-    return operations.parse_if_match(request.headers.get("If-Match"))
+    return versions.parse_if_match(request.headers.get("If-Match"))
 
 
 def _etag(report) -> dict:
-    return {"ETag": operations.etag(report)}
+    return {"ETag": versions.etag(report)}
 
 
 def _read_uploads(files) -> list[bytes]:
     # One byte past the cap is enough to know a photo is too large, whatever the client claims.
-    limit = current_app.config["REPORTS_PHOTO_MAX_BYTES"] + 1
+    limit = setting("REPORTS_PHOTO_MAX_BYTES") + 1
     return [upload.stream.read(limit) for upload in files]
 
 
@@ -99,7 +100,7 @@ def _read_uploads(files) -> list[bytes]:
 @reports_blp.response(200, s.PublicReportPageSchema)
 def feed(args):
     """Public feed, newest first: filter by category, status, area and time; keyset pages (next_cursor)."""
-    return operations.list_reports(
+    return queries.list_reports(
         categories=args["category"],
         statuses=args["status"],
         area=args["area"],
@@ -127,7 +128,7 @@ def map_viewport(args):
 @reports_blp.response(200, s.NearbyPageSchema)
 def nearby(args):
     """Reports within `radius` metres (max 5000) of a point, nearest first."""
-    found = operations.nearby(
+    found = queries.nearby(
         args["lat"],
         args["lon"],
         args["radius"],
@@ -144,7 +145,7 @@ def nearby(args):
 @reports_blp.response(200, s.PublicReportSchema)
 def detail(report_id):
     """One report as the public sees it (ETag header: send it back as If-Match when acting on it)."""
-    report = operations.get_public_report(report_id, _viewer())
+    report = queries.get_public_report(report_id, _viewer())
     return report, _etag(report)
 
 
@@ -155,7 +156,7 @@ def detail(report_id):
 @reports_blp.response(200, s.CommentPageSchema)
 def comments(args, report_id):
     """Public comments, oldest first (internal officer notes are never here)."""
-    return operations.public_comments(report_id, limit=args["limit"], cursor=args["cursor"], viewer=_viewer())
+    return queries.public_comments(report_id, limit=args["limit"], cursor=args["cursor"], viewer=_viewer())
 
 
 @reports_blp.route("/<string:report_id>/photos/<string:photo_id>", methods=["GET"])
@@ -164,7 +165,7 @@ def comments(args, report_id):
 @reports_blp.doc(responses={200: PHOTO_DOC})
 def photo(args, report_id, photo_id):
     """A photo (sanitised on upload: no EXIF, no GPS), or its thumbnail."""
-    data, content_type, public = operations.read_photo(report_id, photo_id, args["thumbnail"], viewer=_viewer())
+    data, content_type, public = photos.read_photo(report_id, photo_id, args["thumbnail"], viewer=_viewer())
     return Response(
         data,
         mimetype=content_type,
@@ -207,7 +208,7 @@ def create(data, files):
 @reports_blp.response(200, s.ReportStateSchema)
 def transition(data, report_id):
     """Change the status (staff: verify, reject, dispatch, start, resolve, duplicate; reporter: close, reopen)."""
-    report = operations.transition(
+    report = transitions.transition(
         current_user,
         report_id,
         data["to"],
@@ -254,7 +255,7 @@ def rate(data, report_id):
 @my_blp.response(200, s.MyReportPageSchema)
 def my_reports(args):
     """My reports, anonymous and rejected ones included, newest first."""
-    return operations.my_reports(current_user, statuses=args["status"], limit=args["limit"], cursor=args["cursor"])
+    return queries.my_reports(current_user, statuses=args["status"], limit=args["limit"], cursor=args["cursor"])
 
 
 @my_blp.route("/<string:report_id>", methods=["GET"])
@@ -262,7 +263,7 @@ def my_reports(args):
 @my_blp.response(200, s.MyReportSchema)
 def my_report(report_id):
     """One of my reports with its history."""
-    report = operations.my_report(current_user, report_id)
+    report = queries.my_report(current_user, report_id)
     return report, _etag(report)
 
 
@@ -276,7 +277,7 @@ def my_report(report_id):
 def queue(args):
     """My queue, most urgent first: my areas' reports to verify and my agency's work (agency admins: all of it;
     admins: every agency's). Filters: overdue, sla_breached, area, agency, q (text or reference)."""
-    return operations.officer_queue(
+    return queries.officer_queue(
         current_user,
         statuses=args["status"],
         mine=args["mine"],
@@ -308,7 +309,7 @@ def by_reference(args):
 @officer_blp.response(200, s.StaffReportDetailSchema)
 def staff_detail(report_id):
     """A report with its history and internal notes (the reporter only by id)."""
-    report = operations.get_for_staff(current_user, report_id)
+    report = scope.get_for_staff(current_user, report_id)
     return report, _etag(report)
 
 
@@ -328,7 +329,7 @@ def staff_detail(report_id):
 @officer_blp.response(200, s.ReporterContactSchema)
 def reporter(report_id):
     """The reporter's name and phone (audited: who, whose, when, why)."""
-    return operations.reporter_contact(current_user, report_id, request.headers.get("X-Access-Reason"))
+    return privacy.reporter_contact(current_user, report_id, request.headers.get("X-Access-Reason"))
 
 
 @officer_blp.route("/<string:report_id>/claim", methods=["POST"])
@@ -337,7 +338,7 @@ def reporter(report_id):
 @officer_blp.response(200, s.ReportStateSchema)
 def claim(report_id):
     """Take the report: it is assigned to me (a verified report becomes dispatched)."""
-    report = operations.claim(current_user, report_id, expected_version=_if_match())
+    report = transitions.claim(current_user, report_id, expected_version=_if_match())
     return report, _etag(report)
 
 
@@ -348,7 +349,7 @@ def claim(report_id):
 @officer_blp.response(200, s.ReportStateSchema)
 def assign(data, report_id):
     """Give a dispatched report to one of the agency's officers."""
-    report = operations.assign(current_user, report_id, data["officer_id"], expected_version=_if_match())
+    report = transitions.assign(current_user, report_id, data["officer_id"], expected_version=_if_match())
     return report, _etag(report)
 
 
@@ -359,7 +360,7 @@ def assign(data, report_id):
 @officer_blp.response(200, s.ReportStateSchema)
 def transfer(data, report_id):
     """Pass the report to another kelurahan (verified again there) or agency (dispatched again)."""
-    report = operations.transfer(
+    report = transitions.transfer(
         current_user,
         report_id,
         expected_version=_if_match(),
@@ -377,7 +378,7 @@ def transfer(data, report_id):
 @officer_blp.response(200, s.ReportStateSchema)
 def duplicate(data, report_id):
     """Mark the report a duplicate of another open report; its reporter and supporters follow the original."""
-    report = operations.mark_duplicate(current_user, report_id, data["duplicate_of"], expected_version=_if_match())
+    report = transitions.mark_duplicate(current_user, report_id, data["duplicate_of"], expected_version=_if_match())
     return report, _etag(report)
 
 
@@ -409,7 +410,7 @@ def add_evidence(files, report_id):
 @categories_blp.response(200, s.CategorySchema(many=True))
 def list_categories():
     """Active report categories, with the responsible agency and the SLA."""
-    return operations.list_categories()
+    return categories.list_categories()
 
 
 @categories_blp.route("", methods=["POST"])
@@ -418,7 +419,7 @@ def list_categories():
 @categories_blp.response(201, s.CategorySchema, location=("report_categories.list_categories", {}))
 def create_category(data):
     """Add a category (admins)."""
-    return operations.create_category(**data)
+    return categories.create_category(**data)
 
 
 @categories_blp.route("/<string:code>", methods=["PATCH"])
@@ -427,4 +428,4 @@ def create_category(data):
 @categories_blp.response(200, s.CategorySchema)
 def update_category(data, code):
     """Change a category's names, agency, SLA, duplicate radius or activity (admins)."""
-    return operations.update_category(code, data)
+    return categories.update_category(code, data)

@@ -8,10 +8,21 @@ from flask_smorest.fields import Upload
 from jaki.api import CursorPageArgsSchema, Schema
 from jaki.geo.schemas import AreaName
 from jaki.i18n import current_language, message, translate
-from jaki.reports import operations
+from jaki.reports import queries
 from jaki.reports import workflow as wf
+from jaki.reports.photos import photo_url
 
 V = ma.validate
+
+
+def display_name(full_name: str | None) -> str | None:
+    """What the public sees of a non-anonymous reporter: first name and the initial of the last ("Siti R.")."""
+    if not full_name:
+        return None
+    words = full_name.split()
+    if len(words) == 1:
+        return words[0]
+    return f"{words[0]} {words[-1][0]}."
 
 
 class CommaList(ma.fields.Field):
@@ -92,8 +103,8 @@ def public_status(status: str) -> dict:
 class PhotoSchema(Schema):
     id = ma.fields.String()
     kind = ma.fields.String(metadata={"description": "report (the citizen's) or evidence (the officer's proof)"})
-    url = ma.fields.Function(lambda p: operations.photo_url(p))
-    thumbnail_url = ma.fields.Function(lambda p: operations.photo_url(p, thumbnail=True))
+    url = ma.fields.Function(lambda p: photo_url(p))
+    thumbnail_url = ma.fields.Function(lambda p: photo_url(p, thumbnail=True))
     width = ma.fields.Integer()
     height = ma.fields.Integer()
     content_type = ma.fields.String()
@@ -139,7 +150,7 @@ class PublicReportSchema(Schema):
     def _reporter_name(self, report):
         if report.anonymous or report.reporter_id is None:
             return None
-        return operations.display_name(report.reporter.full_name if report.reporter else None)
+        return display_name(report.reporter.full_name if report.reporter else None)
 
 
 class PublicReportPageSchema(Schema):
@@ -170,7 +181,7 @@ def _pin(report) -> dict:
             "public_status": public_status(report.status),
             "support_count": report.support_count,
             "created_at": report.created_at.isoformat(),
-            "thumbnail_url": operations.photo_url(photo, thumbnail=True) if photo else None,
+            "thumbnail_url": photo_url(photo, thumbnail=True) if photo else None,
         },
     }
 
@@ -263,11 +274,11 @@ class MyReportSchema(MyReportSummarySchema):
     rating = ma.fields.Method("_rating", allow_none=True)
 
     def _history(self, report):
-        rows = [h for h in operations.history(report.id) if h.action != "sla_breached"]
+        rows = [h for h in queries.history(report.id) if h.action != "sla_breached"]
         return HistoryEntrySchema(many=True).dump(rows)
 
     def _rating(self, report):
-        rating = operations.rating_of(report.id)
+        rating = queries.rating_of(report.id)
         return RatingSchema().dump(rating) if rating else None
 
 
@@ -325,10 +336,10 @@ class StaffReportSchema(PublicReportSchema):
 
 
 class StaffReportDetailSchema(StaffReportSchema):
-    history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(operations.history(r.id)))
-    comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(operations.comments_for_staff(r.id)))
+    history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(queries.history(r.id)))
+    comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(queries.comments_for_staff(r.id)))
     rating = ma.fields.Function(
-        lambda r: RatingSchema().dump(operations.rating_of(r.id)) if operations.rating_of(r.id) else None
+        lambda r: RatingSchema().dump(queries.rating_of(r.id)) if queries.rating_of(r.id) else None
     )
 
 

@@ -13,6 +13,7 @@ from jaki.extensions import db
 from jaki.i18n import register
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
+from jaki.reports.scope import area_condition, get_for_staff
 
 register(
     {
@@ -57,9 +58,7 @@ def _id_prefix(digits: str):
 
 
 def by_reference(user, reference: str) -> Report:
-    """The report a reference names, as the staff member may see it (jaki.reports.operations.get_for_staff)."""
-    from jaki.reports.operations import get_for_staff
-
+    """The report a reference names, as the staff member may see it (jaki.reports.scope.get_for_staff)."""
     digits = reference_digits(reference)
     if digits is None:
         raise field_error("reference", "reference_invalid")
@@ -85,8 +84,6 @@ def queue_conditions(
     now: datetime | None = None,
 ) -> list:
     """The queue filters as SQL conditions, each narrowing the staff scope (never widening it)."""
-    from jaki.reports.operations import area_condition
-
     conditions = []
     if overdue:
         conditions.append(and_(Report.status.in_(wf.OPEN_STATUSES), Report.sla_due_at < (now or utcnow())))

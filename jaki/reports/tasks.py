@@ -12,10 +12,12 @@ from jaki.db import utcnow
 from jaki.errors import JakiError
 from jaki.extensions import db
 from jaki.media.images import PhotoRejected, make_thumbnail
-from jaki.media.storage import ObjectNotFound
-from jaki.reports import operations
+from jaki.media.storage import ObjectNotFound, app_storage
+from jaki.reports import transitions
 from jaki.reports import workflow as wf
+from jaki.reports.events import distinct_recipients, record_history, report_event
 from jaki.reports.models import Report, ReportPhoto
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ def make_photo_thumbnail(photo_id: str) -> str | None:
     photo = db.session.get(ReportPhoto, photo_id)
     if photo is None:
         return None
-    store = operations.storage()
+    store = app_storage()
     if photo.thumbnail_key and store.exists(photo.thumbnail_key):
         return photo.thumbnail_key
     try:
@@ -82,7 +84,7 @@ def escalate_sla_breaches(now: datetime | None = None) -> int:
         report = db.session.get(Report, report_id)
         db.session.refresh(report)
         overdue_hours = int((now - report.sla_due_at).total_seconds() // 3600)
-        operations._history(
+        record_history(
             report,
             None,
             "sla_breached",
@@ -90,8 +92,8 @@ def escalate_sla_breaches(now: datetime | None = None) -> int:
             report.status,
             details={"sla_due_at": report.sla_due_at.isoformat()},
         )
-        recipients = operations._recipients(_agency_admins(report.agency_code), [report.assigned_officer_id])
-        operations._event(
+        recipients = distinct_recipients(_agency_admins(report.agency_code), [report.assigned_officer_id])
+        report_event(
             "report.sla_breached",
             report,
             recipients,
@@ -108,7 +110,7 @@ def escalate_sla_breaches(now: datetime | None = None) -> int:
 def auto_close_resolved(now: datetime | None = None) -> int:
     """Close reports resolved more than REPORTS_AUTO_CLOSE_DAYS ago that the reporter did not confirm or reopen."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=operations.setting("REPORTS_AUTO_CLOSE_DAYS"))
+    cutoff = now - timedelta(days=setting("REPORTS_AUTO_CLOSE_DAYS"))
     rows = db.session.execute(
         select(Report.id, Report.version)
         .where(Report.status == wf.RESOLVED, Report.resolved_at < cutoff)
@@ -118,7 +120,7 @@ def auto_close_resolved(now: datetime | None = None) -> int:
     closed = 0
     for report_id, version in rows:
         try:
-            operations.transition(None, report_id, wf.CLOSED, expected_version=version)
+            transitions.transition(None, report_id, wf.CLOSED, expected_version=version)
         except JakiError as exc:
             # Someone acted on it since we looked (reopened, closed): their change stands.
             db.session.rollback()

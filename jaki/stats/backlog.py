@@ -16,8 +16,8 @@ from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
-from jaki.reports.operations import WIB
 from jaki.stats.query import Names, group_expression, key_value, setting
+from jaki.timezone import WIB
 
 GROUPS = ("agency", "kota", "kecamatan", "kelurahan", "category")
 

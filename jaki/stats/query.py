@@ -14,7 +14,7 @@ from jaki.extensions import db
 from jaki.geo.models import Area
 from jaki.i18n import current_language, translate
 from jaki.reports import workflow as wf
-from jaki.reports.operations import WIB
+from jaki.timezone import WIB
 
 # The ways a question may group (two at most: agency,month). The area levels derive from the kelurahan code, so the
 # aggregate table needs only that one column; the reports table is grouped by the same expressions (rollup.py).

@@ -11,7 +11,7 @@ from PIL import Image
 from jaki.db import utcnow
 from jaki.demo import AGENCIES
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import categories, operations
 from jaki.reports.reference import category_rows
 from tests.factories import ensure_agency, make_user
 
@@ -27,7 +27,7 @@ def seed_categories() -> None:
     names = {code: name for code, name, _short in AGENCIES}
     for row in category_rows():
         ensure_agency(row["agency_code"], names[row["agency_code"]])
-    operations.upsert_categories(category_rows())
+    categories.upsert_categories(category_rows())
     db.session.commit()
 
 

@@ -6,6 +6,7 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
+from config import Testing
 from jaki.events import OutboxEvent
 from jaki.extensions import db
 from jaki.open311 import operations
@@ -272,8 +273,8 @@ def test_rate_limited_per_api_key(app, client, api_key):
         assert error_descriptions(limited) == ["Terlalu banyak permintaan. Coba lagi nanti."]
         assert post(client, form(other_raw)).status_code == 200  # another client's key is not affected
     finally:
-        app.config["OPEN311_POST_RATE_PER_KEY"] = operations.DEFAULTS["OPEN311_POST_RATE_PER_KEY"]
-        app.config["OPEN311_POST_RATE_PER_CLIENT"] = operations.DEFAULTS["OPEN311_POST_RATE_PER_CLIENT"]
+        app.config["OPEN311_POST_RATE_PER_KEY"] = Testing.OPEN311_POST_RATE_PER_KEY
+        app.config["OPEN311_POST_RATE_PER_CLIENT"] = Testing.OPEN311_POST_RATE_PER_CLIENT
 
 
 def test_rate_limited_per_client_whatever_the_key(app, client, api_key):
@@ -285,7 +286,7 @@ def test_rate_limited_per_client_whatever_the_key(app, client, api_key):
         other = post(client, form(api_key), environ_base={"REMOTE_ADDR": "10.1.2.3"})
         assert other.status_code == 200
     finally:
-        app.config["OPEN311_POST_RATE_PER_CLIENT"] = operations.DEFAULTS["OPEN311_POST_RATE_PER_CLIENT"]
+        app.config["OPEN311_POST_RATE_PER_CLIENT"] = Testing.OPEN311_POST_RATE_PER_CLIENT
 
 
 def test_gets_are_rate_limited_per_client(app, client, api_key):
@@ -293,7 +294,7 @@ def test_gets_are_rate_limited_per_client(app, client, api_key):
     try:
         assert [client.get(f"{BASE}/services.json").status_code for _ in range(3)] == [200, 200, 429]
     finally:
-        app.config["OPEN311_GET_RATE_PER_CLIENT"] = operations.DEFAULTS["OPEN311_GET_RATE_PER_CLIENT"]
+        app.config["OPEN311_GET_RATE_PER_CLIENT"] = Testing.OPEN311_GET_RATE_PER_CLIENT
 
 
 def test_an_account_id_that_is_a_nik_is_normalised_in_the_one_place(client, api_key):

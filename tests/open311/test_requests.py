@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
+from config import Testing
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.open311 import operations
 from jaki.reports import operations as reports
 from jaki.reports.models import Report
 from tests.factories import make_user
@@ -221,7 +221,7 @@ def test_the_cap_is_a_setting(app, client, ctx):
         assert ids(client) == made[:3]
         assert ids(client, "?page=2") == made[3:]
     finally:
-        app.config["OPEN311_MAX_RESULTS"] = operations.DEFAULTS["OPEN311_MAX_RESULTS"]
+        app.config["OPEN311_MAX_RESULTS"] = Testing.OPEN311_MAX_RESULTS
 
 
 def test_one_request_and_unknown_ones(client, ctx):

@@ -12,7 +12,7 @@ from PIL import Image
 from jaki.db import new_uuid, utcnow
 from jaki.extensions import db
 from jaki.geo.cells import cell_of
-from jaki.reports import operations
+from jaki.reports import categories, operations
 from jaki.reports.models import Category, Report, ReportPhoto
 from jaki.reports.reference import category_rows
 from tests.factories import ensure_agency, make_user
@@ -30,7 +30,7 @@ POINTS = {
 def seed_categories() -> None:
     for row in category_rows():
         ensure_agency(row["agency_code"])
-    operations.upsert_categories(category_rows())
+    categories.upsert_categories(category_rows())
 
 
 def category(code: str = "jalan_rusak") -> Category:

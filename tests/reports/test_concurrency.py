@@ -13,7 +13,7 @@ from jaki.auth.models import User
 from jaki.errors import PreconditionFailed
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import operations, transitions, versions
 from jaki.reports.models import Category, Report, ReportMapTile
 from tests.factories import auth_header, ensure_agency, make_user
 from tests.reports.factories import agency_admin, citizen, kelurahan_officer, make_report, officer
@@ -28,7 +28,7 @@ def test_if_match_is_required_and_must_be_current(client, ctx):
     etag = client.get(f"/api/v1/reports/{report.id}").headers["ETag"]
     # Issue 12: the public GET tags its exact representation ("<version>-<digest>", so languages differ); the
     # version If-Match checks is its first part.
-    assert etag.startswith(f'"{report.version}-') and operations.parse_if_match(etag) == report.version
+    assert etag.startswith(f'"{report.version}-') and versions.parse_if_match(etag) == report.version
 
     missing = client.post(url, json={"to": "verified"}, headers=auth_header(first))
     assert missing.status_code == 428 and missing.json["code"] == "precondition_required"
@@ -77,7 +77,7 @@ def test_the_update_itself_is_conditional_on_the_version(app, ctx):
     engine = db.session.get_bind()
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
+        transitions.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert len(statements) == 1
@@ -93,12 +93,12 @@ def test_a_lost_race_inside_one_process_is_412_not_an_overwrite(ctx, change):
     worker = officer()
     boss = agency_admin()
     calls = {
-        "transition": lambda: operations.transition(worker, report.id, "dispatched", expected_version=version),
-        "claim": lambda: operations.claim(worker, report.id, expected_version=version),
-        "transfer": lambda: operations.transfer(
+        "transition": lambda: transitions.transition(worker, report.id, "dispatched", expected_version=version),
+        "claim": lambda: transitions.claim(worker, report.id, expected_version=version),
+        "transfer": lambda: transitions.transfer(
             worker, report.id, expected_version=version, reason="Salah dinas", agency_code="DSDA"
         ),
-        "assign": lambda: operations.assign(boss, report.id, worker.id, expected_version=version),
+        "assign": lambda: transitions.assign(boss, report.id, worker.id, expected_version=version),
     }
     ensure_agency("DSDA")
     # Behind the ORM's back, as another process would: the loaded object still says `version`.
@@ -172,14 +172,14 @@ def test_two_connections_race_and_exactly_one_wins(app, committed, monkeypatch):
     # Both requests read the report before either writes: each passes its If-Match check, and only the
     # database's conditional UPDATE can tell them apart.
     barrier = threading.Barrier(2, timeout=20)
-    original_load = operations._load_report
+    original_load = transitions.load_report
 
     def load_then_wait(rid):
         report = original_load(rid)
         barrier.wait()
         return report
 
-    monkeypatch.setattr(operations, "_load_report", load_then_wait)
+    monkeypatch.setattr(transitions, "load_report", load_then_wait)
     results = {}
 
     def act(n, to_status, body):

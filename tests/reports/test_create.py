@@ -148,11 +148,11 @@ def test_thumbnails_are_made_by_a_media_job(app, client, ctx, photo_storage):
 
 def test_thumbnail_job_is_idempotent(app, ctx, photo_storage):
     from jaki.media.images import sanitize_photo
-    from jaki.reports.operations import _store_photo
+    from jaki.reports.photos import store_photo
     from jaki.reports.tasks import make_photo_thumbnail
 
     report = make_report()
-    photo = _store_photo(report, sanitize_photo(png_bytes((900, 300))), kind="report", position=0, uploader=None)
+    photo = store_photo(report, sanitize_photo(png_bytes((900, 300))), kind="report", position=0, uploader=None)
     db.session.commit()
     key = make_photo_thumbnail(photo.id)
     assert key and photo_storage.exists(key)

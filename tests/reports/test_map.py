@@ -8,7 +8,7 @@ from sqlalchemy import delete, event, select
 from jaki.extensions import db
 from jaki.geo.cells import cell_of, cell_rect
 from jaki.reports import map as report_map
-from jaki.reports import operations
+from jaki.reports import transitions
 from jaki.reports.models import Report, ReportMapTile
 from tests.factories import auth_header, make_user
 from tests.reports.factories import POINTS, category, kelurahan_officer, make_report, officer, report_row
@@ -49,7 +49,7 @@ def _bulk_rows(count: int, *, lat0: float, lon0: float, code: str = "jalan_rusak
 def test_triggers_keep_tile_counts_exact_for_every_kind_of_write(ctx):
     worker = kelurahan_officer()
     filed = make_report()  # the ORM, through operations.create_report
-    operations.transition(worker, filed.id, "verified", expected_version=filed.version)
+    transitions.transition(worker, filed.id, "verified", expected_version=filed.version)
     moved = make_report(at="monas", category_code="sampah", status="in_progress")  # ORM status change
     category("banjir")
     bulk = _bulk_rows(30, lat0=-6.2700, lon0=106.7760, code="banjir")
@@ -150,13 +150,13 @@ def test_clusters_follow_the_workflow(client, ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "REPORTS_MAP_MAX_PINS", 1)
     first, second = make_report(), make_report(at=(-6.2712, 106.7772))
     worker = kelurahan_officer()  # the kelurahan unit verifies and rejects
-    operations.transition(worker, first.id, "verified", expected_version=first.version)
+    transitions.transition(worker, first.id, "verified", expected_version=first.version)
     body = client.get(f"/api/v1/reports/map?bbox={BBOX}").json
     statuses = Counter()
     for feature in body["features"]:
         statuses.update(feature["properties"]["public_status_counts"])
     assert body["clustered"] is True and statuses == {"menunggu": 1, "koordinasi": 1}
-    operations.transition(
+    transitions.transition(
         worker, second.id, "rejected", expected_version=second.version, reason="Bukan wewenang kelurahan"
     )
     assert client.get(f"/api/v1/reports/map?bbox={BBOX}").json["total"] == 1

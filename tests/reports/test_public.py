@@ -8,7 +8,7 @@ from sqlalchemy import select
 from jaki.db import utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import transitions
 from jaki.reports.models import Report
 from tests.factories import auth_header
 from tests.reports.factories import POINTS, citizen, kelurahan_officer, make_report, officer
@@ -197,7 +197,7 @@ def test_comments_and_support_need_a_login_and_notify_the_reporter(client, ctx):
     assert "terganggu" not in json.dumps(events["report.comment_added"].payload)
     # The supporter hears about status changes from now on.
     report = db.session.get(Report, report.id)
-    operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
+    transitions.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     changed = db.session.scalar(
         select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.status_changed")
     )

@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import queries as report_queries
 from jaki.reports.models import Category, Report
 from tests.reports.factories import POINTS, category, report_row
 
@@ -92,14 +92,16 @@ def _plan(statement, parameters) -> tuple[set[str], list[str]]:
 
 def test_viewport_query_uses_the_cell_index(many_reports):
     lat, lon = POINTS["pondok_pinang"]
-    statement, parameters = _capture(lambda: operations.reports_in_bbox(lat - 0.01, lon - 0.01, lat + 0.01, lon + 0.01))
+    statement, parameters = _capture(
+        lambda: report_queries.reports_in_bbox(lat - 0.01, lon - 0.01, lat + 0.01, lon + 0.01)
+    )
     used, scans = _plan(statement, parameters)
     assert used & SPATIAL_INDEXES and not scans, (used, scans)
 
 
 def test_nearby_query_uses_the_cell_index(many_reports):
     lat, lon = POINTS["pondok_pinang"]
-    statement, parameters = _capture(lambda: operations.nearby(lat, lon, 800))
+    statement, parameters = _capture(lambda: report_queries.nearby(lat, lon, 800))
     used, scans = _plan(statement, parameters)
     assert used & SPATIAL_INDEXES and not scans, (used, scans)
 
@@ -107,7 +109,7 @@ def test_nearby_query_uses_the_cell_index(many_reports):
 def test_duplicate_query_uses_the_category_cell_index(many_reports):
     lat, lon = POINTS["pondok_pinang"]
     road = db.session.get(Category, "jalan_rusak")
-    statement, parameters = _capture(lambda: operations.find_duplicates(road, lat, lon))
+    statement, parameters = _capture(lambda: report_queries.find_duplicates(road, lat, lon))
     used, scans = _plan(statement, parameters)
     assert used & SPATIAL_INDEXES and not scans, (used, scans)
 
@@ -123,11 +125,11 @@ def test_index_answers_match_a_brute_force_scan(many_reports):
         for r in many_reports
         if box[0] <= r["latitude"] <= box[2] and box[1] <= r["longitude"] <= box[3] and r["status"] in public
     }
-    found, truncated = operations.reports_in_bbox(*box)
+    found, truncated = report_queries.reports_in_bbox(*box)
     assert {r.id for r in found} == expected and not truncated and expected
     near = {r["id"]: haversine_m(lat, lon, r["latitude"], r["longitude"]) for r in many_reports}
     within = sorted((d, i) for i, d in near.items() if d <= 1500)
-    got = operations.nearby(lat, lon, 1500, limit=100)
+    got = report_queries.nearby(lat, lon, 1500, limit=100)
     assert [r.id for r, _d in got] == [i for _d, i in within][:100] and within
 
 
@@ -156,12 +158,12 @@ def test_nearby_rings_match_a_brute_force_scan_where_reports_are_dense(ctx):
         within = sorted(
             (d, r["id"]) for r in rows if (d := haversine_m(lat, lon, r["latitude"], r["longitude"])) <= radius
         )
-        got = operations.nearby(lat, lon, radius, limit=limit)
+        got = report_queries.nearby(lat, lon, radius, limit=limit)
         assert [r.id for r, _d in got] == [i for _d, i in within][:limit], (lat, lon, limit, radius)
     queries.clear()
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        got = operations.nearby(lat0, lon0, 1000, limit=20)
+        got = report_queries.nearby(lat0, lon0, 1000, limit=20)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(got) == 20 and all(d <= 100 for _r, d in got) and len(queries) == 1

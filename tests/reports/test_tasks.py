@@ -7,7 +7,7 @@ from sqlalchemy import select
 from jaki.db import utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.reports import operations, tasks
+from jaki.reports import queries, tasks, transitions
 from jaki.reports.models import Report, ReportHistory
 from tests.reports.factories import agency_admin, citizen, make_report, officer
 
@@ -43,7 +43,7 @@ def test_sla_breaches_are_flagged_once_and_the_agency_admins_told(ctx):
     ).first()
     assert (entry.action, entry.actor_role) == ("sla_breached", "system")
 
-    public = operations.get_public_report(late.id)
+    public = queries.get_public_report(late.id)
     assert public.sla_breached_at is not None
 
 
@@ -67,7 +67,7 @@ def test_reopening_restarts_the_sla(ctx):
         sla_due_at=utcnow() - timedelta(days=1),
         sla_breached_at=utcnow() - timedelta(hours=20),
     )
-    report = operations.transition(
+    report = transitions.transition(
         reporter, report.id, "dispatched", expected_version=report.version, reason="Masih berlubang"
     )
     assert report.sla_breached_at is None and report.sla_due_at > utcnow()
@@ -98,7 +98,7 @@ def test_resolved_reports_close_automatically_after_the_set_days(ctx, app, monke
 
 def test_auto_close_skips_a_report_changed_since_it_was_read(ctx, monkeypatch):
     report = make_report(status="resolved", resolved_at=utcnow() - timedelta(days=30))
-    original = operations.transition
+    original = transitions.transition
 
     def someone_reopened_first(actor, report_id, to_status, **kwargs):
         db.session.execute(
@@ -110,7 +110,7 @@ def test_auto_close_skips_a_report_changed_since_it_was_read(ctx, monkeypatch):
         db.session.expire_all()
         return original(actor, report_id, to_status, **kwargs)
 
-    monkeypatch.setattr(operations, "transition", someone_reopened_first)
+    monkeypatch.setattr(transitions, "transition", someone_reopened_first)
     assert tasks.auto_close_resolved() == 0
     assert db.session.get(Report, report.id).status == "dispatched"
 

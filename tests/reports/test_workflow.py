@@ -10,7 +10,8 @@ from jaki.db import utcnow
 from jaki.errors import JakiError
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.i18n import translate
+from jaki.reports import events, operations, transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import HistoryImmutable, Report, ReportHistory
 from tests.factories import auth_header, ensure_agency
@@ -74,7 +75,7 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
         original = make_report(reporter, at="blok_m")
         version = report.version
         try:
-            operations.transition(
+            transitions.transition(
                 people[actor_name],
                 report.id,
                 to_status,
@@ -107,11 +108,11 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
 def test_unknown_move_is_409_and_wrong_role_is_403(ctx):
     report = make_report(status="submitted")
     with pytest.raises(JakiError) as caught:
-        operations.transition(officer(), report.id, "closed", expected_version=report.version)
+        transitions.transition(officer(), report.id, "closed", expected_version=report.version)
     assert (caught.value.status, caught.value.code) == (409, "transition_not_allowed")
     assert caught.value.message == "Status laporan tidak dapat diubah dari Menunggu ke Selesai."
     with pytest.raises(JakiError) as caught:
-        operations.transition(
+        transitions.transition(
             db.session.get(type(officer()), report.reporter_id), report.id, "verified", expected_version=report.version
         )
     assert (caught.value.status, caught.value.code) == (403, "transition_forbidden")
@@ -125,7 +126,7 @@ def test_scope_officer_outside_their_area_or_agency_cannot_act(ctx):
         agency_admin(agency="DLH", areas=["31.75"]),
     ):
         with pytest.raises(JakiError) as caught:
-            operations.transition(outsider, report.id, "verified", expected_version=report.version)
+            transitions.transition(outsider, report.id, "verified", expected_version=report.version)
         assert caught.value.status == 403
     # Issue 11: verification is the kelurahan unit's, no longer any staff whose areas cover it: not another
     # agency's officer there, not the agency's own staff, not the unit of another kelurahan.
@@ -136,45 +137,45 @@ def test_scope_officer_outside_their_area_or_agency_cannot_act(ctx):
         kelurahan_officer(areas=["31.71.01.1001"]),
     ):
         with pytest.raises(JakiError) as caught:
-            operations.transition(not_the_unit, report.id, "verified", expected_version=report.version)
+            transitions.transition(not_the_unit, report.id, "verified", expected_version=report.version)
         assert (caught.value.status, caught.value.code) == (403, "transition_forbidden")
-    operations.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
+    transitions.transition(kelurahan_officer(), report.id, "verified", expected_version=report.version)
     # Dispatching is the agency's: a DSDA officer covering the area may not, a DBM one may.
     report = db.session.get(Report, report.id)
     with pytest.raises(JakiError) as caught:
-        operations.transition(
+        transitions.transition(
             officer(agency="DSDA", areas=["31.74"]), report.id, "dispatched", expected_version=report.version
         )
     assert caught.value.status == 403
-    operations.transition(officer(), report.id, "dispatched", expected_version=report.version)
+    transitions.transition(officer(), report.id, "dispatched", expected_version=report.version)
 
 
 def test_assigned_report_belongs_to_its_officer_until_the_agency_admin_says_otherwise(ctx):
     first, second = officer(), officer()
     report = make_report(status="dispatched", assigned_officer_id=first.id)
     with pytest.raises(JakiError) as caught:
-        operations.transition(second, report.id, "in_progress", expected_version=report.version)
+        transitions.transition(second, report.id, "in_progress", expected_version=report.version)
     assert (caught.value.status, caught.value.code) == (409, "report_already_claimed")
-    report = operations.transition(agency_admin(), report.id, "in_progress", expected_version=report.version)
+    report = transitions.transition(agency_admin(), report.id, "in_progress", expected_version=report.version)
     assert report.assigned_officer_id == first.id
 
 
 def test_side_conditions_reason_note_evidence(ctx):
     report = make_report(status="submitted")
     with pytest.raises(JakiError) as caught:
-        operations.transition(kelurahan_officer(), report.id, "rejected", expected_version=report.version, reason="  ")
+        transitions.transition(kelurahan_officer(), report.id, "rejected", expected_version=report.version, reason="  ")
     assert (caught.value.status, caught.value.code) == (422, "report_reason_required")
 
     report = make_report(status="in_progress")
     worker = officer()
     with pytest.raises(JakiError) as caught:
-        operations.transition(worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki")
+        transitions.transition(worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki")
     assert (caught.value.status, caught.value.code) == (422, "evidence_required")
     add_evidence_row(report, by=worker)
     with pytest.raises(JakiError) as caught:
-        operations.transition(worker, report.id, "resolved", expected_version=report.version)
+        transitions.transition(worker, report.id, "resolved", expected_version=report.version)
     assert caught.value.code == "resolution_note_required"
-    report = operations.transition(
+    report = transitions.transition(
         worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki"
     )
     assert report.resolution_note == "Sudah diperbaiki" and report.resolved_at is not None
@@ -184,7 +185,7 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
     reporter = citizen()
     report = make_report(reporter, status="resolved", resolution_note="Selesai")
     add_evidence_row(report)
-    report = operations.transition(
+    report = transitions.transition(
         reporter, report.id, "dispatched", expected_version=report.version, reason="Lubangnya muncul lagi"
     )
     assert (report.status, report.reopen_count, report.resolved_at, report.resolution_note) == (
@@ -195,15 +196,15 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
     )
     assert report.sla_due_at > utcnow() + timedelta(hours=71)
     worker = officer()
-    report = operations.transition(worker, report.id, "in_progress", expected_version=report.version)
+    report = transitions.transition(worker, report.id, "in_progress", expected_version=report.version)
     with pytest.raises(JakiError) as caught:  # the old round's evidence does not count
-        operations.transition(worker, report.id, "resolved", expected_version=report.version, note="Beres")
+        transitions.transition(worker, report.id, "resolved", expected_version=report.version, note="Beres")
     assert caught.value.code == "evidence_required"
 
     monkeypatch.setitem(app.config, "REPORTS_REOPEN_DAYS", 3)
     late = make_report(reporter, status="closed", resolved_at=utcnow() - timedelta(days=4))
     with pytest.raises(JakiError) as caught:
-        operations.transition(reporter, late.id, "dispatched", expected_version=late.version, reason="Belum beres")
+        transitions.transition(reporter, late.id, "dispatched", expected_version=late.version, reason="Belum beres")
     assert (caught.value.status, caught.value.code) == (409, "reopen_window_passed")
     assert "3 hari" in caught.value.message
 
@@ -211,12 +212,12 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
 def test_dispatch_to_an_officer_of_the_agency_only(ctx):
     report = make_report(status="verified")
     with pytest.raises(JakiError) as caught:
-        operations.transition(
+        transitions.transition(
             admin(), report.id, "dispatched", expected_version=report.version, officer_id=officer(agency="DSDA").id
         )
     assert caught.value.code == "officer_invalid"
     worker = officer()
-    report = operations.transition(
+    report = transitions.transition(
         agency_admin(), report.id, "dispatched", expected_version=report.version, officer_id=worker.id
     )
     assert report.assigned_officer_id == worker.id
@@ -234,18 +235,18 @@ def test_marking_a_duplicate_moves_the_reporter_and_supporters_to_the_original(c
     duplicate = db.session.get(Report, duplicate.id)
     melawai = kelurahan_officer(areas=["31.74.07.1001"])  # the duplicate was filed in Blok M, still submitted
     with pytest.raises(JakiError) as caught:
-        operations.mark_duplicate(melawai, duplicate.id, duplicate.id, expected_version=duplicate.version)
+        transitions.mark_duplicate(melawai, duplicate.id, duplicate.id, expected_version=duplicate.version)
     assert caught.value.code == "duplicate_of_invalid"
-    done = operations.mark_duplicate(melawai, duplicate.id, original.id, expected_version=duplicate.version)
+    done = transitions.mark_duplicate(melawai, duplicate.id, original.id, expected_version=duplicate.version)
     assert done.status == "duplicate" and done.duplicate_of_id == original.id
     original = db.session.get(Report, original.id)
     db.session.refresh(original)
     assert original.support_count == 2
-    assert set(operations._supporter_ids(original.id)) == {dup_reporter.id, supporter.id}
+    assert set(events.supporter_ids(original.id)) == {dup_reporter.id, supporter.id}
 
 
 def test_public_labels_are_jakis(client, ctx):
-    labels = {status: operations.translate(wf.label_message(status)) for status in wf.STATUSES}
+    labels = {status: translate(wf.label_message(status)) for status in wf.STATUSES}
     assert labels == {
         "submitted": "Menunggu",
         "verified": "Koordinasi",
@@ -351,7 +352,7 @@ def test_every_transfer_for_every_status_and_role(ctx, kind):
         for name, actor in people.items():
             report = make_report(reporter, status=status)
             try:
-                done = operations.transfer(
+                done = transitions.transfer(
                     actor, report.id, expected_version=report.version, reason="Salah alamat", **target
                 )
             except JakiError as exc:
@@ -394,11 +395,11 @@ def test_a_category_the_city_has_its_agency_verify(client, ctx):
     # Bina Marga verifies its street lights directly; the kelurahan unit does not, nor may another agency.
     for outsider in (kelurahan_officer(), officer(agency="DINKES", areas=["31.74"])):
         with pytest.raises(JakiError) as caught:
-            operations.transition(outsider, lamp.id, "verified", expected_version=lamp.version)
+            transitions.transition(outsider, lamp.id, "verified", expected_version=lamp.version)
         assert caught.value.status == 403
-    assert operations.transition(dbm, lamp.id, "verified", expected_version=lamp.version).status == "verified"
+    assert transitions.transition(dbm, lamp.id, "verified", expected_version=lamp.version).status == "verified"
     with pytest.raises(JakiError):
-        operations.transition(dbm, road.id, "verified", expected_version=road.version)
+        transitions.transition(dbm, road.id, "verified", expected_version=road.version)
     # The kelurahan unit's queue holds the road report to verify, not the street light.
     lurah = kelurahan_officer()
     queue = [r["id"] for r in client.get("/api/v1/officer/reports", headers=auth_header(lurah)).json["items"]]

@@ -12,9 +12,9 @@ from jaki.db import new_uuid
 from jaki.extensions import db
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report, ReportRating
-from jaki.reports.operations import WIB
 from jaki.stats.models import ReportStat
 from jaki.stats.query import add_months, jakarta_month
+from jaki.timezone import WIB
 from tests.reports.factories import category, citizen, report_row
 
 # Kelurahan with known codes (checked against jakarta_kelurahan.geojson), their points and parents.

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from jaki.extensions import db
-from jaki.reports import operations
+from jaki.reports import transitions
 from jaki.reports.models import Report
 from jaki.stats import aggregates, rollup
 from jaki.stats.models import ReportStat, StatsRollup
@@ -96,7 +96,7 @@ def _key_of(row: dict, group: str) -> str:
         return row["agency_code"]
     if group == "status":
         return row["status"]
-    from jaki.reports.operations import WIB
+    from jaki.timezone import WIB
 
     return row["created_at"].astimezone(WIB).strftime("%Y-%m")
 
@@ -221,13 +221,13 @@ def test_counts_follow_every_kind_of_write(client, ctx):
     agency_worker = officer()
     filed = make_report()
     assert stored_counts() == expected_counts()
-    operations.transition(worker, filed.id, "verified", expected_version=filed.version)
-    operations.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
-    operations.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
+    transitions.transition(worker, filed.id, "verified", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
     add_evidence_row(filed, by=agency_worker)
-    operations.transition(agency_worker, filed.id, "resolved", expected_version=filed.version, note="Sudah ditambal")
+    transitions.transition(agency_worker, filed.id, "resolved", expected_version=filed.version, note="Sudah ditambal")
     assert stored_counts() == expected_counts()
-    operations.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
+    transitions.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
     assert stored_counts() == expected_counts()
     bulk = [seeded(created=month_ago(1, day=d), status="submitted") for d in range(1, 8)]
     other = seeded(created=month_ago(3), status="closed", resolve_h=100, verify_h=1, dispatch_h=2)
