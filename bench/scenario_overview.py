@@ -117,10 +117,10 @@ def _payloads(people: list[dict]) -> dict[str, dict]:
 def serve_fakes(people_file: str) -> None:
     """Child process: start the fake agencies, print their URLs, serve until stdin closes."""
     sys.path.insert(0, str(ROOT))
-    from tests.support.fake_agency import FakeAgency
+    from tests.support.fake_agency import FakeAgency, nik_in_body
 
     routes = _payloads(json.loads(Path(people_file).read_text()))
-    fakes = {code: FakeAgency(routes[code]).start() for code in routes}
+    fakes = {code: FakeAgency(nik_in_body(routes[code])).start() for code in routes}
     for code, ms in LATENCY_MS.items():
         fakes[code].set_latency(ms / 1000)
     fakes[HUNG].set_mode("hang")
@@ -228,11 +228,12 @@ def _seed(env: dict) -> dict:
 def _agency_latency(urls: dict, people: list[dict]) -> dict:
     """Each healthy agency's own latency, measured directly from here in the same run (median of 10)."""
     head = next(p["nik"] for p in people if p["head"])
+    # The NIK in the body, as jaki sends it.
     paths = {
-        "DINKES": f"/v1/residents/{head}/health",
-        "DISDIK": f"/v1/residents/{head}/education",
-        "DINSOS": f"/v1/residents/{head}/bansos",
-        "BAPENDA": f"/v1/taxpayers/{head}/bills",
+        "DINKES": "/v1/residents/health/query",
+        "DISDIK": "/v1/residents/education/query",
+        "DINSOS": "/v1/residents/bansos/query",
+        "BAPENDA": "/v1/taxpayers/bills/query",
     }
     measured = {}
     with httpx.Client(timeout=5) as client:
@@ -240,7 +241,7 @@ def _agency_latency(urls: dict, people: list[dict]) -> dict:
             samples = []
             for _ in range(10):
                 started = time.perf_counter()
-                client.get(urls[code] + path).raise_for_status()
+                client.post(urls[code] + path, json={"nik": head}).raise_for_status()
                 samples.append(time.perf_counter() - started)
             measured[code] = round(statistics.median(samples) * 1000, 1)
     return measured

@@ -203,6 +203,21 @@ class Config:
     # spike of identical requests is absorbed by the CDN); other public answers are revalidated (ETag, 304).
     PUBLIC_CACHE_SECONDS = _env_int("JAKI_PUBLIC_CACHE_SECONDS", 30)
 
+    # Personal data (UU PDP): deadlines, retention periods and the controller's contact (README, "Personal data").
+    PDP_CORRECTION_ACK_HOURS = _env_int("JAKI_PDP_CORRECTION_ACK_HOURS", 72)  # 3 x 24 h to acknowledge
+    PDP_OBJECTION_HOURS = _env_int("JAKI_PDP_OBJECTION_HOURS", 72)  # an objection stops processing by then
+    PDP_BREACH_NOTICE_HOURS = _env_int("JAKI_PDP_BREACH_NOTICE_HOURS", 72)  # subjects and authority told by then
+    PDP_ACCESS_DELAY_MAX_DAYS = _env_int("JAKI_PDP_ACCESS_DELAY_MAX_DAYS", 90)  # an investigation's longest hold
+    PDP_ACCESS_LOG_RETENTION_DAYS = _env_int("JAKI_PDP_ACCESS_LOG_RETENTION_DAYS", 2 * 365)
+    PDP_RECORDED_MESSAGES_RETENTION_HOURS = _env_int("JAKI_PDP_RECORDED_MESSAGES_RETENTION_HOURS", 24)
+    PDP_CORRECTION_RETENTION_DAYS = _env_int("JAKI_PDP_CORRECTION_RETENTION_DAYS", 365)
+    PDP_BREACH_REPORT_RETENTION_DAYS = _env_int("JAKI_PDP_BREACH_REPORT_RETENTION_DAYS", 5 * 365)
+    PDP_BACKUP_RETENTION_DAYS = _env_int("JAKI_PDP_BACKUP_RETENTION_DAYS", 30)  # a closed account leaves backups by
+    # Roles whose officials are named in a citizen's access log (break-glass reads always are); comma-separated.
+    PDP_ACCESS_LOG_NAMED_ROLES = tuple(r for r in (_env("JAKI_PDP_ACCESS_LOG_NAMED_ROLES") or "").split(",") if r)
+    PDP_CONTROLLER_NAME = _env("JAKI_PDP_CONTROLLER_NAME", "Dinas Komunikasi, Informatika dan Statistik DKI Jakarta")
+    PDP_DPO_CONTACT = _env("JAKI_PDP_DPO_CONTACT", "pdp@jakarta.go.id")
+
     # API docs
     API_TITLE = "jaki API"
     API_VERSION = "v1"

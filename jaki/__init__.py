@@ -158,6 +158,7 @@ DOMAINS = (
     "jaki.stats",
     "jaki.opendata",
     "jaki.command_center",
+    "jaki.pdp",
 )
 
 

@@ -37,8 +37,15 @@ def record(
     fields=(),
     reason: str | None = None,
     lawful_basis: str = "public_duty",
+    subject_contacts=(),
+    break_glass_code: str | None = None,
+    subject_index: str | None = None,
 ) -> AuditEntry:
-    """Add an audit row to the caller's transaction (so a read that fails to audit is not served)."""
+    """Add an audit row to the caller's transaction (so a read that fails to audit is not served), and the matching
+    entry of the person's access log (jaki.pdp.access.record_read: what the citizen sees of it).
+
+    subject_index: the NIK blind index of a person who may have no account (a child): their parents see the entry.
+    subject_contacts: the contact data of a person who is not an account here (an Open311 submitter)."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(actor, "role", None),
@@ -50,6 +57,22 @@ def record(
         client=(request.remote_addr if has_request_context() else None),
     )
     session.add(entry)
+    from jaki.pdp.access import kind_of, record_read
+
+    record_read(
+        session,
+        subject_index=subject_index,
+        subject_id=subject_id,
+        subject_contacts=subject_contacts,
+        actor=actor,
+        kind=kind_of(action),
+        action=action,
+        fields=fields,
+        purpose=reason,
+        lawful_basis=lawful_basis,
+        audit_entry=entry,
+        break_glass_code=break_glass_code,
+    )
     return entry
 
 

@@ -7,6 +7,7 @@ from jaki.geo import models as geo  # noqa: F401
 from jaki.notifications import models as notifications  # noqa: F401
 from jaki.open311 import models as open311  # noqa: F401
 from jaki.opendata import models as opendata  # noqa: F401
+from jaki.pdp import models as pdp  # noqa: F401
 from jaki.reports import models as reports  # noqa: F401
 from jaki.services import models as services  # noqa: F401
 from jaki.stats import models as stats  # noqa: F401

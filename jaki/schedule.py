@@ -62,6 +62,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("jaki.stats.tasks.refresh_rollups", every=5 * MINUTE, timeout=15 * MINUTE),
     Periodic("jaki.opendata.tasks.publish", every=DAY, offset=19 * HOUR, timeout=30 * MINUTE),
     Periodic("jaki.idempotency.purge_expired", every=HOUR),
+    # Personal data (UU PDP): correction deadlines (3 x 24 h), objections applied, retention at 03:00 WIB.
+    Periodic("jaki.pdp.tasks.escalate_corrections", every=5 * MINUTE, queue=Queues.DEFAULT),
+    Periodic("jaki.pdp.tasks.check_objections", every=HOUR),
+    Periodic("jaki.pdp.tasks.enforce_retention", every=DAY, offset=20 * HOUR, timeout=30 * MINUTE),
 )
 
 LOCK_PREFIX = "jaki:periodic:"

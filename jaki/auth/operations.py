@@ -375,6 +375,20 @@ def data_export(user: User) -> dict:
     }
     for section, provider in current_app.extensions.get("jaki.export_sections", {}).items():
         export[section] = provider(user)
+    from jaki.pdp.access import EXPORT, record_read
+
+    # An export is a read too: a stolen session's export shows in the person's access log.
+    record_read(
+        db.session,
+        subject_index=user.nik_index,
+        kind=EXPORT,
+        action="user.data_export",
+        fields=tuple(export),
+        purpose="UU PDP right of access",
+        lawful_basis="legal_obligation",
+        notify=False,
+    )
+    db.session.commit()
     return export
 
 
@@ -429,12 +443,16 @@ def create_staff(
     return user
 
 
-def read_person(actor: User, user_id: str, reason: str | None) -> User:
-    """A staff read of someone else's personal data: needs a stated reason and leaves an audit row."""
+def read_person(actor: User, user_id: str, reason: str | None, break_glass: str | None = None) -> User:
+    """A staff read of someone else's personal data: needs a stated reason and leaves an audit row. Outside the
+    official's scope (need to know, jaki.pdp.scope) only as a break-glass read: a listed reason, reviewed later."""
+    from jaki.pdp.scope import check_read
+
     reason = audit.access_reason(reason)
     person = db.session.get(User, user_id)
-    if person is None:
+    if person is None or person.status == "deleted":
         raise NotFound()
+    glass = check_read(actor, person, break_glass)
     audit.record(
         db.session,
         actor=actor,
@@ -442,6 +460,7 @@ def read_person(actor: User, user_id: str, reason: str | None) -> User:
         action="user.read",
         fields=("full_name", "nik_masked", "birth_date", "phone_masked", "email"),
         reason=reason,
+        break_glass_code=glass,
     )
     db.session.commit()
     return person

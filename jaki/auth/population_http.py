@@ -67,7 +67,8 @@ class HouseholdMember:
 
 
 class HttpPopulationRegistry:
-    """Dukcapil's API: GET /v1/residents/{nik} and GET /v1/residents/{nik}/household.
+    """Dukcapil's API: POST /v1/residents/query and POST /v1/residents/household/query, each with {"nik": ...}
+    in the body: a NIK never travels in a URL (UU PDP), where access logs and proxies would keep it.
 
     An unreachable registry is a 503 with a stable code, never a 500 and never "no such NIK".
     """
@@ -84,7 +85,7 @@ class HttpPopulationRegistry:
 
     def lookup(self, nik: str) -> Person | None:
         try:
-            row = self.client.get_json("/v1/residents/{nik}", path_params={"nik": nik}, schema=ResidentSchema)
+            row = self.client.query_json("/v1/residents/query", {"nik": nik}, schema=ResidentSchema)
         except AgencyNotFound:
             return None
         except AgencyUnavailable as exc:
@@ -102,9 +103,7 @@ class HttpPopulationRegistry:
     def household(self, nik: str) -> tuple[str, list[HouseholdMember]] | None:
         """(kk_index, members) of the Kartu Keluarga the NIK belongs to; None when Dukcapil has no such NIK."""
         try:
-            answer = self.client.get_json(
-                "/v1/residents/{nik}/household", path_params={"nik": nik}, schema=HouseholdSchema
-            )
+            answer = self.client.query_json("/v1/residents/household/query", {"nik": nik}, schema=HouseholdSchema)
         except AgencyNotFound:
             return None
         except AgencyUnavailable as exc:

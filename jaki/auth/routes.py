@@ -35,6 +35,7 @@ from jaki.auth.schemas import (
 )
 from jaki.auth.tokens import rotate
 from jaki.extensions import client_address, db, limiter
+from jaki.pdp.scope import BREAK_GLASS_REASONS
 from jaki.settings import setting
 
 auth_blp = Blueprint("auth", __name__, url_prefix=f"{API_PREFIX}/auth", description="Akun dan token")
@@ -217,13 +218,22 @@ def create_staff(data):
             "required": True,
             "schema": {"type": "string"},
             "description": "Why you need this person's data",
-        }
+        },
+        {
+            "in": "header",
+            "name": "X-Break-Glass",
+            "required": False,
+            "schema": {"type": "string", "enum": list(BREAK_GLASS_REASONS)},
+            "description": "Outside my scope (need to know): the listed reason; reviewed by a supervisor",
+        },
     ]
 )
 @admin_blp.response(200, PersonSchema)
 def read_person(user_id):
     """Read a person's account data (audited: who, whose, what, when, why)."""
-    return operations.read_person(current_user, user_id, request.headers.get("X-Access-Reason"))
+    return operations.read_person(
+        current_user, user_id, request.headers.get("X-Access-Reason"), request.headers.get("X-Break-Glass")
+    )
 
 
 @admin_blp.route("/audit", methods=["GET"])

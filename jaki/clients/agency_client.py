@@ -401,6 +401,23 @@ class AgencyClient:
             headers=headers,
         )
 
+    def query_json(
+        self, path: str, payload: Mapping[str, Any], schema: Schema | None = None, *, log_path: str | None = None
+    ) -> dict | list:
+        """A read whose identifiers travel in a JSON body (POST), never in the URL: a NIK must not land in the
+        agency's access logs, proxies or our own traces (UU PDP). Safe to repeat, so retried like a GET."""
+        body = json.dumps(dict(payload), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return self._call(
+            "POST",
+            path,
+            schema=schema,
+            log_path=log_path,
+            retry=True,
+            body=body,
+            headers={"Content-Type": "application/json"},
+            empty_ok=False,
+        )
+
     # -- internals --
 
     def _url(self, path: str, path_params: Mapping[str, Any] | None) -> str:
@@ -435,6 +452,7 @@ class AgencyClient:
         retry: bool,
         body: bytes | None = None,
         headers: dict | None = None,
+        empty_ok: bool | None = None,
     ):
         url = self._url(path, path_params)
         shown = log_path or (path if path_params else redact_path(path))
@@ -459,7 +477,7 @@ class AgencyClient:
                         {**self._headers, **(headers or {})},
                         body,
                         deadline,
-                        empty_ok=method != "GET",
+                        empty_ok=method != "GET" if empty_ok is None else empty_ok,
                     )
                     break
                 except _AttemptFailed as failure:

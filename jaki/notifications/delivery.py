@@ -31,6 +31,7 @@ from jaki.notifications.models import Broadcast, Device, Notification
 from jaki.notifications.push import PushOutcome, push_sender_from_config
 from jaki.notifications.settings import jobs_inline, setting
 from jaki.notifications.templates import EMERGENCY, TEMPLATES
+from jaki.pdp.consent import home_area_for_alerts
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +373,7 @@ def sync_device_topics(device_id: str) -> str:
         return "gone"
     user = db.session.get(User, device.user_id)
     removing = device.removed_at is not None or user is None or user.status != "active"
-    home = None if removing else user.home_kelurahan_code
+    home = None if removing else home_area_for_alerts(user)  # None once the owner objected (UU PDP): city-wide only
     wanted = [] if removing else topics_for_home(home)
     owner, token, was_removed = device.user_id, device.token, device.removed_at is not None
     current = list(device.topics or [])
@@ -406,7 +407,7 @@ def sync_device_topics(device_id: str) -> str:
         device.topic_sync_failures = (device.topic_sync_failures or 0) + 1
         device.topics_synced_at = None
     elif still_same and not removing:
-        latest_home = db.session.scalar(select(User.home_kelurahan_code).where(User.id == owner))
+        latest_home = home_area_for_alerts(db.session.get(User, owner))
         if latest_home == home:
             device.topics_area_code, device.topics_synced_at, device.topic_sync_failures = home, utcnow(), 0
     db.session.commit()

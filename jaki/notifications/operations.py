@@ -113,7 +113,9 @@ def remove_device(user: User, device_id: str) -> None:
 
 
 def _my_areas(user: User) -> list[str]:
-    return area_chain(user.home_kelurahan_code)
+    from jaki.pdp.consent import home_area_for_alerts
+
+    return area_chain(home_area_for_alerts(user))  # city-wide only once the citizen objected (UU PDP)
 
 
 def _read_before(user: User) -> datetime | None:

@@ -281,7 +281,52 @@ def _letter_sla(d, lang):
     ].format(ref=_ref(d))
 
 
+# Personal data (UU PDP, jaki.pdp): the citizen's data rights. Agency codes and references only.
+def _pdp_new_agency(d, lang):
+    agency = _pick(d, "agency_code")
+    if agency is None:
+        return None
+    return (
+        f"{agency} membaca data pribadi Anda untuk pertama kali. Lihat rinciannya di Akses Data Saya.",
+        f"{agency} read your personal data for the first time. See the details under My data access.",
+    )[lang]
+
+
+def _pdp_correction(d, lang):
+    status = _pick(d, "status")
+    labels = {
+        "submitted": ("diterima", "received"),
+        "acknowledged": ("sedang ditinjau instansi", "being reviewed by the agency"),
+        "escalated": ("diteruskan ke pimpinan instansi", "escalated to the agency's management"),
+        "corrected": ("selesai: data telah diperbaiki", "done: the data has been corrected"),
+        "rejected": ("ditolak; lihat alasannya", "declined; see why"),
+    }
+    if status not in labels:
+        return None
+    return ("Permohonan perbaikan data{ref} {label}.", "Correction request{ref} {label}.")[lang].format(
+        ref=_ref(d), label=labels[status][lang]
+    )
+
+
+def _pdp_escalated(d, lang):
+    return (
+        "Permohonan perbaikan data{ref} belum ditanggapi dalam 3 x 24 jam dan telah dieskalasi.",
+        "Correction request{ref} was not acknowledged within 3 x 24 hours and has been escalated.",
+    )[lang].format(ref=_ref(d))
+
+
+def _pdp_breach(d, lang):
+    return (
+        "Data pribadi Anda mungkin terdampak insiden keamanan{ref}. Buka JAKI untuk rincian dan langkah Anda.",
+        "Your personal data may have been affected by a security incident{ref}. Open JAKI for details.",
+    )[lang].format(ref=_ref(d))
+
+
 _BODIES = {
+    "pdp.access.new_agency": _pdp_new_agency,
+    "pdp.correction.status_changed": _pdp_correction,
+    "pdp.correction.escalated": _pdp_escalated,
+    "pdp.breach.notice": _pdp_breach,
     "report.created": _report_created,
     "report.status_changed": _report_status,
     "report.assigned": _report_assigned,
@@ -377,12 +422,39 @@ TEMPLATES: dict[str, Template] = {
             ("Sebuah permohonan surat melewati batas waktu layanan.", "A letter request is past its service deadline."),
             priority="high",
         ),
+        # Personal data (UU PDP, jaki.pdp)
+        Template(
+            "pdp.access.new_agency",
+            ("Akses baru ke data saya", "New access to my data"),
+            ("Akses data oleh instansi baru", "Data read by a new agency"),
+            ("Instansi baru membaca data pribadi Anda.", "A new agency read your personal data."),
+        ),
+        Template(
+            "pdp.correction.status_changed",
+            ("Permohonan perbaikan data", "Correction requests"),
+            ("Perbaikan data", "Data correction"),
+            ("Status permohonan perbaikan data Anda berubah.", "Your correction request changed status."),
+        ),
+        Template(
+            "pdp.correction.escalated",
+            ("Perbaikan data terlambat", "Overdue corrections"),
+            ("Perbaikan data dieskalasi", "Correction escalated"),
+            ("Permohonan perbaikan data dieskalasi.", "A correction request was escalated."),
+            priority="high",
+        ),
+        Template(
+            "pdp.breach.notice",
+            ("Pemberitahuan keamanan data", "Data security notices"),
+            ("Pemberitahuan keamanan data", "Data security notice"),
+            ("Data pribadi Anda mungkin terdampak insiden keamanan.", "Your data may be affected by an incident."),
+            priority="high",
+        ),
     )
 }
 
 EMERGENCY = "broadcast.emergency"
 EMERGENCY_LABEL = ("Peringatan darurat wilayah", "Emergency alerts for your area")
-UNMUTABLE = frozenset({EMERGENCY})
+UNMUTABLE = frozenset({EMERGENCY, "pdp.breach.notice"})  # a breach notice is a legal duty (UU PDP)
 ALL_TYPES = (*TEMPLATES, EMERGENCY)
 
 _DATA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

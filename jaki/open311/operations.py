@@ -346,6 +346,7 @@ def submitter_contact(user: User, report_id: str, reason: str | None) -> dict:
         action="open311.submitter.read",
         fields=tuple(sorted(contact)),
         reason=f"report {report.id}: {reason}",
+        subject_contacts=(contact.get("phone"), contact.get("email")),  # the submitter's access log, if an account
     )
     db.session.commit()
     return {

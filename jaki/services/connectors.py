@@ -47,7 +47,7 @@ class HttpConnector(Connector):
     """Answers from the agency's API. fetch_one runs in a pool thread: no app context, no database session."""
 
     kind = "http"
-    path: ClassVar[str]  # with {nik}; the template, not the NIK, is what gets logged
+    path: ClassVar[str]  # POSTed {"nik": ...}: the NIK travels in the body, never in a URL (UU PDP)
     schema: ClassVar[type[AgencySchema]]
 
     def __init__(self, client: AgencyClient):
@@ -55,9 +55,7 @@ class HttpConnector(Connector):
 
     def fetch_one(self, subject: Subject) -> dict:
         try:
-            loaded = self.client.get_json(
-                self.path, path_params={"nik": subject.nik}, schema=self.schema, log_path=self.path
-            )
+            loaded = self.client.query_json(self.path, {"nik": subject.nik}, schema=self.schema)
         except AgencyNotFound:
             return self.empty()
         return self.present(loaded)

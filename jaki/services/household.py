@@ -1,4 +1,4 @@
-"""The citizen's household from the Kartu Keluarga: whose records a head of family may see (their children)."""
+"""The citizen's household from the Kartu Keluarga: whose records a parent may see (their minor children)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from jaki.settings import setting
 from jaki.timezone import jakarta_today
 
 HEAD = "kepala_keluarga"
+# Both parents in the Kartu Keluarga (the head and their spouse, by the registry's relationship field) are the
+# guardians of the household's minors; nobody else in it (an adult child, a grandparent, a lodger) is.
+GUARDIAN_RELATIONS = (HEAD, "suami", "istri")
 # Children and grandchildren living in the household; a child is under 18 (UU 35/2014 on child protection).
 # An adult child keeps their records to themselves: they have their own account.
 DEPENDENT_RELATIONS = ("anak", "cucu")
@@ -88,7 +91,7 @@ def _is_dependent(relation: str, born: date, today: date) -> bool:
 
 
 def household_for(user) -> Household:
-    """The user and, when they head their Kartu Keluarga, the children in it. Nobody else's records."""
+    """The user and, when they are a parent in their Kartu Keluarga, its minor children. Nobody else's records."""
     today = jakarta_today(utcnow())  # a child turns 18 at midnight in Jakarta, not at 07:00
     nik = user.nik
     if setting("DUKCAPIL_BACKEND") == "http":
@@ -100,8 +103,8 @@ def household_for(user) -> Household:
     own = next((row for row in rows if row.nik_index == own_index), None)
     relation = own.family_relation if own is not None else "lainnya"
     me = Member(member_id(nik), nik, user.full_name, user.birth_date, user.sex, relation, True)
-    # Both must agree: the registry row is in the account's household, and says head of family.
-    if own is None or user.kk_index is None or own.kk_index != user.kk_index or relation != HEAD:
+    # Both must agree: the registry row is in the account's household, and names a parent (guardian).
+    if own is None or user.kk_index is None or own.kk_index != user.kk_index or relation not in GUARDIAN_RELATIONS:
         return Household(me, [], is_head=False)
     dependents = []
     for row in rows:
@@ -111,7 +114,7 @@ def household_for(user) -> Household:
         dependents.append(
             Member(member_id(child_nik), child_nik, row.full_name, row.birth_date, row.sex, row.family_relation, False)
         )
-    return Household(me, dependents, is_head=True)
+    return Household(me, dependents, is_head=relation == HEAD)
 
 
 def _from_http(user, nik: str, today: date) -> Household:
@@ -124,15 +127,15 @@ def _from_http(user, nik: str, today: date) -> Household:
         return Household(me, [], is_head=False)
     kk_index, members = answer
     own = next((m for m in members if m.nik == nik), None)
-    if own is None or kk_index != user.kk_index or own.family_relation != HEAD:
+    if own is None or kk_index != user.kk_index or own.family_relation not in GUARDIAN_RELATIONS:
         relation = own.family_relation if own is not None else "lainnya"
         return Household(
             Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, relation, True), [], is_head=False
         )
-    me = Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, HEAD, True)
+    me = Member(me.member_id, nik, me.full_name, me.birth_date, me.sex, own.family_relation, True)
     dependents = [
         Member(member_id(m.nik), m.nik, m.full_name, m.birth_date, m.sex, m.family_relation, False)
         for m in sorted(members, key=lambda m: m.birth_date)
         if m.nik != nik and _is_dependent(m.family_relation, m.birth_date, today)
     ]
-    return Household(me, dependents, is_head=True)
+    return Household(me, dependents, is_head=own.family_relation == HEAD)

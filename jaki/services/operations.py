@@ -146,9 +146,36 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
         wait(everything, timeout=max(remaining, 0.0))
     for p in pending:
         sections[p.domain] = _settle(user, p, cache, now, stale_for)
-    if pending and isinstance(cache, DatabaseCache):
-        db.session.commit()  # the cache rows of the embedded default
+    called = [(p, _reached(p)) for p in pending]
+    if any(members for _, members in called):
+        # Each call that reached an agency for these people is in their access log (jaki.pdp), whatever it answered.
+        from jaki.pdp.access import record_agency_pulls
+
+        record_agency_pulls(
+            db.session,
+            [
+                (p.domain, p.connector.agency_code, p.connector.schema().fields, [m.subject.nik_index for m in members])
+                for p, members in called
+                if members
+            ],
+            purpose="overview",
+        )
+    if pending and (isinstance(cache, DatabaseCache) or any(members for _, members in called)):
+        db.session.commit()  # the access log, and the cache rows of the embedded default
     return {name: sections[name] for name in names}
+
+
+def _reached(p: _Pending) -> list[Member]:
+    """The members whose call reached the agency: not cancelled before it started, not refused by the breaker."""
+    out = []
+    for member, future in zip(p.members, p.futures, strict=True):
+        if future.cancelled():
+            continue
+        exc = future.exception() if future.done() else None
+        if isinstance(exc, AgencyError) and exc.reason == "circuit_open":
+            continue
+        out.append(member)
+    return out
 
 
 def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Section:
@@ -186,10 +213,13 @@ def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Se
 def overview(user, *, refresh: bool = False) -> dict:
     household = household_for(user)
     sections = gather(user, connectors.domains(), refresh=refresh, household=household)
+    from jaki.pdp.corrections import disputed_fields
+
     return {
         "generated_at": utcnow(),
         "household": household_view(household),
         "sections": {name: s.to_dict() for name, s in sections.items()},
+        "disputed": disputed_fields(user, [m.member_id for m in household.visible]),
     }
 
 
@@ -237,6 +267,7 @@ def officer_lookup(officer, name: str, nik: str, reason: str | None) -> dict:
         action=f"services.{name}.read",
         fields=(name, "nik_masked"),
         reason=reason,
+        subject_index=subject.nik_index,  # a child without an account: the parents' access log shows it
     )
     db.session.commit()
     return {

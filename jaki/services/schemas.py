@@ -53,10 +53,22 @@ class HouseholdSchema(Schema):
     members = ma.fields.List(ma.fields.Nested(HouseholdMemberSchema))
 
 
+class DisputedFieldSchema(Schema):
+    member_id = ma.fields.String()
+    field = ma.fields.String()
+    reference = ma.fields.String()
+    status = ma.fields.String()
+
+
 class ServicesOverviewSchema(Schema):
     generated_at = ma.fields.DateTime()
     household = ma.fields.Nested(HouseholdSchema)
     sections = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ServiceSectionSchema))
+    disputed = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Nested(DisputedFieldSchema)),
+        metadata={"description": "Per domain, fields under an open correction request (jaki.pdp): shown as disputed"},
+    )
 
 
 class ServiceLookupSchema(Schema):

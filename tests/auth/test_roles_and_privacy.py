@@ -114,8 +114,15 @@ def test_staff_read_of_a_person_needs_a_reason_and_is_audited(client, ctx):
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == citizen.id)) is None
 
     reason = "Verifikasi laporan #123"
-    response = client.get(
+    # Need to know (issue 16): the citizen is outside this officer's area and cases, so a reason alone is refused;
+    # a break-glass read with a listed reason is allowed (and flagged for review, see tests/pdp).
+    outside = client.get(
         f"/api/v1/admin/users/{citizen.id}", headers={**auth_header(officer), "X-Access-Reason": reason}
+    )
+    assert outside.status_code == 403 and outside.json["code"] == "pdp_need_to_know"
+    response = client.get(
+        f"/api/v1/admin/users/{citizen.id}",
+        headers={**auth_header(officer), "X-Access-Reason": reason, "X-Break-Glass": "complaint"},
     )
     assert response.status_code == 200
     assert response.json["nik_masked"] == citizen.nik_masked and citizen.nik not in response.get_data(as_text=True)

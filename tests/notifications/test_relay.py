@@ -25,6 +25,11 @@ EVENT_TYPES = (
     "tax.bill_due",
     "permit.sla_breached",
     "letter.sla_breached",
+    # Personal data (UU PDP, jaki.pdp)
+    "pdp.access.new_agency",
+    "pdp.correction.status_changed",
+    "pdp.correction.escalated",
+    "pdp.breach.notice",
 )
 
 

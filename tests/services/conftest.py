@@ -12,7 +12,7 @@ from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.clients import agencies as agency_clients
 from jaki.extensions import db
-from tests.support.fake_agency import FakeAgency
+from tests.support.fake_agency import FakeAgency, nik_in_body
 
 # Fast deadlines so that failing agencies cost the suite little; retries without real backoff.
 FAST = {
@@ -110,7 +110,8 @@ _MISSING = object()
 
 
 def agency_payloads(niks: dict[str, str]) -> dict[str, dict]:
-    """What each fake agency answers for the demo people (other NIKs: 404, no records)."""
+    """What each fake agency answers for the demo people (other NIKs: 404, no records), written per person's path;
+    the fakes serve them as body lookups (tests.support.fake_agency.nik_in_body)."""
     siti, rizky, aisyah = niks["Siti"], niks["Rizky"], niks["Aisyah"]
     return {
         "DINKES": {
@@ -203,7 +204,7 @@ def agency_payloads(niks: dict[str, str]) -> dict[str, dict]:
 def agencies(demo, settings):
     """One real HTTP fake agency per domain on 127.0.0.1, wired in through AGENCY_<CODE>_URL."""
     payloads = agency_payloads(demo.niks)
-    fakes = {code: FakeAgency(payloads[code]).start() for code in AGENCY_DOMAINS}
+    fakes = {code: FakeAgency(nik_in_body(payloads[code])).start() for code in AGENCY_DOMAINS}
     try:
         settings(**FAST, **{f"AGENCY_{code}_URL": fake.url for code, fake in fakes.items()})
         yield fakes

@@ -32,10 +32,11 @@ def test_adult_child_is_not_a_dependent(client, demo):
     assert response.json["is_head"] is True
 
 
-def test_member_who_is_not_head_sees_only_themselves(client, demo):
+def test_the_other_parent_sees_the_children_too(client, demo):
+    # Issue 16: both parents in the Kartu Keluarga see their minor children, not only the head.
     budi = make_user(full_name="Budi Santoso", born=date(1988, 3, 12), nik=demo.niks["Budi"], kk="3174050102100011")
     response = client.get("/api/v1/me/household", headers=auth_header(budi))
-    assert _names(response) == ["Budi Santoso"]
+    assert _names(response) == ["Budi Santoso", "Rizky Santoso", "Aisyah Putri Santoso"]
     assert response.json["is_head"] is False
 
 

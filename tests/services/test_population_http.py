@@ -5,7 +5,7 @@ import pytest
 from jaki.auth.population_http import HttpPopulationRegistry
 from jaki.errors import Unavailable
 from tests.factories import auth_header
-from tests.support.fake_agency import FakeAgency
+from tests.support.fake_agency import FakeAgency, nik_in_body
 
 KK = "3174050102100011"
 
@@ -51,7 +51,7 @@ def dukcapil(demo, settings):
             ],
         },
     }
-    with FakeAgency(routes) as fake:
+    with FakeAgency(nik_in_body(routes)) as fake:
         settings(DUKCAPIL_BACKEND="http", DUKCAPIL_URL=fake.url, AGENCY_TOTAL_TIMEOUT=0.8, AGENCY_RETRIES=0)
         yield fake
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
@@ -60,6 +61,43 @@ class RecordedRequest:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+_NIK_SEGMENT = re.compile(r"/\d{16}(?=/|$)")
+
+
+class ByNik:
+    """A lookup route whose NIK travels in the JSON body ({"nik": ...}, jaki never puts one in a URL):
+    nik -> payload; an unknown NIK, or a request without one, gets 404."""
+
+    def __init__(self, payloads: dict[str, Any] | None = None):
+        self.payloads: dict[str, Any] = dict(payloads or {})
+
+    def __call__(self, request: RecordedRequest) -> Any:
+        try:
+            nik = request.json().get("nik")
+        except (ValueError, AttributeError):
+            return None
+        payload = self.payloads.get(nik)
+        return payload(request) if callable(payload) else payload
+
+
+def query_path(path: str) -> str:
+    """The agency's body-lookup path for a NIK-in-path one: /v1/residents/<nik>/health -> /v1/residents/health/query,
+    /v1/residents/<nik> -> /v1/residents/query."""
+    return _NIK_SEGMENT.sub("", path).rstrip("/") + "/query"
+
+
+def nik_in_body(routes: dict[str, Any]) -> dict[str, Any]:
+    """Routes written per person with the NIK in the path, served as the agencies' body lookups (ByNik)."""
+    served: dict[str, Any] = {}
+    for path, payload in routes.items():
+        match = _NIK_SEGMENT.search(path)
+        if match is None:
+            served[path] = payload
+            continue
+        served.setdefault(query_path(path), ByNik()).payloads[match.group(0)[1:]] = payload
+    return served
 
 
 class FakeAgency:

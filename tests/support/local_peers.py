@@ -11,7 +11,7 @@ import re
 import sys
 from datetime import date
 
-from tests.support.fake_agency import FakeAgency
+from tests.support.fake_agency import ByNik, FakeAgency
 from tests.support.fcm_stub import FcmStub
 
 OTP = re.compile(r"\b(\d{6})\b")
@@ -20,7 +20,11 @@ OTP = re.compile(r"\b(\d{6})\b")
 class LocalPeers:
     def __init__(self):
         self.fcm = FcmStub()
-        self.dukcapil = FakeAgency()
+        # Dukcapil's lookups take the NIK in the body (jaki never puts one in a URL).
+        self.residents, self.households = ByNik(), ByNik()
+        self.dukcapil = FakeAgency(
+            routes={"/v1/residents/query": self.residents, "/v1/residents/household/query": self.households}
+        )
         self.sms = FakeAgency(routes={"/send": {"status": "queued"}})
 
     def __enter__(self) -> LocalPeers:
@@ -36,7 +40,7 @@ class LocalPeers:
         self, nik: str, full_name: str, born: date, sex: str, kk: str, kelurahan: str, address: str = ""
     ) -> None:
         """Dukcapil knows this person (and their one-person household)."""
-        self.dukcapil.routes[f"/v1/residents/{nik}"] = {
+        self.residents.payloads[nik] = {
             "full_name": full_name,
             "birth_date": born.isoformat(),
             "sex": sex,
@@ -45,7 +49,7 @@ class LocalPeers:
             "kelurahan_code": kelurahan,
             "address": address,
         }
-        self.dukcapil.routes[f"/v1/residents/{nik}/household"] = {
+        self.households.payloads[nik] = {
             "kk_number": kk,
             "members": [
                 {

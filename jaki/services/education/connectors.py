@@ -1,4 +1,4 @@
-"""Education connectors: jaki's tables, or Dinas Pendidikan's API (GET /v1/residents/{nik}/education)."""
+"""Education connectors: jaki's tables, or Dinas Pendidikan's API (POST /v1/residents/education/query {"nik"})."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class EducationAnswerSchema(AgencySchema):
 class HttpEducation(HttpConnector):
     domain = "education"
     agency_code = "DISDIK"
-    path = "/v1/residents/{nik}/education"
+    path = "/v1/residents/education/query"
     schema = EducationAnswerSchema
 
     def empty(self) -> dict:

@@ -1,4 +1,4 @@
-"""Health connectors: jaki's tables, or Dinas Kesehatan's API (GET /v1/residents/{nik}/health)."""
+"""Health connectors: jaki's tables, or Dinas Kesehatan's API (POST /v1/residents/health/query {"nik"})."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class HealthAnswerSchema(AgencySchema):
 class HttpHealth(HttpConnector):
     domain = "health"
     agency_code = "DINKES"
-    path = "/v1/residents/{nik}/health"
+    path = "/v1/residents/health/query"
     schema = HealthAnswerSchema
 
     def empty(self) -> dict:

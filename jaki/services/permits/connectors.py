@@ -75,7 +75,7 @@ class PermitsAnswerSchema(AgencySchema):
 
 
 class HttpPermits(HttpConnector):
-    """JakEVO's view of the citizen's applications (GET /v1/applicants/{nik}/applications).
+    """JakEVO's view of the citizen's applications (POST /v1/applicants/applications/query {"nik"}).
 
     Submission and officer work still go through jaki's own workflow tables; forwarding them to JakEVO is
     not built.
@@ -83,7 +83,7 @@ class HttpPermits(HttpConnector):
 
     domain = "permits"
     agency_code = "DPMPTSP"
-    path = "/v1/applicants/{nik}/applications"
+    path = "/v1/applicants/applications/query"
     schema = PermitsAnswerSchema
 
     def empty(self) -> dict:

@@ -1,4 +1,4 @@
-"""Social aid connectors: jaki's tables, or Dinas Sosial's API (GET /v1/residents/{nik}/bansos)."""
+"""Social aid connectors: jaki's tables, or Dinas Sosial's API (POST /v1/residents/bansos/query {"nik"})."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def present_programmes(loaded: list[dict], codes: tuple[str, ...] | None = None)
 class HttpSocialAid(HttpConnector):
     domain = "social_aid"
     agency_code = "DINSOS"
-    path = "/v1/residents/{nik}/bansos"
+    path = "/v1/residents/bansos/query"
     schema = SocialAidAnswerSchema
 
     def empty(self) -> dict:

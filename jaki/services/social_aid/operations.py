@@ -20,7 +20,7 @@ from jaki.errors import Conflict, Forbidden, NotFound, Unavailable
 from jaki.events import record_event
 from jaki.extensions import db
 from jaki.services.education.models import SchoolEnrolment
-from jaki.services.household import ADULT_AGE, HEAD, age_on, household_for
+from jaki.services.household import ADULT_AGE, GUARDIAN_RELATIONS, age_on, household_for
 from jaki.services.operations import agency_name
 from jaki.services.social_aid.connectors import PROGRAMMES
 from jaki.services.social_aid.models import AidDisbursement, AidEnrolment, DtksEntry
@@ -100,13 +100,19 @@ def check_eligibility(user, nik: str) -> dict:
     client = agency_client("DINSOS")
     if client is not None:
         try:
-            answer = client.get_json(
-                "/v1/residents/{nik}/eligibility", path_params={"nik": nik}, schema=EligibilityAnswerSchema
-            )
+            # The NIK in the body, never in the URL (UU PDP).
+            answer = client.query_json("/v1/residents/eligibility/query", {"nik": nik}, schema=EligibilityAnswerSchema)
         except AgencyNotFound:
             answer = {"dtks": {"registered": False, "desil": None}, "programmes": []}
         except AgencyError as exc:
             raise Unavailable("agency_unavailable", agency=agency_name("DINSOS"), reason=exc.reason) from None
+        from jaki.pdp.access import record_agency_pulls
+
+        fields = ("dtks", "programmes")
+        record_agency_pulls(
+            db.session, [("social_aid", "DINSOS", fields, [member.subject.nik_index])], purpose="cek bansos"
+        )
+        db.session.commit()  # the person's access log (jaki.pdp)
     else:
         answer = _local_eligibility(member.subject.nik_index, member.birth_date)
     return {
@@ -126,18 +132,20 @@ def _add_month(day: date) -> date:
 
 
 def _recipients(nik_index: str) -> list[str]:
-    """The beneficiary's own account and, for a child, the head of their household."""
+    """The beneficiary's own account and, for a child, both parents in their household (jaki.services.household)."""
     ids = set(db.session.scalars(select(User.id).where(User.nik_index == nik_index, User.status == "active")))
     resident = db.session.scalar(select(Resident).where(Resident.nik_index == nik_index))
     if resident is not None and age_on(resident.birth_date, jakarta_today(utcnow())) < ADULT_AGE:
-        head = db.session.scalar(
-            select(Resident).where(Resident.kk_index == resident.kk_index, Resident.family_relation == HEAD)
-        )
-        if head is not None:
+        parents = db.session.scalars(
+            select(Resident.nik_index).where(
+                Resident.kk_index == resident.kk_index, Resident.family_relation.in_(GUARDIAN_RELATIONS)
+            )
+        ).all()
+        if parents:
             ids.update(
                 db.session.scalars(
                     select(User.id).where(
-                        User.nik_index == head.nik_index, User.kk_index == resident.kk_index, User.status == "active"
+                        User.nik_index.in_(parents), User.kk_index == resident.kk_index, User.status == "active"
                     )
                 )
             )
@@ -190,6 +198,7 @@ def record_disbursement(officer, data: dict) -> AidDisbursement:
         action="social_aid.disbursement.record",
         fields=("programme", "period", "amount"),
         reason=f"disbursement {code} {data['period']}",
+        subject_index=index,  # a child's payment: the parents' access log shows it
     )
     db.session.commit()
     return disbursement

@@ -1,4 +1,4 @@
-"""Tax connectors: jaki's tables, or Bapenda's API (GET /v1/taxpayers/{nik}/bills)."""
+"""Tax connectors: jaki's tables, or Bapenda's API (POST /v1/taxpayers/bills/query {"nik"})."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class TaxAnswerSchema(AgencySchema):
 class HttpTax(HttpConnector):
     domain = "tax"
     agency_code = "BAPENDA"
-    path = "/v1/taxpayers/{nik}/bills"
+    path = "/v1/taxpayers/bills/query"
     schema = TaxAnswerSchema
 
     def empty(self) -> dict:
