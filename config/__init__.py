@@ -116,11 +116,17 @@ class Config:
     FCM_URL = _env("JAKI_FCM_URL")
     FCM_IID_URL = _env("JAKI_FCM_IID_URL")
 
-    # Notifications
-    NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)
-    NOTIFY_MAX_ATTEMPTS = _env_int("JAKI_NOTIFY_MAX_ATTEMPTS", 5)
-    NOTIFY_SENDING_LEASE_SECONDS = _env_int("JAKI_NOTIFY_SENDING_LEASE_SECONDS", 300)
-    NOTIFY_SWEEP_GRACE_SECONDS = _env_int("JAKI_NOTIFY_SWEEP_GRACE_SECONDS", 120)
+    # Notifications (every default of jaki/notifications lives here; the code reads jaki.settings.setting)
+    NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)  # per account; one more evicts the least recent
+    NOTIFY_MAX_ATTEMPTS = _env_int("JAKI_NOTIFY_MAX_ATTEMPTS", 5)  # FCM sends per notification before "failed"
+    NOTIFY_RETRY_INTERVALS = (10, 60, 300, 900)  # seconds between attempts (rq Retry, needs the scheduler)
+    NOTIFY_SENDING_LEASE_SECONDS = _env_int("JAKI_NOTIFY_SENDING_LEASE_SECONDS", 300)  # then the worker is dead
+    NOTIFY_SWEEP_GRACE_SECONDS = _env_int("JAKI_NOTIFY_SWEEP_GRACE_SECONDS", 120)  # "created" this long: requeue
+    NOTIFY_SWEEP_BATCH = 500
+    NOTIFY_TOPIC_SYNC_MAX_FAILURES = 5
+    NOTIFY_RELAY_ON_COMMIT = True  # relay as soon as a transaction with an outbox event commits
+    NOTIFY_RELAY_BATCH = 100  # outbox events per relay transaction
+    NOTIFY_MAX_RECIPIENTS = 10_000  # per event; larger audiences are what area broadcasts are for
 
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")

@@ -18,19 +18,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, or_, select, update
 
 from jaki import metrics
 from jaki.auth.models import RecordedMessage, User
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.jobs import Queues, enqueue_safely
 from jaki.notifications.areas import topic_for, topics_for_home
 from jaki.notifications.models import Broadcast, Device, Notification
 from jaki.notifications.push import PushOutcome, push_sender_from_config
-from jaki.notifications.settings import jobs_inline, setting
 from jaki.notifications.templates import EMERGENCY, TEMPLATES
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -69,61 +67,6 @@ def push_sender():
     return sender
 
 
-# Enqueueing
-
-
-_PENDING = {"queued", "scheduled", "deferred"}
-
-
-def enqueue_unless_pending(func, *args, job_id: str, **options) -> bool:
-    """Re-enqueue (sweeper) unless rq already holds a job for it that has yet to run."""
-    if not jobs_inline():
-        try:
-            from rq.job import Job
-
-            status = current_app.extensions["jaki.redis"].hget(Job.key_for(job_id), "status")
-        except RedisError as exc:
-            log.warning("sweeper cannot reach Redis", extra={"error": type(exc).__name__})
-            return False
-        if status is not None and status.decode() in _PENDING:
-            return False
-    return enqueue_safely(func, *args, job_id=job_id, **options)
-
-
-def _delivery_options() -> dict:
-    max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
-    return {
-        "queue": Queues.NOTIFY,
-        "retries": max(max_attempts - 1, 0),
-        "retry_intervals": tuple(setting("NOTIFY_RETRY_INTERVALS")),
-        "timeout": 60,
-    }
-
-
-def enqueue_delivery(notification_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.deliver_notification, notification_id, job_id=f"notify-{notification_id}", **_delivery_options()
-    )
-
-
-def enqueue_broadcast(broadcast_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}", **_delivery_options()
-    )
-
-
-def enqueue_topic_sync(device_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.sync_device_topics, device_id, queue=Queues.DEFAULT, job_id=f"topics-{device_id}", retries=0
-    )
-
-
 # Targeted notifications
 
 
@@ -141,7 +84,7 @@ def _summary(errors: Counter) -> str:
     return ", ".join(f"{code} x{count}" for code, count in errors.most_common())[:300]
 
 
-def deliver_notification(notification_id: str) -> DeliveryResult:
+def send_notification(notification_id: str) -> DeliveryResult:
     """Claim the row (one conditional UPDATE ... RETURNING), push to the owner's devices, record the outcome."""
     now = utcnow()
     claimed = db.session.execute(
@@ -317,7 +260,7 @@ def _not_claimed(notification_id: str, now) -> DeliveryResult:
 # Area broadcasts
 
 
-def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
+def send_broadcast(broadcast_id: str) -> DeliveryResult:
     now = utcnow()
     lease_start = now - _lease()
     row = db.session.get(Broadcast, broadcast_id)
@@ -365,7 +308,7 @@ def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
 # Topic subscriptions
 
 
-def sync_device_topics(device_id: str) -> str:
+def sync_topics(device_id: str) -> str:
     """Make FCM's topic subscriptions for one device match its owner's home area (none once removed)."""
     device = db.session.get(Device, device_id)
     if device is None:
@@ -416,16 +359,25 @@ def sync_device_topics(device_id: str) -> str:
 # Sweeper
 
 
-def sweep() -> dict:
-    """Re-enqueue what a crash or an outage left behind; bounded per run. Safe to run on many machines."""
-    from jaki.notifications import tasks
+@dataclass
+class Leftovers:
+    """What a crash or an outage left behind, for tasks.sweep to enqueue again."""
 
+    counts: Counter
+    notification_ids: list[str]
+    broadcast_ids: list[str]
+    device_ids: list[str]
+
+
+def find_leftovers() -> Leftovers:
+    """Fail rows out of attempts, delete long-removed devices, and list what needs a new job; bounded per run."""
     now = utcnow()
     lease_start = now - _lease()
     grace_start = now - timedelta(seconds=setting("NOTIFY_SWEEP_GRACE_SECONDS"))
     batch = setting("NOTIFY_SWEEP_BATCH")
     max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
     counts: Counter = Counter()
+    found: dict = {}
 
     for model, prefix in ((Notification, "notify"), (Broadcast, "broadcast")):
         exhausted = [and_(model.status == "created", model.created_at < grace_start)]
@@ -439,7 +391,7 @@ def sweep() -> dict:
             .execution_options(synchronize_session=False)
         ).rowcount
         counts[f"{prefix}_gave_up"] += gave_up
-        ids = db.session.scalars(
+        found[model] = db.session.scalars(
             select(model.id)
             .where(
                 or_(
@@ -455,10 +407,6 @@ def sweep() -> dict:
             .limit(batch)
         ).all()
         db.session.commit()
-        func = tasks.deliver_notification if model is Notification else tasks.deliver_broadcast
-        for row_id in ids:
-            if enqueue_unless_pending(func, row_id, job_id=f"{prefix}-{row_id}", **_delivery_options()):
-                counts[f"{prefix}_requeued"] += 1
 
     # Removed a day ago and still not unsubscribed: the token is most likely dead; stop trying.
     stale_removed = db.session.execute(
@@ -474,9 +422,4 @@ def sweep() -> dict:
         .limit(batch)
     ).all()
     db.session.commit()
-    for device_id in device_ids:
-        if enqueue_unless_pending(
-            tasks.sync_device_topics, device_id, job_id=f"topics-{device_id}", queue=Queues.DEFAULT, retries=0
-        ):
-            counts["topic_syncs_requeued"] += 1
-    return dict(counts)
+    return Leftovers(counts, list(found[Notification]), list(found[Broadcast]), list(device_ids))

@@ -1,4 +1,8 @@
-"""Session hooks: relay as soon as outbox events commit, and resubscribe devices when their owner moves."""
+"""Session hooks: relay as soon as outbox events commit, and resubscribe devices when their owner moves.
+
+This is the after-commit bridge from a write to a push: `jaki.events.record_event` adds an OutboxEvent to the
+business transaction, `_after_flush` notes it, and `_after_commit` kicks `tasks.relay_outbox`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ import logging
 from flask import has_app_context
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, attributes
+
+from jaki.auth.models import User
+from jaki.events import OutboxEvent
+from jaki.jobs import Queues, enqueue_safely
+from jaki.notifications import tasks
+from jaki.notifications.models import Device
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +37,6 @@ def install() -> None:
 
 
 def _after_flush(session, _flush_context) -> None:
-    from jaki.auth.models import User
-    from jaki.events import OutboxEvent
-    from jaki.notifications.models import Device
-
     if any(isinstance(obj, OutboxEvent) for obj in session.new):
         session.info[_OUTBOX] = True
     moved = [
@@ -52,14 +58,8 @@ def _after_commit(session) -> None:
     if not has_app_context():
         return
     if outbox:
-        from jaki.notifications.relay import kick_relay
-
-        kick_relay()
+        tasks.kick_relay()
     if moved:
-        from jaki.jobs import Queues
-        from jaki.notifications import tasks
-        from jaki.notifications.delivery import enqueue_safely
-
         for user_id in sorted(moved):
             enqueue_safely(tasks.resync_user_devices, user_id, queue=Queues.DEFAULT, retries=0)
 
