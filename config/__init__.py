@@ -127,6 +127,9 @@ class Config:
     NOTIFY_RELAY_ON_COMMIT = True  # relay as soon as a transaction with an outbox event commits
     NOTIFY_RELAY_BATCH = 100  # outbox events per relay transaction
     NOTIFY_MAX_RECIPIENTS = 10_000  # per event; larger audiences are what area broadcasts are for
+    NOTIFY_DELIVERY_BATCH = _env_int("JAKI_NOTIFY_DELIVERY_BATCH", 500)  # notifications per delivery job
+    FCM_QUOTA_PER_MINUTE = _env_int("JAKI_FCM_QUOTA_PER_MINUTE", 600_000)  # the FCM project's send quota
+    NOTIFY_QUOTA_BURST_SECONDS = float(_env("JAKI_NOTIFY_QUOTA_BURST_SECONDS", "1"))  # bucket capacity, in seconds
 
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import Counter
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -54,6 +55,17 @@ def enqueue_delivery(notification_id: str) -> bool:
     )
 
 
+def enqueue_deliveries(notification_ids: list[str]) -> bool:
+    """Batches of NOTIFY_DELIVERY_BATCH rows, one job each (a row is in one relay batch, so its id names the job).
+    False as soon as one cannot be enqueued: the rest wait in "created" for the sweeper."""
+    size = setting("NOTIFY_DELIVERY_BATCH")
+    for start in range(0, len(notification_ids), size):
+        batch = list(notification_ids[start : start + size])
+        if not enqueue_safely(deliver_notifications, batch, job_id=f"notify-batch-{batch[0]}", **_delivery_options()):
+            return False
+    return True
+
+
 def enqueue_broadcast(broadcast_id: str) -> bool:
     return enqueue_safely(deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}", **_delivery_options())
 
@@ -83,6 +95,16 @@ def deliver_notification(notification_id: str) -> str:
     if result.outcome == "retry" and not jobs_inline():
         raise DeliveryDeferred(f"retry in {result.retry_in:.0f}s")
     return result.outcome
+
+
+def deliver_notifications(notification_ids: list[str]) -> dict:
+    """A batch: rows that must be retried go back to "created" and rq runs the whole job again (the rows
+    already finished are skipped by the claim)."""
+    results = delivery.send_notifications(notification_ids)
+    retries = [r.retry_in for r in results.values() if r.outcome == "retry"]
+    if retries and not jobs_inline():
+        raise DeliveryDeferred(f"{len(retries)} to retry in {min(retries):.0f}s or more")
+    return dict(Counter(r.outcome for r in results.values()))
 
 
 def deliver_broadcast(broadcast_id: str) -> str:
@@ -116,9 +138,7 @@ def relay_outbox(max_batches: int = 20) -> int:
     for _ in range(max_batches):
         count, to_push = relay.relay_batch(size)
         total += count
-        for notification_id in to_push:
-            if not enqueue_delivery(notification_id):
-                break  # Redis is down: the rows wait in "created" for the sweeper
+        enqueue_deliveries(to_push)  # Redis down: the rows wait in "created" for the sweeper
         if count < size:
             return total
     enqueue_safely(relay_outbox, queue=Queues.DEFAULT, retries=0)  # more waiting: continue in a new job

@@ -16,12 +16,12 @@ def test_concurrent_relays_share_the_backlog_without_duplicates(app, committed, 
     enqueued: Counter = Counter()
     lock = threading.Lock()
 
-    def record(notification_id):
+    def record(notification_ids):
         with lock:
-            enqueued[notification_id] += 1
+            enqueued.update(notification_ids)
         return True
 
-    monkeypatch.setattr(tasks, "enqueue_delivery", record)
+    monkeypatch.setattr(tasks, "enqueue_deliveries", record)
     users = [committed.user() for _ in range(3)]
     for n in range(120):
         record_event(

@@ -32,7 +32,7 @@ EVENT_TYPES = (
 def queued(monkeypatch):
     """Delivery jobs the relay asks for (their sending is tested elsewhere)."""
     ids = []
-    monkeypatch.setattr(tasks, "enqueue_delivery", lambda notification_id: ids.append(notification_id) or True)
+    monkeypatch.setattr(tasks, "enqueue_deliveries", lambda notification_ids: ids.extend(notification_ids) or True)
     return ids
 
 
