@@ -130,6 +130,17 @@ class Config:
     NOTIFY_DELIVERY_BATCH = _env_int("JAKI_NOTIFY_DELIVERY_BATCH", 500)  # notifications per delivery job
     FCM_QUOTA_PER_MINUTE = _env_int("JAKI_FCM_QUOTA_PER_MINUTE", 600_000)  # the FCM project's send quota
     NOTIFY_QUOTA_BURST_SECONDS = float(_env("JAKI_NOTIFY_QUOTA_BURST_SECONDS", "1"))  # bucket capacity, in seconds
+    # Hot reads (issue 17; kept with the notification settings to keep config/ merges simple)
+    # A revocation made by another process refuses access tokens within this many seconds (0: ask the store on
+    # every request); this process's own revocations take effect at once.
+    REVOCATION_CACHE_SECONDS = float(_env("JAKI_REVOCATION_CACHE_SECONDS", "2"))
+    # Anonymous public reads (feed, nearby, map) answered from this process's memory for this long (0: off);
+    # shorter than PUBLIC_CACHE_SECONDS, the max-age a CDN may keep them.
+    PUBLIC_RESPONSE_CACHE_SECONDS = float(_env("JAKI_PUBLIC_RESPONSE_CACHE_SECONDS", "5"))
+    PUBLIC_RESPONSE_CACHE_ENTRIES = 2048
+    # The signed-in overview's whole answer, sealed in the cache for this long (0: off); ?refresh=true bypasses it
+    # and an outbox event for the person (a status change) drops it.
+    SERVICES_OVERVIEW_ANSWER_SECONDS = _env_int("JAKI_SERVICES_OVERVIEW_ANSWER_SECONDS", 30)
 
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")
@@ -239,6 +250,10 @@ class Testing(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     STORAGE_LOCAL_ROOT = str(INSTANCE_DIR / "test-media")
+    # Notifications and hot reads: answers kept across tests would leak one test's data into the next; the tests
+    # of these caches switch them on.
+    PUBLIC_RESPONSE_CACHE_SECONDS = 0
+    SERVICES_OVERVIEW_ANSWER_SECONDS = 0
 
 
 class Production(Config):
