@@ -125,7 +125,7 @@ class Config:
     NOTIFY_SWEEP_BATCH = 500
     NOTIFY_TOPIC_SYNC_MAX_FAILURES = 5
     NOTIFY_RELAY_ON_COMMIT = True  # relay as soon as a transaction with an outbox event commits
-    NOTIFY_RELAY_BATCH = 100  # outbox events per relay transaction
+    NOTIFY_RELAY_BATCH = 500  # outbox events per relay transaction (and so at most one delivery job's rows)
     NOTIFY_MAX_RECIPIENTS = 10_000  # per event; larger audiences are what area broadcasts are for
     NOTIFY_DELIVERY_BATCH = _env_int("JAKI_NOTIFY_DELIVERY_BATCH", 500)  # notifications per delivery job
     FCM_QUOTA_PER_MINUTE = _env_int("JAKI_FCM_QUOTA_PER_MINUTE", 600_000)  # the FCM project's send quota

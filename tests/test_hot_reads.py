@@ -80,7 +80,7 @@ def test_a_signed_in_read_costs_its_user_row_and_nothing_else(app, client, signe
 
 
 def test_a_revocation_elsewhere_takes_effect_within_the_bound(app, client, signed_in, monkeypatch):
-    user_id, header = signed_in
+    _user_id, header = signed_in
     monkeypatch.setitem(app.config, "REVOCATION_CACHE_SECONDS", 30)
     clock = [1_000_000.0]
     monkeypatch.setattr(tokens.time, "monotonic", lambda: clock[0])
@@ -112,7 +112,7 @@ def test_a_logout_in_this_process_refuses_the_token_at_once(app, client, signed_
 
 
 def test_the_cached_overview_is_one_cache_read(app, client, signed_in, monkeypatch, memory_caches):
-    user_id, header = signed_in
+    _user_id, header = signed_in
     monkeypatch.setitem(app.config, "SERVICES_OVERVIEW_ANSWER_SECONDS", 60)
     first = client.get("/api/v1/me/overview", headers=header)
     assert first.status_code == 200
@@ -168,4 +168,3 @@ def test_anonymous_public_pages_are_served_from_memory(app, client, signed_in, m
         signed = client.get(path, headers=header)
     assert signed.status_code == 200 and signed.headers["Cache-Control"].startswith("private")
     assert cost.statements  # a signed-in reader is never handed the shared copy
-
