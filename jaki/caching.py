@@ -159,6 +159,7 @@ def _public_headers(response, shared: bool):
 # ---- one person's whole answer -----------------------------------------------------------------------------
 
 ANSWER_PURPOSE = "answer-cache"  # AES-GCM associated data
+TRUE_VALUES = frozenset({"1", "t", "true", "y", "yes", "on"})  # what marshmallow's Boolean reads as true
 LANGUAGES = ("id", "en")
 ANSWER_MEMORY_ENTRIES = 10_000  # the embedded default's in-memory copy (one process, a city's worth is Redis')
 _namespaces: set[str] = set()
@@ -171,7 +172,7 @@ def _answer_key(namespace: str, user_id: str, language: str) -> str:
 def cached_answer(namespace: str, ttl_setting: str, *, bypass: str | None = None):
     """Below login_required: the signed-in person's 200 answer, sealed (it may hold health or financial data),
     kept for `ttl_setting` seconds in Redis (one GET per hit) or in memory on the embedded default. A request
-    carrying the `bypass` query argument (?refresh=...) is answered afresh and refills it."""
+    whose `bypass` query argument is true (?refresh=true) is answered afresh and refills it."""
     _namespaces.add(namespace)
 
     def decorator(view):
@@ -182,7 +183,7 @@ def cached_answer(namespace: str, ttl_setting: str, *, bypass: str | None = None
             if ttl <= 0 or not user_id:
                 return view(*args, **kwargs)
             key = _answer_key(namespace, user_id, current_language())
-            if bypass is None or bypass not in request.args:
+            if bypass is None or request.args.get(bypass, "").strip().lower() not in TRUE_VALUES:
                 hit = _read_answer(key)
                 if hit is not None:
                     return _replay(hit)

@@ -19,7 +19,8 @@ class Cost:
     """SQL statements on the app's engine and commands on the app's Redis client, while the block runs."""
 
     def __init__(self, app, monkeypatch):
-        self.app, self.monkeypatch = app, monkeypatch
+        self.app = app
+        self.monkeypatch = pytest.MonkeyPatch()  # its own: undoing it leaves the test's settings alone
         with app.app_context():
             # The test's one connection (every request's session is bound to it), or the engine.
             self.target = db.session.get_bind()
@@ -124,6 +125,7 @@ def test_the_cached_overview_is_one_cache_read(app, client, signed_in, monkeypat
         assert cost.redis_commands == ["GET"]
     assert second.headers["Cache-Control"] == "private, no-store"
 
+    assert client.get("/api/v1/me/overview?refresh=false", headers=header).get_data() == first.get_data()
     refreshed = client.get("/api/v1/me/overview?refresh=true", headers=header)
     assert refreshed.status_code == 200 and refreshed.json["generated_at"] != first.json["generated_at"]
 
