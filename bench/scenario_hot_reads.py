@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench import reports_seed as seed
+from bench.scenario_notifications import redis_server
 from bench.util import PG_ADMIN_URL, ROOT, flask, gunicorn, load_interleaved
 
 DATABASE = os.environ.get("BENCH_HOT_READS_DB", "bench_1m")
@@ -26,12 +27,11 @@ ROUNDS = int(os.environ.get("BENCH_HOT_READS_ROUNDS", "3"))
 CONCURRENCY = int(os.environ.get("BENCH_HOT_READS_CONCURRENCY", "8"))
 WORKERS, THREADS = 2, 4
 USERS, TOKEN_USERS = 200, 50
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 INSTANCE = "/tmp/jaki-bench-hot-reads"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def _env(url: str) -> dict:
+def _env(url: str, redis_url: str | None = None) -> dict:
     env = {
         **os.environ,
         "JAKI_ENV": "development",
@@ -40,8 +40,8 @@ def _env(url: str) -> dict:
         "JAKI_INSTANCE_DIR": INSTANCE,
         "JAKI_LOG_LEVEL": "WARNING",
         "JAKI_RATELIMIT_ENABLED": "0",
-        "REDIS_URL": REDIS_URL,
-        "JAKI_JOBS_BACKEND": "rq",
+        "REDIS_URL": redis_url or "",
+        "JAKI_JOBS_BACKEND": "rq" if redis_url else "inline",
         "JAKI_ACCESS_TOKEN_SECONDS": "7200",
         "PYTHONPATH": str(ROOT),
     }
@@ -219,7 +219,7 @@ client = app.test_client()
 token = {tokens[0]!r}
 header = {{"Authorization": "Bearer " + token}}
 for _ in range(50):
-    client.get(base + "/healthz"); client.get(base + "/api/v1/me", headers=header)
+    client.get("/healthz"); client.get("/api/v1/me", headers=header)
 out = {{}}
 for name, path, headers in (("healthz", "/healthz", {{}}), ("me", "/api/v1/me", header),
                             ("overview_cached", "/api/v1/me/overview", header)):
@@ -230,7 +230,7 @@ for name, path, headers in (("healthz", "/healthz", {{}}), ("me", "/api/v1/me", 
 profiler = Profiler(interval=0.0002)
 profiler.start()
 for _ in range(500):
-    client.get(base + "/api/v1/me", headers=header)
+    client.get("/api/v1/me", headers=header)
 profiler.stop()
 open({str(RESULTS_DIR / "hot_reads_profile_me.txt")!r}, "w").write(profiler.output_text(unicode=False, color=False))
 print(json.dumps(out))
@@ -247,9 +247,11 @@ print(json.dumps(out))
 def run() -> dict:
     load_before = os.getloadavg()
     database = ensure_database()
-    url = _url(DATABASE)
-    env = _env(url)
-    subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
+    with redis_server() as redis_url:  # our own redis-server: the machine's shared one is left alone
+        return _measure(database, _env(_url(DATABASE), redis_url), load_before)
+
+
+def _measure(database: dict, env: dict, load_before: tuple) -> dict:
     code = f"import json, bench.scenario_hot_reads as s; print(json.dumps(s.prepare({TOKEN_USERS})))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     prepared = json.loads(done.stdout.strip().splitlines()[-1])

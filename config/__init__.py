@@ -136,7 +136,7 @@ class Config:
     REVOCATION_CACHE_SECONDS = float(_env("JAKI_REVOCATION_CACHE_SECONDS", "2"))
     # Anonymous public reads (feed, nearby, map) answered from this process's memory for this long (0: off);
     # shorter than PUBLIC_CACHE_SECONDS, the max-age a CDN may keep them.
-    PUBLIC_RESPONSE_CACHE_SECONDS = float(_env("JAKI_PUBLIC_RESPONSE_CACHE_SECONDS", "5"))
+    PUBLIC_RESPONSE_CACHE_SECONDS = float(_env("JAKI_PUBLIC_RESPONSE_CACHE_SECONDS", "15"))
     PUBLIC_RESPONSE_CACHE_ENTRIES = 2048
     # The signed-in overview's whole answer, sealed in the cache for this long (0: off); ?refresh=true bypasses it
     # and an outbox event for the person (a status change) drops it.
