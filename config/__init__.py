@@ -118,11 +118,31 @@ class Config:
     FCM_URL = _env("JAKI_FCM_URL")
     FCM_IID_URL = _env("JAKI_FCM_IID_URL")
 
-    # Notifications
-    NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)
-    NOTIFY_MAX_ATTEMPTS = _env_int("JAKI_NOTIFY_MAX_ATTEMPTS", 5)
-    NOTIFY_SENDING_LEASE_SECONDS = _env_int("JAKI_NOTIFY_SENDING_LEASE_SECONDS", 300)
-    NOTIFY_SWEEP_GRACE_SECONDS = _env_int("JAKI_NOTIFY_SWEEP_GRACE_SECONDS", 120)
+    # Notifications (every default of jaki/notifications lives here; the code reads jaki.settings.setting)
+    NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)  # per account; one more evicts the least recent
+    NOTIFY_MAX_ATTEMPTS = _env_int("JAKI_NOTIFY_MAX_ATTEMPTS", 5)  # FCM sends per notification before "failed"
+    NOTIFY_RETRY_INTERVALS = (10, 60, 300, 900)  # seconds between attempts (rq Retry, needs the scheduler)
+    NOTIFY_SENDING_LEASE_SECONDS = _env_int("JAKI_NOTIFY_SENDING_LEASE_SECONDS", 300)  # then the worker is dead
+    NOTIFY_SWEEP_GRACE_SECONDS = _env_int("JAKI_NOTIFY_SWEEP_GRACE_SECONDS", 120)  # "created" this long: requeue
+    NOTIFY_SWEEP_BATCH = 500
+    NOTIFY_TOPIC_SYNC_MAX_FAILURES = 5
+    NOTIFY_RELAY_ON_COMMIT = True  # relay as soon as a transaction with an outbox event commits
+    NOTIFY_RELAY_BATCH = 500  # outbox events per relay transaction (and so at most one delivery job's rows)
+    NOTIFY_MAX_RECIPIENTS = 10_000  # per event; larger audiences are what area broadcasts are for
+    NOTIFY_DELIVERY_BATCH = _env_int("JAKI_NOTIFY_DELIVERY_BATCH", 500)  # notifications per delivery job
+    FCM_QUOTA_PER_MINUTE = _env_int("JAKI_FCM_QUOTA_PER_MINUTE", 600_000)  # the FCM project's send quota
+    NOTIFY_QUOTA_BURST_SECONDS = float(_env("JAKI_NOTIFY_QUOTA_BURST_SECONDS", "1"))  # bucket capacity, in seconds
+    # Hot reads (issue 17; kept with the notification settings to keep config/ merges simple)
+    # A revocation made by another process refuses access tokens within this many seconds (0: ask the store on
+    # every request); this process's own revocations take effect at once.
+    REVOCATION_CACHE_SECONDS = float(_env("JAKI_REVOCATION_CACHE_SECONDS", "2"))
+    # Anonymous public reads (feed, nearby, map) answered from this process's memory for this long (0: off);
+    # shorter than PUBLIC_CACHE_SECONDS, the max-age a CDN may keep them.
+    PUBLIC_RESPONSE_CACHE_SECONDS = float(_env("JAKI_PUBLIC_RESPONSE_CACHE_SECONDS", "15"))
+    PUBLIC_RESPONSE_CACHE_ENTRIES = 2048
+    # The signed-in overview's whole answer, sealed in the cache for this long (0: off); ?refresh=true bypasses it
+    # and an outbox event for the person (a status change) drops it.
+    SERVICES_OVERVIEW_ANSWER_SECONDS = _env_int("JAKI_SERVICES_OVERVIEW_ANSWER_SECONDS", 30)
 
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")
@@ -262,6 +282,10 @@ class Testing(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     STORAGE_LOCAL_ROOT = str(INSTANCE_DIR / "test-media")
+    # Notifications and hot reads: answers kept across tests would leak one test's data into the next; the tests
+    # of these caches switch them on.
+    PUBLIC_RESPONSE_CACHE_SECONDS = 0
+    SERVICES_OVERVIEW_ANSWER_SECONDS = 0
 
 
 class Production(Config):

@@ -32,6 +32,8 @@ class OutboxEvent(Base):
 
 
 def record_event(session, type: str, aggregate_type: str, aggregate_id, payload: dict | None = None) -> OutboxEvent:
+    # The push side starts here, invisibly: jaki/notifications/hooks.py listens on every Session and, once this
+    # transaction commits, kicks the relay (tasks.relay_outbox) that turns the event into notification rows.
     event = OutboxEvent(type=type, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload or {})
     session.add(event)
     return event

@@ -78,7 +78,7 @@ def test_a_delivery_counts_its_outcome(app, client, ctx, monkeypatch):
     db.session.add(row)
     db.session.commit()
     before = _value(_samples(client), "jaki_push_total", kind="device", outcome="sent")
-    assert delivery.deliver_notification(row.id).outcome == "sent"
+    assert delivery.send_notification(row.id).outcome == "sent"
     assert _value(_samples(client), "jaki_push_total", kind="device", outcome="sent") == before + 1
 
 

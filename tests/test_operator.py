@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, make_url, text
 
+from config import Config
 from tests.support.gunicorn import ROOT, Gunicorn
 from tests.support.local_peers import LocalPeers
 from tests.support.production import production_env, run_flask
@@ -306,6 +307,9 @@ def test_redis_stopped_and_started_loses_nothing_and_public_reads_never_fail(cit
             "/open311/v2/services.xml",
         ):
             assert client.get(path).status_code == 200, path  # rate limits fall back to per-process memory
+        # Access tokens are checked against each process's snapshot of recent revocations, good for
+        # REVOCATION_CACHE_SECONDS (issue 17); once it is older and Redis cannot renew it, nothing is served.
+        time.sleep(Config.REVOCATION_CACHE_SECONDS + 0.5)
         for language, message in (
             ("id", "Layanan sedang tidak tersedia. Silakan coba lagi."),
             ("en", "The service is unavailable. Please try again."),

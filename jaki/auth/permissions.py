@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from functools import wraps
 
+from flask import g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from jaki.apidoc import mark_operation
+from jaki.auth.tokens import DEFER_USER
 from jaki.errors import Forbidden
 
 # Each decorator also marks the view (jaki.apidoc.mark_operation): the Blueprint documents the bearer scheme and the
 # 401/403 of exactly the views that check a token.
 
 
-def login_required(fresh: bool = False, refresh: bool = False):
+def login_required(fresh: bool = False, refresh: bool = False, load_user: bool = True):
+    """load_user=False: current_user is a tokens.DeferredUser (id and role from the token, the record loaded on
+    first use), for views that can answer without it; revocation is checked all the same."""
+
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            if not load_user:
+                g.setdefault(DEFER_USER, True)
             verify_jwt_in_request(fresh=fresh, refresh=refresh)
             return view(*args, **kwargs)
 

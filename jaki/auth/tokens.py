@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from flask_jwt_extended.config import config as jwt_config
 from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from jaki.auth.models import ROLES, RefreshToken, RevokedToken, User
 from jaki.db import utcnow
@@ -25,16 +28,35 @@ log = logging.getLogger(__name__)
 # ---- revocation store -------------------------------------------------------------------------------
 
 
+RECENT_KEY = "jaki:revocations:recent"  # sorted set: key -> when it was revoked (epoch seconds)
+RECENT_MARGIN_SECONDS = 60  # clocks of the machines writing and reading may differ by this much
+
+
+def _recent_window() -> float:
+    """How long a revocation can still matter to an access token: its whole life (and the clock margin)."""
+    return setting("JWT_ACCESS_TOKEN_EXPIRES").total_seconds() + RECENT_MARGIN_SECONDS
+
+
 class RedisRevocations:
     def __init__(self, redis):
         self.redis = redis
 
     def revoke(self, key: str, ttl_seconds: int) -> None:
         if ttl_seconds > 0:
-            self.redis.set(f"jaki:revoked:{key}", b"1", ex=ttl_seconds)
+            now = time.time()
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(f"jaki:revoked:{key}", b"1", ex=ttl_seconds)
+            pipe.zadd(RECENT_KEY, {key: now})
+            pipe.zremrangebyscore(RECENT_KEY, "-inf", now - _recent_window())
+            pipe.execute()
 
     def any_revoked(self, keys: list[str]) -> bool:
         return any(self.redis.mget([f"jaki:revoked:{k}" for k in keys]))
+
+    def recent(self) -> set[str]:
+        """Every key revoked within an access token's life: one round trip."""
+        since = time.time() - _recent_window()
+        return {k.decode() for k in self.redis.zrangebyscore(RECENT_KEY, since, "+inf")}
 
 
 class TableRevocations:
@@ -55,6 +77,20 @@ class TableRevocations:
         )
         return found is not None
 
+    def recent(self) -> set[str]:
+        """Every key revoked within an access token's life: a jti entry expires with its token; a family entry is
+        written with the refresh token's life, so it was revoked within the window if it expires late enough."""
+        now = utcnow()
+        config = current_app.config
+        family_since = now + config["JWT_REFRESH_TOKEN_EXPIRES"] - timedelta(seconds=_recent_window())
+        rows = db.session.scalars(
+            select(RevokedToken.key).where(
+                RevokedToken.expires_at > now,
+                (RevokedToken.key.like("jti:%")) | (RevokedToken.expires_at > family_since),
+            )
+        ).all()
+        return set(rows)
+
     @staticmethod
     def purge_expired() -> int:
         result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= utcnow()))
@@ -64,6 +100,58 @@ class TableRevocations:
 def revocations():
     redis = current_app.extensions.get("jaki.redis")
     return RedisRevocations(redis) if redis is not None else TableRevocations()
+
+
+class RevocationSnapshot:
+    """What this process knows of recent revocations, re-read at most every REVOCATION_CACHE_SECONDS.
+
+    An access token lives JWT_ACCESS_TOKEN_EXPIRES, so only revocations made within that long can concern one:
+    the store's recent() set is small (logouts and stolen families of the last 15 minutes), and checking an access
+    token costs no round trip. A revocation made by another process takes effect here within
+    REVOCATION_CACHE_SECONDS (one made by this process at once); refresh tokens are still checked in the store.
+    """
+
+    def __init__(self):
+        self._keys: frozenset[str] = frozenset()
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def contains_any(self, keys: list[str], max_age: float) -> bool:
+        if time.monotonic() - self._read_at >= max_age:
+            with self._lock:
+                if time.monotonic() - self._read_at >= max_age:
+                    read_at = time.monotonic()
+                    self._keys = frozenset(revocations().recent())
+                    self._read_at = read_at
+        return any(key in self._keys for key in keys)
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._keys = self._keys | {key}
+
+
+def _snapshot() -> RevocationSnapshot:
+    app = current_app._get_current_object()
+    snapshot = app.extensions.get("jaki.revocation_snapshot")
+    if snapshot is None:
+        snapshot = app.extensions.setdefault("jaki.revocation_snapshot", RevocationSnapshot())
+    return snapshot
+
+
+def _revoke(key: str, ttl_seconds: int) -> None:
+    revocations().revoke(key, ttl_seconds)
+    if ttl_seconds > 0:
+        _snapshot().add(key)  # this process refuses the token at once, whatever its snapshot's age
+
+
+def is_revoked(payload: dict) -> bool:
+    keys = [f"jti:{payload['jti']}"]
+    if payload.get("fam"):
+        keys.append(f"fam:{payload['fam']}")
+    max_age = float(setting("REVOCATION_CACHE_SECONDS"))
+    if payload.get("type") == "access" and max_age > 0:
+        return _snapshot().contains_any(keys, max_age)
+    return revocations().any_revoked(keys)
 
 
 def _remaining_seconds(exp: int) -> int:
@@ -94,7 +182,7 @@ def issue_pair(user: User, *, fresh: bool, family_id: str | None = None) -> dict
 
 def revoke_family(family_id: str) -> None:
     max_life = int(setting("JWT_REFRESH_TOKEN_EXPIRES").total_seconds())
-    revocations().revoke(f"fam:{family_id}", max_life)
+    _revoke(f"fam:{family_id}", max_life)
     db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -118,7 +206,7 @@ def rotate(refresh_payload: dict, user: User) -> dict:
 
 
 def revoke_token(payload: dict) -> None:
-    revocations().revoke(f"jti:{payload['jti']}", _remaining_seconds(payload["exp"]))
+    _revoke(f"jti:{payload['jti']}", _remaining_seconds(payload["exp"]))
 
 
 def revoke_all_for_user(user_id: str) -> None:
@@ -152,6 +240,51 @@ def check_claims(claims: dict) -> None:
         raise InvalidTokenError("claim type or role is not valid")
 
 
+# ---- the signed-in user: loaded once, and only by views that need the record ----------------------------
+
+DEFER_USER = "jaki_defer_user"  # set on g by login_required(load_user=False) before the token is verified
+
+
+def checked_user(payload: dict) -> User | None:
+    """The token's user, or None when the account is gone or disabled or the token predates a password change."""
+    # One round trip: the account and its staff areas together (selectin would be a second query per request).
+    user = db.session.get(User, payload["sub"], options=[joinedload(User.areas)])
+    if user is None or user.status == "disabled":
+        return None
+    # Tokens minted before a password change are dead (the change revokes families too; this is the
+    # belt to those braces, and covers access tokens whose family was not known).
+    changed = user.password_changed_at
+    if changed is not None and payload["iat"] < int(changed.timestamp()):
+        return None
+    return user
+
+
+class DeferredUser:
+    """current_user of a view that may answer without the account row (a cached answer): the token's id and role
+    now, the checked User record on first use of anything else (one query, then kept for the request)."""
+
+    def __init__(self, payload: dict):
+        self.id = payload["sub"]
+        self.role = payload["role"]
+        self._payload = payload
+        self._user: User | None = None
+
+    def load(self) -> User:
+        if self._user is None:
+            self._user = checked_user(self._payload)
+            if self._user is None:
+                raise Unauthorized("token_revoked", headers={"WWW-Authenticate": "Bearer"})
+        return self._user
+
+    def __getattr__(self, name: str):
+        return getattr(self.load(), name)
+
+
+def user_record(user) -> User:
+    """The User behind current_user, loading it if the view deferred it."""
+    return user.load() if isinstance(user, DeferredUser) else user
+
+
 # ---- flask-jwt-extended callbacks: every answer in the one envelope, 422s become 401s ------------------
 
 
@@ -165,22 +298,13 @@ def register_jwt_callbacks(jwt) -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        user = db.session.get(User, payload["sub"])
-        if user is None or user.status == "disabled":
-            return None
-        # Tokens minted before a password change are dead (the change revokes families too; this is the
-        # belt to those braces, and covers access tokens whose family was not known).
-        changed = user.password_changed_at
-        if changed is not None and payload["iat"] < int(changed.timestamp()):
-            return None
-        return user
+        if g.get(DEFER_USER):
+            return DeferredUser(payload)
+        return checked_user(payload)
 
     @jwt.token_in_blocklist_loader
-    def is_revoked(_header, payload):
-        keys = [f"jti:{payload['jti']}"]
-        if payload.get("fam"):
-            keys.append(f"fam:{payload['fam']}")
-        return revocations().any_revoked(keys)
+    def blocklisted(_header, payload):
+        return is_revoked(payload)
 
     def _401(code):
         return envelope(401, code, translate(code), headers={"WWW-Authenticate": "Bearer"})

@@ -16,11 +16,13 @@ register(
 
 
 def init_app(app) -> None:
+    # Local imports: importing jaki.notifications.models (migrations, jaki.models) must not pull in the routes,
+    # the jobs and firebase-admin (half a second); loaded once here, forked job processes inherit them.
+    from jaki import demo
     from jaki.extensions import api
-
-    # tasks imports firebase-admin (half a second): loaded once here, forked job processes inherit it.
-    from jaki.notifications import hooks, operations, tasks  # noqa: F401
+    from jaki.notifications import hooks, operations
     from jaki.notifications.cli import notifications_cli
+    from jaki.notifications.delivery import push_sender
     from jaki.notifications.routes import admin_blp, me_blp
     from jaki.schedule import periodic_cli
 
@@ -30,12 +32,8 @@ def init_app(app) -> None:
     app.cli.add_command(periodic_cli)
     app.extensions.setdefault("jaki.export_sections", {})["notifications"] = operations.export_section
     hooks.install()
-    from jaki.notifications.delivery import push_sender
-
     warmups = app.extensions.setdefault("jaki.worker_warmups", [])
     if push_sender not in warmups:
         warmups.append(push_sender)
-    from jaki import demo
-
     if operations.seed_demo_broadcast not in demo.SEEDERS:
         demo.SEEDERS.append(operations.seed_demo_broadcast)

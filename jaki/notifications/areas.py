@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from jaki.extensions import db
+from jaki.geo.models import Area
 
 JAKARTA = "31"  # the province: "all of Jakarta"
 AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
@@ -26,8 +27,6 @@ def _prefix_parent(code: str) -> str | None:
 def area_chain(kelurahan_code: str | None) -> list[str]:
     """The code and its ancestors up to Jakarta, most specific first. Parents come from Area.parent_code;
     a code the areas table does not know yet falls back to its dotted prefix."""
-    from jaki.geo.models import Area
-
     chain: list[str] = []
     code = kelurahan_code
     while code and AREA_CODE.match(code) and code not in chain and len(chain) < 6:
@@ -44,6 +43,4 @@ def topics_for_home(kelurahan_code: str | None) -> list[str]:
 
 
 def area_known(code: str) -> bool:
-    from jaki.geo.models import Area
-
     return code == JAKARTA or db.session.get(Area, code) is not None

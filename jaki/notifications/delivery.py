@@ -18,20 +18,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import and_, delete, or_, select, update
 
 from jaki import metrics
 from jaki.auth.models import RecordedMessage, User
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.jobs import Queues, enqueue_safely
 from jaki.notifications.areas import topic_for, topics_for_home
 from jaki.notifications.models import Broadcast, Device, Notification
-from jaki.notifications.push import PushOutcome, push_sender_from_config
-from jaki.notifications.settings import jobs_inline, setting
+from jaki.notifications.push import (
+    MAX_TOKENS_PER_SEND,
+    PushMessage,
+    PushOutcome,
+    check_payload,
+    check_priority,
+    push_sender_from_config,
+)
+from jaki.notifications.quota import app_quota
 from jaki.notifications.templates import EMERGENCY, TEMPLATES
 from jaki.pdp.consent import home_area_for_alerts
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -70,61 +76,6 @@ def push_sender():
     return sender
 
 
-# Enqueueing
-
-
-_PENDING = {"queued", "scheduled", "deferred"}
-
-
-def enqueue_unless_pending(func, *args, job_id: str, **options) -> bool:
-    """Re-enqueue (sweeper) unless rq already holds a job for it that has yet to run."""
-    if not jobs_inline():
-        try:
-            from rq.job import Job
-
-            status = current_app.extensions["jaki.redis"].hget(Job.key_for(job_id), "status")
-        except RedisError as exc:
-            log.warning("sweeper cannot reach Redis", extra={"error": type(exc).__name__})
-            return False
-        if status is not None and status.decode() in _PENDING:
-            return False
-    return enqueue_safely(func, *args, job_id=job_id, **options)
-
-
-def _delivery_options() -> dict:
-    max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
-    return {
-        "queue": Queues.NOTIFY,
-        "retries": max(max_attempts - 1, 0),
-        "retry_intervals": tuple(setting("NOTIFY_RETRY_INTERVALS")),
-        "timeout": 60,
-    }
-
-
-def enqueue_delivery(notification_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.deliver_notification, notification_id, job_id=f"notify-{notification_id}", **_delivery_options()
-    )
-
-
-def enqueue_broadcast(broadcast_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.deliver_broadcast, broadcast_id, job_id=f"broadcast-{broadcast_id}", **_delivery_options()
-    )
-
-
-def enqueue_topic_sync(device_id: str) -> bool:
-    from jaki.notifications import tasks
-
-    return enqueue_safely(
-        tasks.sync_device_topics, device_id, queue=Queues.DEFAULT, job_id=f"topics-{device_id}", retries=0
-    )
-
-
 # Targeted notifications
 
 
@@ -142,142 +93,186 @@ def _summary(errors: Counter) -> str:
     return ", ".join(f"{code} x{count}" for code, count in errors.most_common())[:300]
 
 
-def deliver_notification(notification_id: str) -> DeliveryResult:
-    """Claim the row (one conditional UPDATE ... RETURNING), push to the owner's devices, record the outcome."""
+def send_notification(notification_id: str) -> DeliveryResult:
+    """One row through the batch path (tests, the sweeper's per-row jobs)."""
+    return send_notifications([notification_id])[notification_id]
+
+
+def send_notifications(notification_ids: list[str]) -> dict[str, DeliveryResult]:
+    """Push a batch of rows: claim them all in one UPDATE ... RETURNING, load their devices in one query,
+    send every message through one paced send_batch, record every outcome in one executemany UPDATE."""
+    ids = list(dict.fromkeys(notification_ids))
     now = utcnow()
     claimed = db.session.execute(
         update(Notification)
         .where(
-            Notification.id == notification_id,
+            Notification.id.in_(ids),
             Notification.status == "created",
             # rq schedules retries to the whole second, so a retry may come a little early.
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY),
         )
         .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
-        .returning(
-            Notification.recipient_id,
-            Notification.type,
-            Notification.title,
-            Notification.body,
-            Notification.data,
-            Notification.priority,
-            Notification.collapse_key,
-            Notification.attempts,
-            Notification.push_sent,
-            Notification.push_done,
-        )
+        .returning(*_CLAIMED)
         .execution_options(synchronize_session=False)
-    ).first()
-    if claimed is None:
+    ).all()
+    results: dict[str, DeliveryResult] = {}
+    if not claimed:
         db.session.rollback()
-        return _not_claimed(notification_id, now)
-    done = set(claimed.push_done or [])
-    devices = [
-        d
-        for d in db.session.execute(
-            select(Device.id, Device.token, Device.locale)
-            .where(Device.user_id == claimed.recipient_id, Device.removed_at.is_(None))
-            .order_by(Device.created_at)
-        )
-        if d.id not in done
-    ]
-    if not devices:
-        return _record(notification_id, claimed, done, sent=0, errors=Counter())
-    # From this commit on the row says "FCM may have it": a worker dying now is not followed by a second push.
+    else:
+        results.update(_push_claimed(claimed))
+    for notification_id in ids:
+        if notification_id not in results:
+            results[notification_id] = _not_claimed(notification_id, now)
+    return results
+
+
+_CLAIMED = (
+    Notification.id,
+    Notification.recipient_id,
+    Notification.type,
+    Notification.title,
+    Notification.body,
+    Notification.data,
+    Notification.priority,
+    Notification.collapse_key,
+    Notification.attempts,
+    Notification.push_sent,
+    Notification.push_done,
+    Notification.last_error,
+)
+
+
+def _push_claimed(claimed) -> dict[str, DeliveryResult]:
+    recipients = list({row.recipient_id for row in claimed})
+    devices_of: dict[str, list] = defaultdict(list)
+    for device in db.session.execute(
+        select(Device.id, Device.user_id, Device.token, Device.locale)
+        .where(Device.user_id.in_(recipients), Device.removed_at.is_(None))
+        .order_by(Device.created_at)
+    ):
+        devices_of[device.user_id].append(device)
+    # From this commit on the rows say "FCM may have it": a worker dying now is not followed by a second push.
     db.session.commit()
 
-    try:
-        results = _send_to_devices(notification_id, claimed, devices)
-    except ValueError as exc:  # a payload FCM refuses for every device: retrying cannot help
-        _update(notification_id, status="failed", last_error=f"payload: {exc}"[:300])
-        db.session.commit()
-        return DeliveryResult("failed")
-
-    metrics.count_push("device", Counter(result.outcome.value for _device, result in results))
-    errors: Counter = Counter()
-    dead, retry_after, retryable, sent = [], None, 0, 0
-    for device, result in results:
-        if result.outcome is PushOutcome.SENT:
-            sent += 1
-            done.add(device.id)
+    max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
+    outcomes: dict[str, dict] = {}
+    results: dict[str, DeliveryResult] = {}
+    plans = []  # (row, done, [(device, PushMessage)])
+    for row in claimed:
+        done = set(row.push_done or [])
+        try:
+            messages = _messages(row, [d for d in devices_of.get(row.recipient_id, []) if d.id not in done])
+        except ValueError as exc:  # a payload FCM refuses for every device: retrying cannot help
+            outcomes[row.id] = _values(row, status="failed", done=done, last_error=f"payload: {exc}"[:300])
+            results[row.id] = DeliveryResult("failed")
             continue
-        errors[result.error_code or result.outcome.value] += 1
-        if result.outcome is PushOutcome.RETRYABLE:
-            retryable += 1
-            retry_after = max(retry_after or 0, result.retry_after or 0)
-        else:
-            done.add(device.id)
-            if result.outcome is PushOutcome.UNREGISTERED:
-                dead.append(device.id)
+        plans.append((row, done, messages))
+
+    flat = [message for _, _, messages in plans for _, message in messages]
+    sent_results = _send_paced(flat) if flat else []
+    if sent_results:
+        metrics.count_push("device", Counter(result.outcome.value for result in sent_results))
+    answers = iter(sent_results)
+    dead: list[str] = []
+    for row, done, messages in plans:
+        errors: Counter = Counter()
+        retry_after, retryable, sent = None, 0, 0
+        for device, _message in messages:
+            result = next(answers)
+            if result.outcome is PushOutcome.SENT:
+                sent += 1
+                done.add(device.id)
+                continue
+            errors[result.error_code or result.outcome.value] += 1
+            if result.outcome is PushOutcome.RETRYABLE:
+                retryable += 1
+                retry_after = max(retry_after or 0, result.retry_after or 0)
+            else:
+                done.add(device.id)
+                if result.outcome is PushOutcome.UNREGISTERED:
+                    dead.append(device.id)
+        total = (row.push_sent or 0) + sent
+        if retryable and row.attempts < max_attempts:
+            delay = _backoff(row.attempts, retry_after)
+            outcomes[row.id] = _values(
+                row,
+                status="created",
+                done=done,
+                push_sent=total,
+                last_error=_summary(errors),
+                next_attempt_at=utcnow() + timedelta(seconds=delay),
+            )
+            results[row.id] = DeliveryResult("retry", delay)
+            continue
+        if retryable:
+            errors["gave_up_after_attempts"] = row.attempts
+        # The final state: sent if any device got it (or there was none to try), failed if every device refused.
+        status = "sent" if total or not errors else "failed"
+        last_error = _summary(errors) if errors else (None if total else row.last_error)
+        outcomes[row.id] = _values(
+            row,
+            status=status,
+            done=done,
+            push_sent=total,
+            last_error=last_error,
+            sent_at=utcnow() if status == "sent" else None,
+        )
+        results[row.id] = DeliveryResult(status)
+
     if dead:
         # The token is gone for good (app removed, token rotated): delete it, and it leaves its topics with it.
         db.session.execute(delete(Device).where(Device.id.in_(dead)).execution_options(synchronize_session=False))
-    if retryable and claimed.attempts < setting("NOTIFY_MAX_ATTEMPTS"):
-        delay = _backoff(claimed.attempts, retry_after)
-        _update(
-            notification_id,
-            status="created",
-            last_error=_summary(errors),
-            push_sent=claimed.push_sent + sent,
-            push_done=sorted(done),
-            next_attempt_at=utcnow() + timedelta(seconds=delay),
-        )
-        db.session.commit()
-        return DeliveryResult("retry", delay)
-    if retryable:
-        errors["gave_up_after_attempts"] = claimed.attempts
-    return _record(notification_id, claimed, done, sent=sent, errors=errors)
-
-
-def _update(notification_id: str, **values) -> None:
-    db.session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _record(notification_id: str, claimed, done: set, *, sent: int, errors: Counter) -> DeliveryResult:
-    """The final state: sent if any device got it (or there was none to try), failed if every device refused."""
-    total = (claimed.push_sent or 0) + sent
-    status = "sent" if total or not errors else "failed"
-    values = {
-        "status": status,
-        "push_sent": total,
-        "push_done": sorted(done),
-        "next_attempt_at": None,
-        "sent_at": utcnow() if status == "sent" else None,
-    }
-    if errors:
-        values["last_error"] = _summary(errors)  # permanent and per-device failures stay on the row
-    elif total:
-        values["last_error"] = None
-    _update(notification_id, **values)
+    # Every outcome in one executemany UPDATE by primary key (the same columns for every row).
+    db.session.execute(update(Notification), [{"id": row_id, **values} for row_id, values in outcomes.items()])
     db.session.commit()
-    return DeliveryResult(status)
+    return results
 
 
-def _send_to_devices(notification_id: str, row, devices):
-    """One multicast per language (the sender batches by 500); English where the device asked for it."""
-    sender = push_sender()
-    data = {**(row.data or {}), "type": row.type, "notification_id": notification_id}
+def _values(row, *, status: str, done: set, last_error, push_sent=None, next_attempt_at=None, sent_at=None) -> dict:
+    return {
+        "status": status,
+        "push_sent": row.push_sent if push_sent is None else push_sent,
+        "push_done": sorted(done),
+        "last_error": last_error,
+        "next_attempt_at": next_attempt_at,
+        "sent_at": sent_at,
+    }
+
+
+def _messages(row, devices) -> list[tuple]:
+    """One message per device, in its language (English where the device asked for it and a template exists).
+    Raises ValueError for a payload FCM would refuse for every device."""
+    if not devices:
+        return []  # inbox only: nothing FCM could refuse
+    data = {**(row.data or {}), "type": row.type, "notification_id": row.id}
+    check_payload(row.title, row.body, data)
+    check_priority(row.priority)
     template = TEMPLATES.get(row.type)
-    groups: dict[str, list] = defaultdict(list)
+    english = None
+    messages = []
     for device in devices:
-        groups["en" if device.locale == "en" and template else "id"].append(device)
-    results = []
-    for language, group in groups.items():
-        title, body = template.render(row.data or {}, "en") if language == "en" else (row.title, row.body)
-        answers = sender.send(
-            [d.token for d in group],
-            title=title,
-            body=body,
-            data=data,
-            collapse_key=row.collapse_key,
-            priority=row.priority,
+        title, body = row.title, row.body
+        if device.locale == "en" and template:
+            if english is None:
+                english = template.render(row.data or {}, "en")
+                check_payload(*english, data)
+            title, body = english
+        messages.append(
+            (device, PushMessage(device.token, title, body, data, collapse_key=row.collapse_key, priority=row.priority))
         )
-        results.extend(zip(group, answers, strict=True))
+    return messages
+
+
+def _send_paced(messages: list[PushMessage]) -> list:
+    """Send in chunks of the sender's batch, each taking its share of the FCM quota first."""
+    sender = push_sender()
+    quota = app_quota()
+    results = []
+    step = MAX_TOKENS_PER_SEND
+    for start in range(0, len(messages), step):
+        chunk = messages[start : start + step]
+        quota.acquire(len(chunk))
+        results.extend(sender.send_batch(chunk))
     return results
 
 
@@ -318,7 +313,7 @@ def _not_claimed(notification_id: str, now) -> DeliveryResult:
 # Area broadcasts
 
 
-def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
+def send_broadcast(broadcast_id: str) -> DeliveryResult:
     now = utcnow()
     lease_start = now - _lease()
     row = db.session.get(Broadcast, broadcast_id)
@@ -366,7 +361,7 @@ def deliver_broadcast(broadcast_id: str) -> DeliveryResult:
 # Topic subscriptions
 
 
-def sync_device_topics(device_id: str) -> str:
+def sync_topics(device_id: str) -> str:
     """Make FCM's topic subscriptions for one device match its owner's home area (none once removed)."""
     device = db.session.get(Device, device_id)
     if device is None:
@@ -417,16 +412,25 @@ def sync_device_topics(device_id: str) -> str:
 # Sweeper
 
 
-def sweep() -> dict:
-    """Re-enqueue what a crash or an outage left behind; bounded per run. Safe to run on many machines."""
-    from jaki.notifications import tasks
+@dataclass
+class Leftovers:
+    """What a crash or an outage left behind, for tasks.sweep to enqueue again."""
 
+    counts: Counter
+    notification_ids: list[str]
+    broadcast_ids: list[str]
+    device_ids: list[str]
+
+
+def find_leftovers() -> Leftovers:
+    """Fail rows out of attempts, delete long-removed devices, and list what needs a new job; bounded per run."""
     now = utcnow()
     lease_start = now - _lease()
     grace_start = now - timedelta(seconds=setting("NOTIFY_SWEEP_GRACE_SECONDS"))
     batch = setting("NOTIFY_SWEEP_BATCH")
     max_attempts = setting("NOTIFY_MAX_ATTEMPTS")
     counts: Counter = Counter()
+    found: dict = {}
 
     for model, prefix in ((Notification, "notify"), (Broadcast, "broadcast")):
         exhausted = [and_(model.status == "created", model.created_at < grace_start)]
@@ -440,7 +444,7 @@ def sweep() -> dict:
             .execution_options(synchronize_session=False)
         ).rowcount
         counts[f"{prefix}_gave_up"] += gave_up
-        ids = db.session.scalars(
+        found[model] = db.session.scalars(
             select(model.id)
             .where(
                 or_(
@@ -456,10 +460,6 @@ def sweep() -> dict:
             .limit(batch)
         ).all()
         db.session.commit()
-        func = tasks.deliver_notification if model is Notification else tasks.deliver_broadcast
-        for row_id in ids:
-            if enqueue_unless_pending(func, row_id, job_id=f"{prefix}-{row_id}", **_delivery_options()):
-                counts[f"{prefix}_requeued"] += 1
 
     # Removed a day ago and still not unsubscribed: the token is most likely dead; stop trying.
     stale_removed = db.session.execute(
@@ -475,9 +475,4 @@ def sweep() -> dict:
         .limit(batch)
     ).all()
     db.session.commit()
-    for device_id in device_ids:
-        if enqueue_unless_pending(
-            tasks.sync_device_topics, device_id, job_id=f"topics-{device_id}", queue=Queues.DEFAULT, retries=0
-        ):
-            counts["topic_syncs_requeued"] += 1
-    return dict(counts)
+    return Leftovers(counts, list(found[Notification]), list(found[Broadcast]), list(device_ids))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, exists, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from jaki.auth.models import User
 from jaki.db import utcnow
 from jaki.errors import NotFound, field_error
 from jaki.extensions import db
-from jaki.notifications import delivery
+from jaki.notifications import tasks
 from jaki.notifications.areas import AREA_CODE, area_chain, area_known
 from jaki.notifications.models import (
     Broadcast,
@@ -23,8 +23,8 @@ from jaki.notifications.models import (
     Notification,
     NotificationPreference,
 )
-from jaki.notifications.settings import setting
 from jaki.notifications.templates import ALL_TYPES, EMERGENCY, TEMPLATES, UNMUTABLE, label
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def register_device(
             user, token=token, platform=platform, app_version=app_version, locale=locale, _again=False
         )
     for device_id in (device.id, *evicted):
-        delivery.enqueue_topic_sync(device_id)
+        tasks.enqueue_topic_sync(device_id)
     return device
 
 
@@ -106,7 +106,7 @@ def remove_device(user: User, device_id: str) -> None:
     # Unsubscribed from its topics by a job, then deleted: until then it still counts as "removed", not sent to.
     device.removed_at, device.topics_synced_at = utcnow(), None
     db.session.commit()
-    delivery.enqueue_topic_sync(device.id)
+    tasks.enqueue_topic_sync(device.id)
 
 
 # Inbox
@@ -210,8 +210,6 @@ def inbox_page(
 
 def _as_aware(value) -> datetime:
     # A UNION column loses the UTC type decorator on some drivers: normalise before it goes into a cursor.
-    from datetime import UTC
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -380,7 +378,7 @@ def create_broadcast(admin: User, *, area_code: str, title: str, body: str) -> B
     db.session.add(broadcast)
     db.session.commit()
     log.info("broadcast created", extra={"broadcast_id": broadcast.id, "area_code": area_code})
-    delivery.enqueue_broadcast(broadcast.id)
+    tasks.enqueue_broadcast(broadcast.id)
     db.session.refresh(broadcast)
     return broadcast
 
@@ -410,7 +408,7 @@ def seed_demo_broadcast() -> None:
     )
     db.session.add(broadcast)
     db.session.commit()
-    delivery.enqueue_broadcast(broadcast.id)
+    tasks.enqueue_broadcast(broadcast.id)
 
 
 # UU PDP data export

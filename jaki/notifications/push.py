@@ -57,7 +57,23 @@ class PushResult:
         return self.outcome is PushOutcome.SENT
 
 
+@dataclass(frozen=True, slots=True)
+class PushMessage:
+    """One personal message to one device (a batch carries many, each with its own text)."""
+
+    token: str
+    title: str
+    body: str
+    data: dict[str, str]
+    collapse_key: str | None = None
+    priority: Priority = "normal"
+
+
 class PushSender(Protocol):
+    def send_batch(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        """One result per message, in order; the caller has checked each payload (check_payload)."""
+        ...
+
     def send(
         self,
         tokens: list[str],
@@ -96,7 +112,7 @@ def check_payload(title: str, body: str, data: Mapping[str, str]) -> None:
         raise ValueError(f"push payload is {size} bytes, FCM accepts at most {MAX_PAYLOAD_BYTES}")
 
 
-def _check_priority(priority: str) -> None:
+def check_priority(priority: str) -> None:
     if priority not in ("high", "normal"):
         raise ValueError(f"priority must be 'high' or 'normal', not {priority!r}")
 
@@ -311,7 +327,7 @@ class FcmPushSender:
     ) -> list[PushResult]:
         data = data or {}
         check_payload(title, body, data)
-        _check_priority(priority)
+        check_priority(priority)
         options = self._message_options(title, body, data, collapse_key, priority)
         results: list[PushResult | None] = [None] * len(tokens)
         sendable: list[int] = []
@@ -328,6 +344,43 @@ class FcmPushSender:
             for index, result in zip(batch, self._send_batch(batch_tokens, options), strict=True):
                 results[index] = result
         _log_summary("send", results)
+        return results
+
+    def send_batch(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        """Personal messages, up to batch_size per messaging.send_each call (concurrent HTTP requests)."""
+        results: list[PushResult | None] = [None] * len(messages)
+        sendable: list[int] = []
+        for index, message in enumerate(messages):
+            if isinstance(message.token, str) and message.token:
+                sendable.append(index)
+            else:
+                results[index] = PushResult(
+                    message.token, PushOutcome.UNREGISTERED, error_code="INVALID_ARGUMENT", error_message="empty token"
+                )
+        options: dict = {}  # messages of one notification share their options object
+        for batch in _chunks(sendable, self.batch_size):
+            fcm_messages = []
+            for index in batch:
+                m = messages[index]
+                key = (m.title, m.body, tuple(m.data.items()), m.collapse_key, m.priority)
+                if key not in options:
+                    options[key] = self._message_options(m.title, m.body, m.data, m.collapse_key, m.priority)
+                fcm_messages.append(messaging.Message(fid=m.token, **options[key]))
+            tokens = [messages[index].token for index in batch]
+            try:
+                response = messaging.send_each(fcm_messages, app=self._app)
+            except fb_exceptions.FirebaseError as exc:
+                answers = [_failure(token, exc) for token in tokens]
+            else:
+                answers = [
+                    PushResult(token, PushOutcome.SENT, message_id=r.message_id)
+                    if r.success
+                    else _failure(token, r.exception)
+                    for token, r in zip(tokens, response.responses, strict=True)
+                ]
+            for index, result in zip(batch, answers, strict=True):
+                results[index] = result
+        _log_summary("send batch", results)
         return results
 
     def _send_batch(self, tokens: list[str], options: dict) -> list[PushResult]:
@@ -347,7 +400,7 @@ class FcmPushSender:
         self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
     ) -> PushResult:
         check_payload(title, body, data)
-        _check_priority(priority)
+        check_priority(priority)
         target = f"/topics/{topic.removeprefix('/topics/')}"
         message = messaging.Message(topic=topic, **self._message_options(title, body, data, None, priority))
         try:
@@ -441,7 +494,7 @@ class RecordingPushSender:
         priority: Priority = "normal",
     ) -> list[PushResult]:
         check_payload(title, body, data)
-        _check_priority(priority)
+        check_priority(priority)
         results = []
         for token in tokens:
             if not token or token.startswith(self.INVALID_PREFIX):
@@ -459,11 +512,29 @@ class RecordingPushSender:
         _log_summary("record", results)
         return results
 
+    def send_batch(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        results = []
+        for m in messages:
+            if not m.token or m.token.startswith(self.INVALID_PREFIX):
+                results.append(
+                    PushResult(
+                        m.token,
+                        PushOutcome.UNREGISTERED,
+                        error_code="UNREGISTERED",
+                        error_message="Requested entity was not found.",
+                    )
+                )
+            else:
+                message_id = self._record(m.token, "token", m.title, m.body, m.data, m.collapse_key, m.priority)
+                results.append(PushResult(m.token, PushOutcome.SENT, message_id=message_id))
+        _log_summary("record", results)
+        return results
+
     def send_to_topic(
         self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
     ) -> PushResult:
         check_payload(title, body, data)
-        _check_priority(priority)
+        check_priority(priority)
         target = f"/topics/{topic.removeprefix('/topics/')}"
         message_id = self._record(target, "topic", title, body, data, None, priority)
         return PushResult(target, PushOutcome.SENT, message_id=message_id)

@@ -2,45 +2,38 @@
 
 Many relays may run at once: on PostgreSQL each takes its batch with SELECT ... FOR UPDATE SKIP LOCKED, so they
 share the backlog; the unique (event_id, recipient_id) constraint with ON CONFLICT DO NOTHING is the backstop on
-every database (SQLite, which has no row locks, serialises writers anyway). Deliveries are enqueued only after
-the commit; if Redis is down the rows wait in "created" for the sweeper.
+every database (SQLite, which has no row locks, serialises writers anyway). This module only writes rows:
+tasks.relay_outbox enqueues their delivery after the commit; if Redis is down the rows wait for the sweeper.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 
-from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from jaki.auth.models import User
 from jaki.db import new_uuid, utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.notifications.delivery import enqueue_delivery, enqueue_safely
 from jaki.notifications.models import Notification, NotificationPreference
-from jaki.notifications.settings import jobs_inline, setting
 from jaki.notifications.templates import TEMPLATES, clean_data
+from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
-KICK_KEY = "jaki:notify:relay-kick"
 MAX_EVENT_ATTEMPTS = 5  # a database error on one event is retried this often, then the event is set aside
 
 
 def _insert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
-def _chunks(items: list, size: int = 500):
+def _slices(items: list, size: int = 500):
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -96,7 +89,7 @@ def _rows(event: OutboxEvent, recipients: list[str], data: dict, active: set, mu
 def _insert_rows(rows: list[dict], insert) -> list[str]:
     """Insert, skipping (event, recipient) pairs that exist already; returns the ids to push."""
     to_push: list[str] = []
-    for chunk in _chunks(rows):
+    for chunk in _slices(rows):
         statement = (
             insert(Notification)
             .on_conflict_do_nothing(index_elements=["event_id", "recipient_id"])
@@ -143,7 +136,7 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     types = list({event.type for event, _, _ in plans.values()})
     active: set[str] = set()
     muted: set[tuple[str, str]] = set()
-    for chunk in _chunks(everyone):
+    for chunk in _slices(everyone):
         active.update(db.session.scalars(select(User.id).where(User.id.in_(chunk), User.status == "active")))
         muted.update(
             (user_id, type_)
@@ -184,49 +177,3 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
         event.relayed_at, event.last_error = now, None
     db.session.commit()
     return len(events), to_push
-
-
-def relay_outbox(max_batches: int = 20) -> int:
-    """Relay pending events in bounded batches, enqueueing one delivery job per new row after each commit."""
-    from jaki.jobs import Queues
-    from jaki.notifications import tasks
-
-    if not jobs_inline():
-        # Cleared before reading: an event committed from now on kicks a new relay.
-        with contextlib.suppress(RedisError):
-            current_app.extensions["jaki.redis"].delete(KICK_KEY)
-    size = setting("NOTIFY_RELAY_BATCH")
-    total = 0
-    for _ in range(max_batches):
-        count, to_push = relay_batch(size)
-        total += count
-        for notification_id in to_push:
-            if not enqueue_delivery(notification_id):
-                break  # Redis is down: the rows wait in "created" for the sweeper
-        if count < size:
-            return total
-    enqueue_safely(tasks.relay_outbox, queue=Queues.DEFAULT, retries=0)  # more waiting: continue in a new job
-    return total
-
-
-def kick_relay() -> None:
-    """After a commit that wrote outbox events: relay now instead of at the next periodic run."""
-    from jaki.jobs import Queues
-    from jaki.notifications import tasks
-
-    if not setting("NOTIFY_RELAY_ON_COMMIT"):
-        return
-    if jobs_inline():
-        from jaki import jobs
-
-        jobs.enqueue(tasks.relay_outbox, queue=Queues.DEFAULT)
-        return
-    redis = current_app.extensions.get("jaki.redis")
-    try:
-        # One relay job pending at a time, however many commits kick it.
-        if redis is not None and redis.set(KICK_KEY, "1", nx=True, ex=30):
-            enqueue_safely(tasks.relay_outbox, queue=Queues.DEFAULT, retries=0)
-    except RedisError as exc:
-        log.warning(
-            "relay kick failed; the periodic relay will pick the events up", extra={"error": type(exc).__name__}
-        )

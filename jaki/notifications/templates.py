@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 STATUS_LABELS = {
@@ -211,8 +212,6 @@ def rupiah(amount: int, lang: int = 0) -> str:
 
 def long_date(value: str, lang: int = 0) -> str | None:
     """8 Desember 2026 / 8 December 2026, from an ISO date."""
-    from datetime import date
-
     try:
         day = date.fromisoformat(value)
     except (TypeError, ValueError):

@@ -124,6 +124,7 @@ def map_viewport(args):
 
 
 @reports_blp.route("/nearby", methods=["GET"])
+@cacheable(shared=True)
 @reports_blp.arguments(s.NearbyArgsSchema, location="query")
 @reports_blp.response(200, s.NearbyPageSchema)
 def nearby(args):

@@ -6,6 +6,8 @@ from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
+from jaki.auth.tokens import user_record
+from jaki.caching import cached_answer
 from jaki.extensions import limiter
 from jaki.services import operations
 from jaki.services.household import household_for
@@ -34,13 +36,14 @@ def _refresh_rate() -> str:
 @limiter.shared_limit(
     _refresh_rate, scope="services-refresh", key_func=account_key("services-refresh"), exempt_when=not_a_refresh
 )
-@login_required()
+@login_required(load_user=False)
+@cached_answer("overview", "SERVICES_OVERVIEW_ANSWER_SECONDS", bypass="refresh")
 @blp.arguments(ServicesRefreshArgsSchema, location="query")
 @blp.response(200, ServicesOverviewSchema)
 def overview(args):
     """Every service at once: health, education, social aid, tax, permits, letters (each ok, stale or
     unavailable, with as_of)."""
-    return operations.overview(current_user, refresh=args["refresh"])
+    return operations.overview(user_record(current_user), refresh=args["refresh"])
 
 
 @blp.route("/me/household", methods=["GET"])

@@ -113,9 +113,9 @@ def test_unavailable_fcm_is_retried_and_an_unknown_outcome_is_sent_again(ctx, ar
     db.session.add(row)
     db.session.commit()
     stub.fail_next(2, 503)
-    assert delivery.deliver_broadcast(row.id).outcome == "retry"
+    assert delivery.send_broadcast(row.id).outcome == "retry"
     assert _row(row.id).status == "created" and "UNAVAILABLE" in _row(row.id).last_error
-    assert delivery.deliver_broadcast(row.id).outcome == "sent"
+    assert delivery.send_broadcast(row.id).outcome == "sent"
     assert len(stub.messages) == 1
 
     # An emergency whose worker died mid-send is sent again: a duplicate alert beats a missing one.
@@ -129,8 +129,8 @@ def test_unavailable_fcm_is_retried_and_an_unknown_outcome_is_sent_again(ctx, ar
     )
     db.session.add(lost)
     db.session.commit()
-    assert delivery.deliver_broadcast(lost.id).outcome == "sent"
-    assert delivery.deliver_broadcast(lost.id).outcome == "skipped"
+    assert delivery.send_broadcast(lost.id).outcome == "sent"
+    assert delivery.send_broadcast(lost.id).outcome == "skipped"
     assert len(stub.messages) == 2
 
 
@@ -139,6 +139,6 @@ def test_a_permanent_topic_failure_is_recorded(ctx, areas, stub, fcm):
     db.session.add(row)
     db.session.commit()
     stub.fail_next(1, 400, "INVALID_ARGUMENT")
-    assert delivery.deliver_broadcast(row.id).outcome == "failed"
+    assert delivery.send_broadcast(row.id).outcome == "failed"
     row = _row(row.id)
     assert row.status == "failed" and row.last_error.startswith("INVALID_ARGUMENT")

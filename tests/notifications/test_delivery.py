@@ -65,7 +65,7 @@ def test_each_fcm_answer_has_its_consequence(ctx, stub, fcm, notify_config):
     _device(user, "good-en-2", locale="en")
     row = _notification(user)
 
-    first = delivery.deliver_notification(row.id)
+    first = delivery.send_notification(row.id)
 
     # 404 UNREGISTERED and 403 SENDER_ID_MISMATCH: the token is dead and deleted; 429: retried later.
     assert first.outcome == "retry" and first.retry_in == 1.0  # the stub's Retry-After
@@ -91,12 +91,12 @@ def test_each_fcm_answer_has_its_consequence(ctx, stub, fcm, notify_config):
     # Not before the Retry-After FCM asked for (say it had said ten minutes)...
     db.session.get(Notification, row.id).next_attempt_at = utcnow() + timedelta(minutes=10)
     db.session.commit()
-    assert delivery.deliver_notification(row.id).outcome == "waiting"
+    assert delivery.send_notification(row.id).outcome == "waiting"
     # ... then only to the devices that have not had it.
     _due_now(row.id)
-    assert delivery.deliver_notification(row.id).outcome == "retry"
+    assert delivery.send_notification(row.id).outcome == "retry"
     _due_now(row.id)
-    assert delivery.deliver_notification(row.id).outcome == "sent"  # attempts exhausted: sent to 2 of 3
+    assert delivery.send_notification(row.id).outcome == "sent"  # attempts exhausted: sent to 2 of 3
     row = _row(row.id)
     assert (row.status, row.attempts, row.push_sent) == ("sent", 3, 2)
     assert "QUOTA_EXCEEDED" in row.last_error and "gave_up_after_attempts" in row.last_error
@@ -111,14 +111,14 @@ def test_503_is_retried_with_backoff_then_sent_once(ctx, stub, fcm):
     row = _notification(user)
     stub.fail_next(2, 503)  # firebase-admin's one quick retry is spent too
 
-    result = delivery.deliver_notification(row.id)
+    result = delivery.send_notification(row.id)
     assert result.outcome == "retry" and result.retry_in == 10  # first interval of NOTIFY_RETRY_INTERVALS
     row = _row(row.id)
     assert row.status == "created" and row.last_error == "UNAVAILABLE x1" and row.push_sent == 0
     assert stub.messages == []
 
     _due_now(row.id)
-    assert delivery.deliver_notification(row.id).outcome == "sent"
+    assert delivery.send_notification(row.id).outcome == "sent"
     row = _row(row.id)
     assert (row.status, row.attempts, row.push_sent, row.last_error) == ("sent", 2, 1, None)
     assert row.sent_at is not None and len(stub.messages) == 1
@@ -137,7 +137,7 @@ def test_a_row_claimed_by_a_live_worker_is_left_alone(ctx, stub, fcm):
     user = make_user()
     _device(user, "device-1")
     row = _notification(user, status="sending", claimed_at=utcnow(), attempts=1)
-    assert delivery.deliver_notification(row.id).outcome == "busy"
+    assert delivery.send_notification(row.id).outcome == "busy"
     assert stub.requests_count == 0
 
 
@@ -147,16 +147,16 @@ def test_a_send_cut_off_by_a_dead_worker_is_not_repeated(ctx, stub, fcm, notify_
     _device(user, "device-1")
     # Claimed five minutes ago by a worker that died: FCM may have delivered it; a second push would duplicate.
     row = _notification(user, status="sending", claimed_at=utcnow() - timedelta(minutes=5), attempts=1)
-    assert delivery.deliver_notification(row.id).outcome == "unconfirmed"
+    assert delivery.send_notification(row.id).outcome == "unconfirmed"
     row = _row(row.id)
     assert row.status == "sent" and row.last_error.startswith("unconfirmed")
     assert stub.requests_count == 0
-    assert delivery.deliver_notification(row.id).outcome == "skipped"
+    assert delivery.send_notification(row.id).outcome == "skipped"
 
 
 def test_no_device_means_inbox_only(ctx, stub, fcm):
     row = _notification(make_user())
-    assert delivery.deliver_notification(row.id).outcome == "sent"
+    assert delivery.send_notification(row.id).outcome == "sent"
     row = _row(row.id)
     assert (row.status, row.push_sent, row.last_error) == ("sent", 0, None)
     assert stub.requests_count == 0
@@ -167,7 +167,7 @@ def test_only_dead_tokens_is_a_recorded_failure(ctx, stub, fcm):
     _device(user, "unregistered-9")
     _device(user, "invalid-9")
     row = _notification(user)
-    assert delivery.deliver_notification(row.id).outcome == "failed"
+    assert delivery.send_notification(row.id).outcome == "failed"
     row = _row(row.id)
     assert row.status == "failed" and "UNREGISTERED x1" in row.last_error and "INVALID_ARGUMENT x1" in row.last_error
     assert _tokens(user) == []
@@ -178,7 +178,7 @@ def test_removed_devices_are_not_sent_to(ctx, stub, fcm):
     _device(user, "kept-1")
     _device(user, "removed-1").removed_at = utcnow()
     row = _notification(user)
-    delivery.deliver_notification(row.id)
+    delivery.send_notification(row.id)
     assert [target(m) for m in stub.messages] == ["kept-1"]
 
 
@@ -187,8 +187,8 @@ def test_muted_and_finished_rows_are_never_sent(ctx, stub, fcm):
     _device(user, "device-1")
     for status in ("muted", "sent", "failed"):
         row = _notification(user, status=status)
-        assert delivery.deliver_notification(row.id).outcome == "skipped"
-    assert delivery.deliver_notification("no-such-row").outcome == "skipped"
+        assert delivery.send_notification(row.id).outcome == "skipped"
+    assert delivery.send_notification("no-such-row").outcome == "skipped"
     assert stub.requests_count == 0
 
 
@@ -196,7 +196,7 @@ def test_a_payload_fcm_would_refuse_fails_the_row_without_retrying(ctx, stub, fc
     user = make_user()
     _device(user, "device-1")
     row = _notification(user, body="x" * 1000, title="y" * 200, data={f"k{n}": "v" * 100 for n in range(30)})
-    assert delivery.deliver_notification(row.id).outcome == "failed"
+    assert delivery.send_notification(row.id).outcome == "failed"
     assert _row(row.id).last_error.startswith("payload:") and stub.requests_count == 0
 
 
@@ -205,7 +205,7 @@ def test_the_embedded_default_records_pushes_in_the_database(app, ctx, monkeypat
     user = make_user()
     _device(user, "recorded-device-1")
     row = _notification(user)
-    assert delivery.deliver_notification(row.id).outcome == "sent"
+    assert delivery.send_notification(row.id).outcome == "sent"
     recorded = db.session.scalars(
         select(RecordedMessage).where(
             RecordedMessage.channel == "push", RecordedMessage.recipient == "recorded-device-1"
@@ -233,8 +233,8 @@ def test_logs_never_carry_tokens_titles_or_bodies(ctx, stub, fcm, caplog):
         _device(user, token)
     row = _notification(user, body="Laporan rahasia sekali", data={"ref": "JKT-7"})
     with caplog.at_level(logging.DEBUG):
-        delivery.deliver_notification(row.id)
-        delivery.sweep()
+        delivery.send_notification(row.id)
+        tasks.sweep()
     assert caplog.records
     for record in caplog.records:
         text = f"{record.getMessage()} {record.__dict__}"

@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from jaki import jobs
 from jaki.events import OutboxEvent
 from jaki.extensions import db
-from jaki.notifications import delivery, relay
+from jaki.notifications import tasks
 from jaki.notifications.models import Notification
 from jaki.schedule import Periodic, Scheduler
 from tests.notifications.conftest import target, wait_for
@@ -113,7 +113,7 @@ def _notification(committed, token: str) -> str:
 def _retry_now(app, notify_config):
     """What happens after a crash: the sweeper finds the row, a worker runs its job again."""
     notify_config(NOTIFY_SWEEP_GRACE_SECONDS=0)
-    delivery.sweep()
+    tasks.sweep()
     SimpleWorker(list(jobs.Queues.ALL), connection=app.extensions["jaki.redis"]).work(burst=True)
     db.session.rollback()
 
@@ -132,7 +132,7 @@ def test_a_worker_killed_before_sending_leaves_it_delivered_once_after_retry(
 ):
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
     row_id = _notification(committed, "device-kill-before")
-    assert delivery.enqueue_delivery(row_id)
+    assert tasks.enqueue_delivery(row_id)
 
     # Hold the row so the worker's job stops at its claim, mid-job; then kill the worker and its job process.
     with db.engine.connect() as blocker:
@@ -171,7 +171,7 @@ def test_a_worker_killed_during_the_fcm_call_is_not_sent_twice(
         with FcmPushSender("jaki-test", fcm_url=slow.send_url) as sender:
             monkeypatch.setitem(app.extensions, "jaki.push_sender", sender)
             row_id = _notification(committed, "device-kill-during")
-            assert delivery.enqueue_delivery(row_id)
+            assert tasks.enqueue_delivery(row_id)
             worker = _start_worker(slow, postgres_url)
             try:
                 wait_for(lambda: slow.requests_count >= 1, timeout=30)  # the send is in flight
@@ -258,7 +258,7 @@ def test_redis_stopped_and_started_again_loses_no_event(app, committed, stub, fc
     own_redis.stop()
     # Events keep being committed: the business transaction never depends on Redis.
     committed.event("report.created", [user.id], aggregate_id="relayed-during-outage")
-    assert relay.relay_outbox() == 1  # rows written; their jobs could not be enqueued
+    assert tasks.relay_outbox() == 1  # rows written; their jobs could not be enqueued
     committed.event("report.created", [user.id], aggregate_id="waiting-in-outbox")
     pending = db.session.scalars(
         select(OutboxEvent).where(OutboxEvent.id >= committed.first_event_id, OutboxEvent.relayed_at.is_(None))

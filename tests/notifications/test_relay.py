@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from jaki.db import utcnow
 from jaki.events import OutboxEvent, record_event
 from jaki.extensions import db
-from jaki.notifications import relay
+from jaki.notifications import relay, tasks
 from jaki.notifications.models import Notification
 from jaki.notifications.templates import TEMPLATES, clean_data
 from tests.factories import auth_header, make_user
@@ -37,7 +37,7 @@ EVENT_TYPES = (
 def queued(monkeypatch):
     """Delivery jobs the relay asks for (their sending is tested elsewhere)."""
     ids = []
-    monkeypatch.setattr(relay, "enqueue_delivery", lambda notification_id: ids.append(notification_id) or True)
+    monkeypatch.setattr(tasks, "enqueue_deliveries", lambda notification_ids: ids.extend(notification_ids) or True)
     return ids
 
 
@@ -104,7 +104,7 @@ def test_a_status_change_becomes_one_row_per_recipient(ctx, no_kick, queued):
         {"report_id": "rep-1", "ref": "JKT-2026-0042", "status": "proses"},
     )
 
-    assert relay.relay_outbox() == 1
+    assert tasks.relay_outbox() == 1
     rows = _rows(event.id)
     assert sorted(r.recipient_id for r in rows) == sorted([reporter.id, follower.id])
     row = rows[0]
@@ -120,11 +120,11 @@ def test_a_status_change_becomes_one_row_per_recipient(ctx, no_kick, queued):
 def test_relaying_again_never_duplicates(ctx, no_kick, queued):
     user = make_user()
     event = _event("report.comment_added", [user.id], {"ref": "JKT-1"})
-    relay.relay_outbox()
+    tasks.relay_outbox()
     # As if a second relay had read the same event before the first one marked it (no row locks on SQLite).
     db.session.get(OutboxEvent, event.id).relayed_at = None
     db.session.commit()
-    relay.relay_outbox()
+    tasks.relay_outbox()
     assert len(_rows(event.id)) == 1 and len(queued) == 1
 
 
@@ -150,7 +150,7 @@ def test_the_database_refuses_a_second_row_for_the_same_event_and_recipient(ctx)
 def test_unknown_inactive_and_missing_recipients_are_skipped(ctx, no_kick, queued):
     active, pending = make_user(), make_user(status="pending")
     event = _event("report.supported", [active.id, pending.id, "no-such-user"], {"support_count": 12})
-    relay.relay_outbox()
+    tasks.relay_outbox()
     rows = _rows(event.id)
     assert [r.recipient_id for r in rows] == [active.id]
     assert rows[0].body == "Laporan kini didukung 12 warga."
@@ -163,7 +163,7 @@ def test_bad_events_are_set_aside_without_blocking_the_rest(ctx, no_kick, queued
     db.session.commit()
     good = _event("report.created", [user.id], {"ref": "JKT-9"})
 
-    relay.relay_outbox()
+    tasks.relay_outbox()
     db.session.expire_all()
     for event in (unknown, malformed):
         row = db.session.get(OutboxEvent, event.id)
@@ -190,7 +190,7 @@ def test_payload_data_is_cleaned_before_it_reaches_a_lock_screen(ctx, no_kick, q
             "long": "x" * 500,
         },
     )
-    relay.relay_outbox()
+    tasks.relay_outbox()
     row = _rows(event.id)[0]
     assert row.data == {"program": "KJP Plus", "period": "2026-11", "amount": "300000", "ok": "true"}
     assert row.body == "Bantuan KJP Plus periode 2026-11 telah disalurkan ke rekening Bank DKI Anda."
@@ -207,7 +207,7 @@ def test_muted_types_land_in_the_inbox_without_a_push(client, ctx, no_kick, queu
     )
     assert response.status_code == 200
     event = _event("report.supported", [user.id], {"support_count": 3})
-    relay.relay_outbox()
+    tasks.relay_outbox()
     row = _rows(event.id)[0]
     assert row.status == "muted" and queued == []
     inbox = client.get("/api/v1/me/notifications", headers=auth_header(user)).json["items"]
@@ -260,7 +260,7 @@ def test_a_commit_with_an_event_relays_at_once(app, ctx, recorder, monkeypatch):
 def test_a_rolled_back_event_kicks_nothing(app, ctx, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "inline")
     calls = []
-    monkeypatch.setattr(relay, "relay_outbox", lambda: calls.append(1))
+    monkeypatch.setattr(tasks, "relay_outbox", lambda: calls.append(1))
     user = make_user()
     db.session.commit()
     record_event(db.session, "report.created", "report", "rep-x", {"recipients": [user.id], "data": {}})
@@ -274,7 +274,7 @@ def test_too_many_recipients_for_one_event_is_refused(ctx, no_kick, queued, noti
     notify_config(NOTIFY_MAX_RECIPIENTS=2)
     users = [make_user() for _ in range(3)]
     event = _event("report.created", [u.id for u in users])
-    relay.relay_outbox()
+    tasks.relay_outbox()
     db.session.expire_all()
     assert _rows(event.id) == [] and "area broadcast" in db.session.get(OutboxEvent, event.id).last_error
 
@@ -283,7 +283,7 @@ def test_relay_works_in_bounded_batches(ctx, no_kick, queued, notify_config):
     notify_config(NOTIFY_RELAY_BATCH=3)
     user = make_user()
     events = [_event("report.created", [user.id], aggregate_id=f"rep-{n}") for n in range(7)]
-    assert relay.relay_outbox() == 7
+    assert tasks.relay_outbox() == 7
     assert len(queued) == 7
     db.session.expire_all()
     assert all(db.session.get(OutboxEvent, e.id).relayed_at <= utcnow() for e in events)
@@ -304,7 +304,7 @@ def test_one_failing_event_does_not_hold_back_the_batch(ctx, no_kick, queued, mo
 
     monkeypatch.setattr(relay, "_insert_rows", refuse_doomed)
     for attempt in range(1, relay.MAX_EVENT_ATTEMPTS + 1):
-        relay.relay_outbox()
+        tasks.relay_outbox()
         db.session.expire_all()
         waiting = db.session.get(OutboxEvent, bad.id)
         assert waiting.attempts == attempt and "IntegrityError" in waiting.last_error

@@ -7,7 +7,7 @@ import pytest
 from jaki import jobs
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.notifications import delivery, tasks
+from jaki.notifications import tasks
 from jaki.notifications.models import Broadcast, Device, Notification
 from tests.factories import make_user
 
@@ -20,7 +20,7 @@ def enqueued(monkeypatch):
         calls.append((func.__name__, args[0], options.get("job_id")))
         return True
 
-    monkeypatch.setattr(delivery, "enqueue_safely", record)
+    monkeypatch.setattr(tasks, "enqueue_safely", record)
     return calls
 
 
@@ -56,7 +56,7 @@ def test_orphans_and_dead_claims_are_requeued(ctx, enqueued, notify_config):
     db.session.add(broadcast)
     db.session.commit()
 
-    counts = delivery.sweep()
+    counts = tasks.sweep()
 
     assert sorted(enqueued) == sorted(
         [
@@ -73,7 +73,7 @@ def test_rows_out_of_attempts_are_failed_not_requeued(ctx, enqueued, notify_conf
     notify_config(NOTIFY_MAX_ATTEMPTS=3, NOTIFY_SWEEP_GRACE_SECONDS=60)
     row = _notification(make_user(), attempts=3)
     db.session.commit()
-    assert delivery.sweep()["notify_gave_up"] == 1
+    assert tasks.sweep()["notify_gave_up"] == 1
     db.session.expire_all()
     assert db.session.get(Notification, row.id).status == "failed" and enqueued == []
 
@@ -93,7 +93,7 @@ def test_topic_syncs_are_retried_and_old_removed_devices_deleted(ctx, enqueued, 
     db.session.commit()
     needs_sync_id, long_gone_id = needs_sync.id, long_gone.id
 
-    counts = delivery.sweep()
+    counts = tasks.sweep()
 
     assert enqueued == [("sync_device_topics", needs_sync_id, f"topics-{needs_sync_id}")]
     assert counts["devices_deleted"] == 1
@@ -122,8 +122,8 @@ def test_a_job_still_queued_is_not_enqueued_again(app, ctx, monkeypatch, notify_
     db.session.commit()
     queue = jobs.get_queue(jobs.Queues.NOTIFY)
 
-    delivery.sweep()
-    delivery.sweep()
+    tasks.sweep()
+    tasks.sweep()
     assert queue.job_ids == [f"notify-{row.id}"]
     job = queue.fetch_job(f"notify-{row.id}")
     assert job.retries_left == 4 and job.args[0] == "jaki.notifications.tasks.deliver_notification"

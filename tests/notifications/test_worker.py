@@ -7,7 +7,7 @@ from rq import SimpleWorker
 
 from jaki import jobs
 from jaki.extensions import db
-from jaki.notifications import delivery, tasks
+from jaki.notifications import tasks
 from jaki.notifications.models import Notification
 from jaki.schedule import SCHEDULE
 from tests.notifications.conftest import target, wait_for
@@ -18,9 +18,9 @@ def test_jobs_go_to_the_queues_named_in_one_place(app, ctx, monkeypatch):
     seen = []
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "rq")
     monkeypatch.setattr(jobs, "enqueue", lambda func, *args, queue, **options: seen.append((func, queue)))
-    delivery.enqueue_delivery("n-1")
-    delivery.enqueue_broadcast("b-1")
-    delivery.enqueue_topic_sync("d-1")
+    tasks.enqueue_delivery("n-1")
+    tasks.enqueue_broadcast("b-1")
+    tasks.enqueue_topic_sync("d-1")
     assert seen == [
         (tasks.deliver_notification, jobs.Queues.NOTIFY),
         (tasks.deliver_broadcast, jobs.Queues.NOTIFY),
@@ -53,7 +53,7 @@ def test_a_503_is_retried_by_rq_with_backoff_and_sent_once(app, committed, stub,
     row_id = row.id
     stub.fail_next(2, 503)
 
-    assert delivery.enqueue_delivery(row_id)
+    assert tasks.enqueue_delivery(row_id)
     _work(app, lambda: db.session.get(Notification, row_id).status == "sent")
 
     row = db.session.get(Notification, row_id)

@@ -76,7 +76,7 @@ def test_the_reminder_says_the_days_left_in_jakarta_the_amount_the_due_date_and_
     from datetime import UTC, date, datetime
 
     from jaki.notifications.models import Notification
-    from jaki.notifications.relay import relay_outbox
+    from jaki.notifications.tasks import relay_outbox
     from jaki.services.tax import tasks
     from tests.factories import auth_header
 

@@ -1,0 +1,172 @@
+"""Hot reads: what a signed-in request costs before its work, the cached overview, public pages from memory."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from jaki.auth import tokens
+from jaki.events import record_event
+from jaki.extensions import db
+from tests.factories import auth_header, make_user
+
+
+def _empty_session() -> None:
+    db.session.expunge_all()
+
+
+class Cost:
+    """SQL statements on the app's engine and commands on the app's Redis client, while the block runs."""
+
+    def __init__(self, app, monkeypatch):
+        self.app = app
+        self.monkeypatch = pytest.MonkeyPatch()  # its own: undoing it leaves the test's settings alone
+        with app.app_context():
+            # The test's one connection (every request's session is bound to it), or the engine.
+            self.target = db.session.get_bind()
+        self.statements: list[str] = []
+        self.redis_commands: list[str] = []
+
+    def __enter__(self):
+        # The test harness keeps one session across requests; a server starts each request with an empty one.
+        self._funcs = self.app.before_request_funcs.setdefault(None, [])
+        self._funcs.insert(0, _empty_session)
+        event.listen(self.target, "before_cursor_execute", self._statement)
+        redis = self.app.extensions.get("jaki.redis")
+        if redis is not None:
+            real = redis.execute_command
+
+            def counted(*args, **options):
+                self.redis_commands.append(str(args[0]))
+                return real(*args, **options)
+
+            self.monkeypatch.setattr(redis, "execute_command", counted)
+        return self
+
+    def __exit__(self, *exc):
+        self._funcs.remove(_empty_session)
+        event.remove(self.target, "before_cursor_execute", self._statement)
+        self.monkeypatch.undo()
+
+    def _statement(self, _conn, _cursor, statement, *args):
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def signed_in(app, session):
+    """A citizen and their bearer header, committed on the test's connection; each request gets a fresh session."""
+    with app.app_context():
+        user = make_user()
+        header = auth_header(user)
+        db.session.commit()
+        return user.id, header
+
+
+@pytest.fixture
+def memory_caches(app):
+    app.extensions.pop("jaki.memory_caches", None)
+    yield
+    app.extensions.pop("jaki.memory_caches", None)
+
+
+def test_a_signed_in_read_costs_its_user_row_and_nothing_else(app, client, signed_in, monkeypatch):
+    _, header = signed_in
+    assert client.get("/api/v1/me", headers=header).status_code == 200  # the revocation snapshot is read
+    with Cost(app, monkeypatch) as cost:
+        response = client.get("/api/v1/me", headers=header)
+    assert response.status_code == 200
+    assert len(cost.statements) == 1 and cost.statements[0].lstrip().upper().startswith("SELECT")
+    assert "users" in cost.statements[0]
+    assert cost.redis_commands == []  # revocation: no round trip while the snapshot is fresh
+
+
+def test_a_revocation_elsewhere_takes_effect_within_the_bound(app, client, signed_in, monkeypatch):
+    _user_id, header = signed_in
+    monkeypatch.setitem(app.config, "REVOCATION_CACHE_SECONDS", 30)
+    clock = [1_000_000.0]
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: clock[0])
+    assert client.get("/api/v1/me", headers=header).status_code == 200
+    with app.app_context():
+        # Another process revokes the family: it writes the store, not this process's snapshot.
+        payload = tokens.decode_token(header["Authorization"].split()[1])
+        refresh_life = int(app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+        tokens.revocations().revoke(f"fam:{payload['fam']}", refresh_life)  # as revoke_family writes it
+        db.session.commit()
+    clock[0] += 29
+    assert client.get("/api/v1/me", headers=header).status_code == 200  # within the documented bound
+    clock[0] += 2
+    response = client.get("/api/v1/me", headers=header)
+    assert response.status_code == 401 and response.json["code"] == "token_revoked"
+
+
+def test_a_logout_in_this_process_refuses_the_token_at_once(app, client, signed_in, monkeypatch):
+    monkeypatch.setitem(app.config, "REVOCATION_CACHE_SECONDS", 3600)
+    with app.app_context():
+        user = db.session.get(tokens.User, signed_in[0])
+        pair = tokens.issue_pair(user, fresh=False)
+        db.session.commit()
+    header = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert client.get("/api/v1/me", headers=header).status_code == 200
+    logout = client.post("/api/v1/auth/logout", headers=header, json={"refresh_token": pair["refresh_token"]})
+    assert logout.status_code in (200, 204)
+    assert client.get("/api/v1/me", headers=header).status_code == 401
+
+
+def test_the_cached_overview_is_one_cache_read(app, client, signed_in, monkeypatch, memory_caches):
+    _user_id, header = signed_in
+    monkeypatch.setitem(app.config, "SERVICES_OVERVIEW_ANSWER_SECONDS", 60)
+    first = client.get("/api/v1/me/overview", headers=header)
+    assert first.status_code == 200
+    with Cost(app, monkeypatch) as cost:
+        second = client.get("/api/v1/me/overview", headers=header)
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert cost.statements == []  # no user row, no household, no section read
+    if app.extensions.get("jaki.redis") is not None:
+        assert cost.redis_commands == ["GET"]
+    assert second.headers["Cache-Control"] == "private, no-store"
+
+    assert client.get("/api/v1/me/overview?refresh=false", headers=header).get_data() == first.get_data()
+    refreshed = client.get("/api/v1/me/overview?refresh=true", headers=header)
+    assert refreshed.status_code == 200 and refreshed.json["generated_at"] != first.json["generated_at"]
+
+
+def test_an_event_for_the_person_drops_their_cached_overview(app, client, signed_in, monkeypatch, memory_caches):
+    user_id, header = signed_in
+    monkeypatch.setitem(app.config, "SERVICES_OVERVIEW_ANSWER_SECONDS", 60)
+    monkeypatch.setitem(app.config, "NOTIFY_RELAY_ON_COMMIT", False)
+    first = client.get("/api/v1/me/overview", headers=header).json
+    with app.app_context():
+        record_event(db.session, "bansos.disbursed", "bansos", "b-1", {"recipients": [user_id], "data": {}})
+        db.session.commit()
+    again = client.get("/api/v1/me/overview", headers=header).json
+    assert again["generated_at"] != first["generated_at"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reports",
+        "/api/v1/reports/nearby?lat=-6.2&lon=106.8&radius=1000",
+        "/api/v1/reports/map?bbox=106.7,-6.3,106.9,-6.1",
+    ],
+)
+def test_anonymous_public_pages_are_served_from_memory(app, client, signed_in, monkeypatch, memory_caches, path):
+    _, header = signed_in
+    monkeypatch.setitem(app.config, "PUBLIC_RESPONSE_CACHE_SECONDS", 60)
+    first = client.get(path)
+    assert first.status_code == 200
+    with Cost(app, monkeypatch) as cost:
+        second = client.get(path)
+        revalidated = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert cost.statements == [] and cost.redis_commands == []
+    assert second.get_data() == first.get_data() and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Cache-Control"].startswith("public, max-age=")
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert revalidated.status_code == 304
+    english = client.get(path, headers={"Accept-Language": "en"})
+    assert english.headers["Content-Language"] == "en"
+
+    with Cost(app, monkeypatch) as cost:
+        signed = client.get(path, headers=header)
+    assert signed.status_code == 200 and signed.headers["Cache-Control"].startswith("private")
+    assert cost.statements  # a signed-in reader is never handed the shared copy
