@@ -101,7 +101,7 @@ def _filtered(query, question: Question, level: int):
     return query
 
 
-def _cell_query(question: Question, level: int):
+def cell_query(question: Question, level: int):
     """The question's groups and counts from report_stat_cells at the level: plain sums, no status to classify."""
     c = ReportStatCell
     groups = [
@@ -152,12 +152,16 @@ def counts(question: Question) -> tuple[dict[str, tuple[int, ...]], dict]:
         if cell_level is None:
             rows = counts_from_report_stats(question)
         else:
-            rows = _grouped(question, _cell_query(question, cell_level))
-    # The total from the coarsest level its filters allow (the city's, a thousand rows a year, unless an area
-    # narrows it): every level adds up to the same.
+            rows = _grouped(question, cell_query(question, cell_level))
+    return rows, total(question)
+
+
+def total(question: Question) -> dict:
+    """The question's total counts by name, from the coarsest level its filters allow (the city's, a thousand rows
+    a year, unless an area narrows it): every level adds up to the same."""
     total_level = level_for(replace(question, group_by=()))
-    total = db.session.execute(_filtered(select(*_measures()), question, total_level)).one()
-    return rows, dict(zip(COUNTS, (int(v) for v in total), strict=True))
+    summed = db.session.execute(_filtered(select(*_measures()), question, total_level)).one()
+    return dict(zip(COUNTS, (int(v) for v in summed), strict=True))
 
 
 # ---- rebuilding -----------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 from jaki.auth.models import COMMAND_CENTER, User
 from jaki.db import utcnow
 from jaki.errors import Forbidden
+from jaki.i18n import current_language
 from jaki.settings import setting
-from jaki.stats import aggregates, applications, backlog, encode, integration, rollup
+from jaki.stats import aggregates, applications, backlog, encode, integration, rollup, wide
 from jaki.stats.query import (
     Names,
     Question,
@@ -48,11 +49,17 @@ def _question(user: User, args: dict, group_by: tuple[str, ...] = ()) -> Questio
 def report_stats(user: User, args: dict) -> dict:
     """Counts (exact, live) and medians (rollup, with its as_of) per group of the question, and the total."""
     question = _question(user, args, parse_group_by(args.get("group_by")))
-    counted, total = aggregates.counts(question)
-    medians, medians_as_of = rollup.medians(question)
+    level = wide.applies(question)
+    if level is None:
+        counted, total = aggregates.counts(question)
+        medians, medians_as_of = rollup.medians(question)
+        names = Names(question.group_by)
+        rows = encode.report_rows(question.group_by, counted, aggregates.COUNTS, medians, rollup.MEASURES, names.name)
+    else:  # PostgreSQL writes the rows (all but their medians) in one statement
+        total = aggregates.total(question)
+        medians, medians_as_of = rollup.medians(question)
+        rows = wide.report_rows(question, level, medians, rollup.MEASURES, current_language())
     empty = dict.fromkeys(rollup.MEASURES)
-    names = Names(question.group_by)
-    rows = encode.report_rows(question.group_by, counted, aggregates.COUNTS, medians, rollup.MEASURES, names.name)
     return {
         "group_by": list(question.group_by),
         "since": month_key(question.since),
