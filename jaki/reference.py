@@ -13,6 +13,7 @@ def load() -> list[str]:
     The order matters: categories point at agencies. The areas come from `flask areas import`, people from
     `flask users create-staff` and registration: neither is reference data.
     """
+    from jaki.agencies.models import Agency
     from jaki.reports.models import Category
     from jaki.reports.reference import load_categories
     from jaki.services.reference import load_reference
@@ -21,9 +22,10 @@ def load() -> list[str]:
     categories = load_categories()
     db.session.commit()
     stored = db.session.scalar(select(func.count()).select_from(Category))
+    external = db.session.scalar(select(func.count()).select_from(Agency).where(Agency.kind == "external"))
     return [
         f"agencies: {services['offices']} offices ({services['integrated']} integrated with Satu Data) "
-        f"and {services['wilayah']} kelurahan/kecamatan offices",
+        f"and {services['wilayah']} kelurahan/kecamatan offices; {external} bodies outside the Pemprov (external)",
         f"aid programmes: {services['programmes']}; permit and letter types: {services['application_types']}",
         f"report categories: {stored} ({categories['added']} added now)",
     ]

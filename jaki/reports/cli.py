@@ -14,3 +14,18 @@ def recount_map_command() -> None:
     from jaki.reports.map import recount
 
     click.echo(f"{recount()} tile rows counted")
+
+
+@reports_cli.command("verify-evidence")
+def verify_evidence_command() -> None:
+    """Walk the evidence log's hash chain; name the first row that does not hold (exit status 1)."""
+    from jaki.reports.evidence import verify_chain
+
+    result = verify_chain()
+    if result.broken_id is not None:
+        click.echo(
+            f"evidence log broken at row {result.broken_id} ({result.reason}); {result.rows} rows before it hold",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"evidence log intact: {result.rows} rows")

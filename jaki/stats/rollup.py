@@ -103,7 +103,10 @@ def _where(query, question: Question):
         query = query.where(r.agency_code == question.agency)
     if question.area:
         query = query.where(area_filter(r.kelurahan_code, question.area))
-    return query.select_from(r).outerjoin(ReportRating, ReportRating.report_id == r.id)
+    # Ratings are per resolution round (issue 15): the current round's, so a report counts once.
+    return query.select_from(r).outerjoin(
+        ReportRating, (ReportRating.report_id == r.id) & (ReportRating.round == r.reopen_count)
+    )
 
 
 def _key(question: Question, values) -> str:

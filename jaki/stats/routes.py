@@ -78,3 +78,16 @@ def agencies():
 def applications(args):
     """Permits and letters per type: applications, decided within SLA, median working days to a decision."""
     return operations.application_stats(current_user, args)
+
+
+@blp.route("/time-to-owner", methods=["GET"])
+@_VIEWERS
+@blp.login_required_doc
+@blp.arguments(s.TimeToOwnerArgsSchema, location="query")
+@blp.response(200, s.TimeToOwnerSchema)
+def time_to_owner(args):
+    """Time to owner (issue 15): receipt -> dispatch to the unit that resolved the report, median and p90 per
+    agency, over the reports filed in the last `days` days whose work is done."""
+    from jaki.stats.owner import time_to_owner as compute
+
+    return compute(current_user, args)

@@ -34,10 +34,20 @@ def test_registry_lists_52_offices_and_keeps_the_demo_codes(ctx):
 
 def test_upsert_is_idempotent_and_keeps_existing_rows(ctx):
     existing = ensure_agency("DBM", "Dinas Bina Marga")
-    assert upsert_registry(db.session) == 53  # 52 + 2 wilayah offices, DBM already there
+    # 52 + 2 wilayah offices + 7 external bodies (issue 15), DBM already there
+    assert upsert_registry(db.session) == 60
     assert upsert_registry(db.session) == 0
     assert existing.kind == "dinas" and db.session.get(Agency, "DINKES").domains == ["health"]
     assert db.session.get(Agency, "KELURAHAN").kind == "wilayah"
+    assert {a.code for a in db.session.query(Agency).filter(Agency.kind == "external")} == {
+        "PAMJAYA",
+        "PLN-UIDJAYA",
+        "PELINDO",
+        "TRANSJAKARTA",
+        "KAI",
+        "PPKGBK",
+        "BBPJN-JKT",
+    }
 
 
 def test_public_integration_count(client, ctx):
