@@ -17,7 +17,7 @@ def dhash(content: bytes) -> str:
     about half the bits."""
     with Image.open(io.BytesIO(content)) as image:
         small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-        pixels = list(small.getdata())
+        pixels = small.tobytes()  # one byte per pixel in mode L
     value = 0
     for row in range(8):
         for col in range(8):

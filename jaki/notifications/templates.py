@@ -140,11 +140,6 @@ def _report_status(d, lang):
             "Laporan{ref} digabung dengan laporan {original}; perkembangannya kini Anda ikuti di sana.",
             "Report{ref} was merged into report {original}; follow its progress there.",
         )[lang].format(ref=_ref(d), original=original)
-    if d.get("validation") == "accepted":
-        return (
-            "Laporan{ref} telah divalidasi dan dinyatakan Selesai. Konfirmasi atau sanggah di aplikasi.",
-            "Report{ref} was validated as Done. Confirm or dispute it in the app.",
-        )[lang].format(ref=_ref(d))
     return ("Laporan{ref} kini berstatus {status}.", "Report{ref} is now: {status}.")[lang].format(
         ref=_ref(d), status=status
     )

@@ -20,28 +20,22 @@ def pause(report: Report, reason: str, now: datetime) -> None:
     if report.sla_paused_at is not None:
         return
     report.sla_paused_at = now
-    db.session.add(SlaPause(report_id=report.id, started_at=now, reason=reason))
+    report.sla_pauses.append(SlaPause(report_id=report.id, started_at=now, reason=reason))
 
 
 def resume(report: Report, now: datetime) -> None:
     """Start it again: the due time moves on by the time it stood still."""
     if report.sla_paused_at is None:
         return
-    open_pause = db.session.scalar(
-        select(SlaPause).where(SlaPause.report_id == report.id, SlaPause.ended_at.is_(None)).order_by(SlaPause.id)
-    )
-    if open_pause is not None:
-        open_pause.ended_at = now
+    for open_pause in report.sla_pauses:
+        if open_pause.ended_at is None:
+            open_pause.ended_at = now
     report.sla_due_at = report.sla_due_at + (now - report.sla_paused_at)
     report.sla_paused_at = None
 
 
-def pauses(report_id: str) -> list[SlaPause]:
-    return list(db.session.scalars(select(SlaPause).where(SlaPause.report_id == report_id).order_by(SlaPause.id)))
-
-
-def paused_seconds(report_id: str) -> float:
-    return sum((p.ended_at - p.started_at).total_seconds() for p in pauses(report_id) if p.ended_at is not None)
+def paused_seconds(report: Report) -> float:
+    return sum((p.ended_at - p.started_at).total_seconds() for p in report.sla_pauses if p.ended_at is not None)
 
 
 def sla_view(report: Report, now: datetime | None = None) -> dict:
@@ -62,7 +56,7 @@ def sla_view(report: Report, now: datetime | None = None) -> dict:
         "breached": report.sla_breached_at is not None
         or (report.resolved_at is not None and report.resolved_at > report.sla_due_at),
         "paused": report.sla_paused_at is not None,
-        "pauses": [{"started_at": p.started_at, "ended_at": p.ended_at, "reason": p.reason} for p in pauses(report.id)],
+        "pauses": [{"started_at": p.started_at, "ended_at": p.ended_at, "reason": p.reason} for p in report.sla_pauses],
     }
 
 

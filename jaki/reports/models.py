@@ -154,6 +154,11 @@ class Report(TimestampMixin, Base):
         back_populates="report",
     )
 
+    # Every report shows its SLA pauses: loaded per page of reports in one query, like the photos.
+    sla_pauses: Mapped[list[SlaPause]] = relationship(
+        lazy="selectin", order_by="SlaPause.id", cascade="all, delete-orphan", passive_deletes=True, viewonly=False
+    )
+
     __mapper_args__ = {"version_id_col": version}
 
     @property

@@ -27,7 +27,7 @@ EXTERNAL = "external"
 def sla_due(report: Report, sla_hours: int) -> datetime:
     """The SLA origin (receipt, or the last dispute) plus the category's hours plus the closed pauses."""
     origin = report.sla_started_at or report.created_at
-    return origin + timedelta(hours=sla_hours, seconds=paused_seconds(report.id))
+    return origin + timedelta(hours=sla_hours, seconds=paused_seconds(report))
 
 
 def _reroute(report: Report, agency_code: str, now: datetime) -> str:

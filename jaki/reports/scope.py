@@ -72,7 +72,10 @@ def may_validate(user: User, report: Report) -> bool:
     if user.role == "admin":
         return True
     if user.role == "validator":
-        return area_covers(user.area_codes, report.kelurahan_code)
+        # Biro Pemerintahan's validators work province-wide (no areas), or where their areas say.
+        return report.kelurahan_code is not None and (
+            not user.area_codes or area_covers(user.area_codes, report.kelurahan_code)
+        )
     return (
         user.role in ("officer", "agency_admin")
         and user.agency_code == KELURAHAN_UNIT
@@ -154,6 +157,8 @@ def staff_scope(user: User):
         to_verify = and_(Report.status == wf.SUBMITTED, in_areas, Report.category_code.in_(by_kelurahan))
     if (user.agency_code == KELURAHAN_UNIT or user.role == "validator") and in_areas is not None:
         to_validate = and_(Report.status == wf.AWAITING_VALIDATION, in_areas)
+    elif user.role == "validator":
+        to_validate = and_(Report.status == wf.AWAITING_VALIDATION, Report.kelurahan_code.is_not(None))
     if user.role == "agency_admin":
         agency = and_(Report.agency_code == user.agency_code, Report.kelurahan_code.is_not(None))
     else:

@@ -58,7 +58,7 @@ def test_public_integration_count(client, ctx):
     assert (body["total"], body["integrated"], body["not_integrated"]) == (52, 40, 12)
     assert body["by_kind"]["biro"] == {"total": 9, "integrated": 4}
     listing = client.get("/api/v1/agencies").json
-    assert len(listing) == 54
+    assert len(listing) == 61  # and 7 bodies outside the Pemprov (kind external, issue 15)
     assert set(listing[0]) == {"code", "name", "short_name", "kind", "domains", "integrated"}
 
 
