@@ -34,12 +34,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args) -> None:  # quiet in tests
         return
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length)
         fake = self.server.body
         with fake.lock:
-            fake.received.append(Received(self.path, {k: v for k, v in self.headers.items()}, data))
+            fake.received.append(Received(self.path, dict(self.headers.items()), data))
             status = fake.statuses.popleft() if fake.statuses else 200
         payload = json.dumps({"id": f"{fake.prefix}-{len(fake.received)}"}).encode() if status < 300 else b"{}"
         self.send_response(status)
