@@ -68,7 +68,7 @@ def test_no_token_an_unknown_token_or_one_of_another_report_is_refused(ctx, phot
     staff, report, token = _started()
     assert _refused("capture_token_missing", staff, report, None, noise_png(1)).status == 422
     assert _refused("capture_token_invalid", staff, report, "not-a-token", noise_png(1)).status == 403
-    _other_staff, other, other_token = _started(staff)
+    _other_staff, _other, other_token = _started(staff)
     assert _refused("capture_token_invalid", staff, report, other_token, noise_png(1)).status == 403
     boss = agency_admin()  # may act on the report, but the token is the officer's, for their assignment
     assert _refused("capture_token_invalid", boss, report, token, noise_png(1)).status == 403
