@@ -33,6 +33,7 @@ from jaki.reports import (
     versions,
 )
 from jaki.reports import map as report_map
+from jaki.reports import proof_schemas as ps
 from jaki.reports import schemas as s
 from jaki.settings import setting
 
@@ -282,8 +283,8 @@ def confirm(report_id):
 @reports_blp.route("/<string:report_id>/dispute", methods=["POST"])
 @roles_required("citizen")
 @reports_blp.doc(**IF_MATCH_DOC)
-@reports_blp.arguments(s.DisputeFormSchema, location="form", content_type="multipart/form-data")
-@reports_blp.arguments(s.DisputeFilesSchema, location="files")
+@reports_blp.arguments(ps.DisputeFormSchema, location="form", content_type="multipart/form-data")
+@reports_blp.arguments(ps.DisputeFilesSchema, location="files")
 @reports_blp.response(200, s.ReportStateSchema)
 def dispute(form, files, report_id):
     """The reporter disputes the resolution with a reason (and optionally a `photo`): reopened, counted, and the
@@ -297,7 +298,7 @@ def dispute(form, files, report_id):
 @reports_blp.route("/<string:report_id>/withdraw", methods=["POST"])
 @roles_required("citizen")
 @reports_blp.doc(**IF_MATCH_DOC)
-@reports_blp.arguments(s.ReportWithdrawSchema)
+@reports_blp.arguments(ps.ReportWithdrawSchema)
 @reports_blp.response(200, s.ReportStateSchema)
 def withdraw(data, report_id):
     """The reporter withdraws their report, before it is dispatched."""
@@ -462,7 +463,7 @@ def add_note(data, report_id):
 
 @officer_blp.route("/<string:report_id>/evidence", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
-@officer_blp.arguments(s.EvidenceFormSchema, location="form", content_type="multipart/form-data")
+@officer_blp.arguments(ps.EvidenceFormSchema, location="form", content_type="multipart/form-data")
 @officer_blp.arguments(s.EvidenceFilesSchema, location="files")
 @officer_blp.response(
     201, s.PhotoSchema(many=True), location=("officer_reports.staff_detail", {"report_id": "report_id"})
@@ -488,7 +489,7 @@ def add_evidence(form, files, report_id):
 
 @officer_blp.route("/<string:report_id>/capture-tokens", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
-@officer_blp.response(201, s.CaptureTokenSchema, location=("officer_reports.staff_detail", {"report_id": "report_id"}))
+@officer_blp.response(201, ps.CaptureTokenSchema, location=("officer_reports.staff_detail", {"report_id": "report_id"}))
 def capture_token(report_id):
     """A capture token for the next evidence photo (single use, short-lived), for the officer at work."""
     return evidence.new_capture_token(current_user, report_id)
@@ -497,7 +498,7 @@ def capture_token(report_id):
 @officer_blp.route("/<string:report_id>/category", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
 @officer_blp.doc(**IF_MATCH_DOC)
-@officer_blp.arguments(s.CategoryChangeSchema)
+@officer_blp.arguments(ps.CategoryChangeSchema)
 @officer_blp.response(200, s.ReportStateSchema)
 def correct_category(data, report_id):
     """Correct a wrongly chosen category: re-routed to its agency, SLA from the same origin, history kept."""
@@ -510,7 +511,7 @@ def correct_category(data, report_id):
 @officer_blp.route("/<string:report_id>/not-ours", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
 @officer_blp.doc(**IF_MATCH_DOC)
-@officer_blp.arguments(s.NotOursSchema)
+@officer_blp.arguments(ps.NotOursSchema)
 @officer_blp.response(200, s.ReportStateSchema)
 def not_ours(data, report_id):
     """Not our responsibility: name the body that is (it may be outside the Pemprov); the report goes there."""
