@@ -42,7 +42,8 @@ class ErrorSchema(ma.Schema):
 
 
 SECURITY_SCHEME = "bearerAuth"
-# Component responses registered by Api.init_app besides flask-smorest's (one per HTTP status, DEFAULT_ERROR).
+# A component response besides flask-smorest's (one per HTTP status, DEFAULT_ERROR): Open311's error document,
+# registered by jaki.open311's init_app (the core does not import a domain).
 OPEN311_ERROR = "OPEN311_ERROR"
 
 
@@ -60,9 +61,6 @@ class Api(BaseApi):
                 "description": "The access token from POST /auth/login (the refresh token for POST /auth/refresh)",
             },
         )
-        from jaki.open311.schemas import OPEN311_ERROR_RESPONSE
-
-        self.spec.components.response(OPEN311_ERROR, OPEN311_ERROR_RESPONSE)
 
     def handle_http_exception(self, error):
         from jaki.errors import handle_http_exception

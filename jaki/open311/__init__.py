@@ -65,9 +65,14 @@ i18n.register(MESSAGES)
 
 def init_app(app) -> None:
     """The Open311 blueprint under OPEN311_BASE_PATH, admin/staff endpoints, `flask open311`."""
+    # Imported when the app is built: importing the package (its messages) stays free of routes, spec and CLI.
+    from jaki.api import OPEN311_ERROR
     from jaki.extensions import api
     from jaki.open311 import routes
     from jaki.open311.cli import open311_cli
+    from jaki.open311.schemas import OPEN311_ERROR_RESPONSE
+
+    api.spec.components.response(OPEN311_ERROR, OPEN311_ERROR_RESPONSE)
 
     base_path = "/" + app.config["OPEN311_BASE_PATH"].strip("/")
     app.config["OPEN311_BASE_PATH"] = base_path

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from jaki.errors import JakiError
+from jaki.open311 import operations
+
 open311_cli = AppGroup("open311", help="Open311 GeoReport v2: client API keys.")
 
 
@@ -12,8 +15,6 @@ open311_cli = AppGroup("open311", help="Open311 GeoReport v2: client API keys.")
 @click.argument("name")
 def create_key(name: str):
     """Issue an API key for the client NAME; the key is printed once (only its hash is stored)."""
-    from jaki.open311 import operations
-
     name = name.strip()
     if not 2 <= len(name) <= 100:
         raise click.BadParameter("NAME must be 2-100 characters", param_hint="NAME")
@@ -26,8 +27,6 @@ def create_key(name: str):
 @open311_cli.command("list-keys")
 def list_keys():
     """Issued keys: id, prefix, name, state."""
-    from jaki.open311 import operations
-
     for key in operations.list_keys():
         state = "revoked" if key.revoked_at else "active"
         click.echo(f"{key.id}  {key.key_prefix}...  {state:<7}  {key.name}")
@@ -37,9 +36,6 @@ def list_keys():
 @click.argument("key_id")
 def revoke_key(key_id: str):
     """Revoke the key with id KEY_ID."""
-    from jaki.errors import JakiError
-    from jaki.open311 import operations
-
     try:
         key = operations.revoke_key(key_id)
     except JakiError as exc:

@@ -19,8 +19,10 @@ from sqlalchemy import select
 
 from jaki import audit
 from jaki.agencies.models import Agency
+from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import cipher
 from jaki.auth.models import User
+from jaki.auth.operations import parse_nik
 from jaki.db import utcnow
 from jaki.errors import Forbidden, JakiError, NotFound, field_error
 from jaki.extensions import db
@@ -174,9 +176,6 @@ def _validated_by_reports(category: Category, description: str, lat: float, lon:
 def contact_account_id(raw: str | None) -> str | None:
     """account_id as sent; one that is a NIK (16 digits once spaces, dots and dashes are gone) is normalised
     and checked in the one place NIKs are (jaki.auth.nik), so a NIK reaches no row in two spellings."""
-    from jaki.auth import nik as nik_mod
-    from jaki.auth.operations import parse_nik
-
     text = (raw or "").strip()
     compact = nik_mod.normalize(text)
     if len(compact) == 16 and compact.isascii() and compact.isdigit():

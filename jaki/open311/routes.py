@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from jaki.api import API_PREFIX, OPEN311_ERROR, Blueprint
 from jaki.auth.permissions import roles_required
+from jaki.dependencies import as_unavailable
 from jaki.errors import HTTP_CODES, JakiError
 from jaki.extensions import client_address, limiter
 from jaki.i18n import translate
@@ -86,8 +87,6 @@ open311_blp.register_error_handler(HTTPException, _http_error)
 
 @open311_blp.errorhandler(Exception)
 def _unexpected(error: Exception):
-    from jaki.dependencies import as_unavailable
-
     unavailable = as_unavailable(error)  # this handler outranks the app's: outages are answered here too
     if unavailable is not None:
         return _jaki_error(unavailable)

@@ -10,6 +10,7 @@ import marshmallow as ma
 from jaki.api import InputRules, Schema
 from jaki.errors import JakiError
 from jaki.i18n import message, register, resolve, translate
+from jaki.reports.schemas import ReportCreateSchema
 from jaki.timezone import WIB
 
 V = ma.validate
@@ -99,8 +100,6 @@ class RequestsQuerySchema(Open311Schema):
 
 def _reports_limit(field: str) -> int:
     """The reports schema's maximum length for a field (the report is validated by it too): one rule, not two."""
-    from jaki.reports.schemas import ReportCreateSchema
-
     return next(v.max for v in ReportCreateSchema().fields[field].validators if isinstance(v, V.Length))
 
 

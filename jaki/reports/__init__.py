@@ -10,6 +10,7 @@ i18n.register(MESSAGES)
 
 def init_app(app) -> None:
     """Blueprints, the `flask areas` and `flask reports` CLI groups, the demo seeder and the data-export section."""
+    # Imported when the app is built: importing the package (its messages) stays free of routes and CLI.
     from jaki import demo
     from jaki.extensions import api
     from jaki.geo.cli import areas_cli

@@ -12,6 +12,7 @@ from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
 from jaki.db import utcnow
+from jaki.demo import HOUSEHOLDS, STAFF
 from jaki.extensions import db
 from jaki.geo.models import Area
 from jaki.reports import evidence, operations, transitions
@@ -81,8 +82,6 @@ def _user_by_nik(nik: str) -> User | None:
 
 
 def _demo_people() -> tuple[list[User], User | None]:
-    from jaki.demo import HOUSEHOLDS, STAFF
-
     citizens = []
     for index in (0, 1):
         kec, _kel, _kk, _address, members = HOUSEHOLDS[index]

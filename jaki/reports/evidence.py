@@ -16,6 +16,7 @@ from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, JakiError
 from jaki.extensions import db
 from jaki.geo.spatial import haversine_m
+from jaki.i18n import translate
 from jaki.media import phash
 from jaki.reports import capture
 from jaki.reports import workflow as wf
@@ -46,8 +47,6 @@ def new_capture_token(actor: User, report_id: str) -> capture.Minted:
 
 
 def _refuse(code: str, status: int = 422, field: str = "photos", **params) -> JakiError:
-    from jaki.i18n import translate
-
     message = translate(code, **params)
     return JakiError(code, status=status, message=message, errors={field: [message]})
 

@@ -10,7 +10,7 @@ from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import roles_required
-from jaki.stats import operations
+from jaki.stats import operations, owner
 from jaki.stats import schemas as s
 
 blp = Blueprint("stats", __name__, url_prefix=f"{API_PREFIX}/stats", description="Statistik pusat komando")
@@ -88,6 +88,4 @@ def applications(args):
 def time_to_owner(args):
     """Time to owner (issue 15): receipt -> dispatch to the unit that resolved the report, median and p90 per
     agency, over the reports filed in the last `days` days whose work is done."""
-    from jaki.stats.owner import time_to_owner as compute
-
-    return compute(current_user, args)
+    return owner.time_to_owner(current_user, args)
