@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from jaki.auth.models import User
@@ -103,27 +103,30 @@ def find_reused(report: Report, hash_hex: str, now: datetime) -> ReportPhoto | N
         if phash.distance(photo.phash, hash_hex) <= threshold:
             return photo
     since = now - timedelta(days=setting("REPORTS_EVIDENCE_REUSE_DAYS"))
-    bands = phash.bands(hash_hex)
-    candidates = (
-        select(PhotoHashBand.photo_id)
-        .where(
-            PhotoHashBand.kind == "evidence",
-            PhotoHashBand.created_at >= since,
-            or_(*[(PhotoHashBand.band == i) & (PhotoHashBand.value == v) for i, v in enumerate(bands)]),
+    # One index range per band (UNION ALL: each branch its own range scan), the hashes read from the index.
+    branches = [
+        select(PhotoHashBand.photo_id, PhotoHashBand.phash).where(
+            PhotoHashBand.band == band, PhotoHashBand.value == value, PhotoHashBand.created_at >= since
         )
-        .distinct()
-        .limit(5000)
-    )
-    for photo in db.session.scalars(select(ReportPhoto).where(ReportPhoto.id.in_(candidates))):
-        if photo.phash and phash.distance(photo.phash, hash_hex) <= threshold:
-            return photo
+        for band, value in enumerate(phash.bands(hash_hex))
+    ]
+    for photo_id, other in db.session.execute(union_all(*branches)):
+        if phash.distance(other, hash_hex) <= threshold:
+            return db.session.get(ReportPhoto, photo_id)
     return None
 
 
 def index_hash(photo: ReportPhoto) -> None:
     for band, value in enumerate(phash.bands(photo.phash)):
         db.session.add(
-            PhotoHashBand(photo_id=photo.id, band=band, value=value, kind=photo.kind, created_at=photo.created_at)
+            PhotoHashBand(
+                photo_id=photo.id,
+                band=band,
+                value=value,
+                phash=photo.phash,
+                kind=photo.kind,
+                created_at=photo.created_at,
+            )
         )
 
 

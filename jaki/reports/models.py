@@ -199,15 +199,17 @@ class ReportPhoto(Base):
 
 
 class PhotoHashBand(Base):
-    """One 8-bit band of a photo's perceptual hash. Two hashes within Hamming distance 7 share at least one of
-    their 8 bands exactly (pigeonhole), so "a similar photo in the last 90 days" is an index lookup per band."""
+    """One 8-bit band of an evidence photo's perceptual hash. Two hashes within Hamming distance 7 share at least
+    one of their 8 bands exactly (pigeonhole), so "a similar photo in the last 90 days" is an index range per band;
+    the index carries the whole hash, so the candidates are compared without reading a photo row."""
 
     __tablename__ = "report_photo_hash_bands"
-    __table_args__ = (Index("ix_report_photo_hash_bands_lookup", "band", "value", "created_at"),)
+    __table_args__ = (Index("ix_report_photo_hash_bands_lookup", "band", "value", "created_at", "phash", "photo_id"),)
 
     photo_id: Mapped[str] = mapped_column(ForeignKey("report_photos.id", ondelete="CASCADE"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -90,6 +90,7 @@ def upgrade():
         sa.Column("photo_id", sa.String(length=36), nullable=False),
         sa.Column("band", sa.Integer(), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("phash", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("created_at", _TS, nullable=False),
         sa.ForeignKeyConstraint(
@@ -101,7 +102,10 @@ def upgrade():
         sa.PrimaryKeyConstraint("photo_id", "band", name=op.f("pk_report_photo_hash_bands")),
     )
     op.create_index(
-        "ix_report_photo_hash_bands_lookup", "report_photo_hash_bands", ["band", "value", "created_at"], unique=False
+        "ix_report_photo_hash_bands_lookup",
+        "report_photo_hash_bands",
+        ["band", "value", "created_at", "phash", "photo_id"],
+        unique=False,
     )
     op.create_table(
         "report_capture_tokens",
