@@ -122,7 +122,7 @@ def run() -> dict:
         append_ms = _ms(append, CHAIN)
         verify_ms = _ms(lambda: evidence.verify_chain(), 3)
     return {
-        "notes": "embedded SQLite, one process, the full test pass running beside it on 2 cores; lookups against "
+        "notes": "embedded SQLite, one process, 2 cores (another helper's tests may run beside it); lookups against "
         "100,000 evidence photos spread over 89 days",
         "evidence_photos": PHOTOS,
         "reused_lookup_miss_ms": miss_ms,
