@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -164,6 +165,25 @@ class Config:
     REPORTS_MAP_MAX_PINS = _env_int("JAKI_REPORTS_MAP_MAX_PINS", 200)
     REPORTS_NEARBY_MAX_RADIUS_M = _env_int("JAKI_REPORTS_NEARBY_MAX_RADIUS_M", 5000)
     REPORTS_DUPLICATE_CANDIDATES = _env_int("JAKI_REPORTS_DUPLICATE_CANDIDATES", 5)
+    # Report proof and validation (issue 15)
+    # An evidence photo needs a capture token of the assignment, single use, valid this long after it is minted.
+    REPORTS_CAPTURE_TOKEN_SECONDS = _env_int("JAKI_REPORTS_CAPTURE_TOKEN_SECONDS", 900)
+    # A GPS fix less precise than this is refused; the category's radius plus the fix's accuracy is the limit.
+    REPORTS_EVIDENCE_MAX_ACCURACY_M = _env_int("JAKI_REPORTS_EVIDENCE_MAX_ACCURACY_M", 50)
+    # Device clocks drift: a capture time this far before the claim or after the upload is still accepted.
+    REPORTS_EVIDENCE_CLOCK_SKEW_SECONDS = _env_int("JAKI_REPORTS_EVIDENCE_CLOCK_SKEW_SECONDS", 120)
+    # Perceptual hashes this close (Hamming, of 64 bits; at most 7: the band index finds up to 7) are one photo.
+    REPORTS_PHASH_MAX_DISTANCE = min(_env_int("JAKI_REPORTS_PHASH_MAX_DISTANCE", 6), 7)
+    REPORTS_EVIDENCE_REUSE_DAYS = _env_int("JAKI_REPORTS_EVIDENCE_REUSE_DAYS", 90)
+    # Bodies outside the Pemprov (agency kind external): JSON {"PAMJAYA": {"channel": "webhook" | "open311",
+    # "url": "https://...", "secret": "...", "api_key": "..." (open311)}}. The secret signs what we send and
+    # what they answer (HMAC-SHA256). An external agency with no channel gets no delivery (state failed, named).
+    REPORTS_EXTERNAL_CHANNELS = json.loads(_env("JAKI_REPORTS_EXTERNAL_CHANNELS", "{}"))
+    REPORTS_EXTERNAL_TIMEOUT_SECONDS = _env_int("JAKI_REPORTS_EXTERNAL_TIMEOUT_SECONDS", 10)
+    REPORTS_EXTERNAL_MAX_ATTEMPTS = _env_int("JAKI_REPORTS_EXTERNAL_MAX_ATTEMPTS", 5)
+    # An external body's signed answer older (or newer) than this is refused: a replayed answer does nothing.
+    REPORTS_EXTERNAL_SIGNATURE_MAX_AGE_SECONDS = _env_int("JAKI_REPORTS_EXTERNAL_SIGNATURE_MAX_AGE_SECONDS", 300)
+    # End of report proof and validation
     # Areas (jaki.geo): how often (seconds) a process re-reads the areas' version to notice another's import.
     AREA_INDEX_CHECK_SECONDS = _env_int("JAKI_AREA_INDEX_CHECK_SECONDS", 60)
     # A point in a sliver between simplified polygons resolves to the nearest kelurahan within this distance.

@@ -83,6 +83,8 @@ STAFF = [
     ("Admin JAKI", "317101", date(1980, 1, 1), "M", 103, "admin", None, [], "081200000103"),
     # Watches /command-center (read-only statistics).
     ("Dewi Kusuma", "317101", date(1983, 4, 21), "F", 104, "command_center", None, [], "081200000104"),
+    # Biro Pemerintahan's validator (issue 15): no areas, so every kelurahan; validates resolutions.
+    ("Sri Wahyuni", "317101", date(1982, 6, 9), "F", 105, "validator", None, [], "081200000105"),
 ]
 
 SEEDERS: list = []  # domains append callables taking no arguments; each must be idempotent

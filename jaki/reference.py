@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from jaki.agencies.models import Agency
 from jaki.extensions import db
 from jaki.reports.models import Category
 from jaki.reports.reference import load_categories
@@ -20,9 +21,10 @@ def load() -> list[str]:
     categories = load_categories()
     db.session.commit()
     stored = db.session.scalar(select(func.count()).select_from(Category))
+    external = db.session.scalar(select(func.count()).select_from(Agency).where(Agency.kind == "external"))
     return [
         f"agencies: {services['offices']} offices ({services['integrated']} integrated with Satu Data) "
-        f"and {services['wilayah']} kelurahan/kecamatan offices",
+        f"and {services['wilayah']} kelurahan/kecamatan offices; {external} bodies outside the Pemprov (external)",
         f"aid programmes: {services['programmes']}; permit and letter types: {services['application_types']}",
         f"report categories: {stored} ({categories['added']} added now)",
     ]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import httpx
@@ -178,6 +179,18 @@ def _jpeg(color) -> bytes:
     return buffer.getvalue()
 
 
+def _scene_jpeg(seed: int) -> bytes:
+    """Random coloured blocks: a picture the perceptual hash has not seen (plain colours all hash alike)."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (320, 240))
+    for x in range(0, 320, 40):
+        for y in range(0, 240, 40):
+            image.paste(tuple(rng.randrange(256) for _ in range(3)), (x, y, x + 40, y + 40))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 def _file(client, headers, key, category="jalan_rusak", at=("-6.2710", "106.7770")):
     return client.post(
         "/api/v1/reports",
@@ -259,14 +272,27 @@ def test_a_report_is_filed_routed_resolved_and_its_notifications_delivered_by_th
         lurah = _login(client, *LURAH)
         _move(client, lurah, rid, f"/api/v1/reports/{rid}/transitions", to="verified")
         _move(client, officer, rid, f"/api/v1/officer/reports/{rid}/claim")
-        _move(client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="in_progress")
+        started = _move(client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="in_progress")
+        # Issue 15: the evidence carries the capture token starting the work gave, its capture time and GPS fix;
+        # the officer's "done" waits for the kelurahan unit's validation (the lurah) before it is Selesai.
         evidence = client.post(
             f"/api/v1/officer/reports/{rid}/evidence",
             headers=officer,
-            files={"photos": ("sudah.jpg", _jpeg((60, 160, 60)), "image/jpeg")},
+            data={
+                "token": started["capture_token"]["token"],
+                "captured_at": datetime.now(UTC).isoformat(),
+                "latitude": "-6.27102",
+                "longitude": "106.77703",
+                "accuracy_m": "8",
+            },
+            files={"photos": ("sudah.jpg", _scene_jpeg(7), "image/jpeg")},
         )
         assert evidence.status_code == 201, evidence.text
-        done = _move(client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="resolved", note="Sudah ditambal.")
+        done = _move(
+            client, officer, rid, f"/api/v1/reports/{rid}/transitions", to="awaiting_validation", note="Sudah ditambal."
+        )
+        assert done["status"] == "awaiting_validation"
+        done = _move(client, lurah, rid, f"/api/v1/reports/{rid}/transitions", to="resolved")
         assert done["status"] == "resolved"
 
         reference = report["reference"]

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jaki.db import Base, TimestampMixin
 
-KINDS = ("dinas", "badan", "biro", "sekretariat", "inspektorat", "satpol", "kota", "wilayah")
+# external: a body outside the Pemprov (PAM Jaya, PLN, ...) that receives reports (jaki.reports.external).
+KINDS = ("dinas", "badan", "biro", "sekretariat", "inspektorat", "satpol", "kota", "wilayah", "external")
 
 
 class Agency(TimestampMixin, Base):

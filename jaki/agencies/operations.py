@@ -24,8 +24,9 @@ def public_list() -> list[Agency]:
 
 
 def integration_summary() -> dict:
-    """How many of the Pemprov's offices are integrated (the kelurahan/kecamatan offices are not counted)."""
-    rows = [a for a in _ordered() if a.kind != "wilayah"]
+    """How many of the Pemprov's offices are integrated (the kelurahan/kecamatan offices and the bodies outside the
+    Pemprov are not counted)."""
+    rows = [a for a in _ordered() if a.kind not in ("wilayah", "external")]
     totals, integrated = Counter(a.kind for a in rows), Counter(a.kind for a in rows if a.integrated)
     return {
         "total": len(rows),

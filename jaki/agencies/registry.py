@@ -79,6 +79,34 @@ WILAYAH: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("KECAMATAN", "Kantor Kecamatan (seluruh DKI Jakarta)", "Kecamatan", "wilayah", ("letters",), True),
 ]
 
+# Bodies outside the Pemprov that own some of what citizens report (water mains, power, ports, buses, trains,
+# Gelora Bung Karno, national roads): kind "external". A report handed to one is delivered through its configured
+# channel (REPORTS_EXTERNAL_CHANNELS, jaki.reports.external) and its answer comes back into the report. Not
+# integrated with Satu Data: they are not perangkat daerah.
+EXTERNAL: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
+    ("PAMJAYA", "Perumda Air Minum Jaya (PAM Jaya)", "PAM Jaya", "external", (), False),
+    (
+        "PLN-UIDJAYA",
+        "PT PLN (Persero) Unit Induk Distribusi Jakarta Raya",
+        "PLN UID Jakarta Raya",
+        "external",
+        (),
+        False,
+    ),
+    ("PELINDO", "PT Pelabuhan Indonesia (Persero), Tanjung Priok", "Pelindo", "external", (), False),
+    ("TRANSJAKARTA", "PT Transportasi Jakarta", "Transjakarta", "external", (), False),
+    ("KAI", "PT Kereta Api Indonesia (Persero) Daop 1 Jakarta", "KAI", "external", (), False),
+    ("PPKGBK", "Pusat Pengelolaan Komplek Gelora Bung Karno", "PPK GBK", "external", (), False),
+    (
+        "BBPJN-JKT",
+        "Balai Besar Pelaksanaan Jalan Nasional DKI Jakarta-Jawa Barat (Kementerian PU)",
+        "BBPJN",
+        "external",
+        (),
+        False,
+    ),
+]
+
 INTEGRATED_SINCE = date(2024, 1, 2)
 
 # Where citizens pay what an agency bills, named in reminders. Bapenda's e-services portal (check the address
@@ -89,7 +117,7 @@ PAY_URLS = {"BAPENDA": "https://pajakonline.jakarta.go.id"}
 def upsert_registry(session) -> int:
     """Create or update every registry row (idempotent); returns how many rows were created."""
     created = 0
-    for code, name, short, kind, domains, integrated in AGENCIES + WILAYAH:
+    for code, name, short, kind, domains, integrated in AGENCIES + WILAYAH + EXTERNAL:
         agency = session.get(Agency, code)
         if agency is None:
             agency = Agency(code=code, name=name, short_name=short)

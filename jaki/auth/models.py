@@ -14,8 +14,9 @@ from jaki.db import Base, TimestampMixin, new_uuid, utcnow
 
 # command_center watches the city's numbers (jaki.stats, the /command-center page) and changes nothing.
 COMMAND_CENTER = "command_center"
-ROLES = ("citizen", "officer", "agency_admin", "admin", COMMAND_CENTER)
-STAFF_ROLES = ("officer", "agency_admin", "admin", COMMAND_CENTER)
+# validator: validates resolved reports in their areas before citizens see them done (issue 15), nothing else.
+ROLES = ("citizen", "officer", "agency_admin", "admin", COMMAND_CENTER, "validator")
+STAFF_ROLES = ("officer", "agency_admin", "admin", COMMAND_CENTER, "validator")
 
 
 class EncryptedNik:

@@ -32,6 +32,10 @@ STATUS_LABELS = {
     "resolved": ("Selesai", "Done"),
     "closed": ("Selesai", "Done"),
     "duplicate": ("Digabung dengan laporan lain", "Merged with another report"),
+    # Issue 15: validation before done, and the reporter's withdrawal
+    "menunggu_validasi": ("Menunggu Validasi", "Awaiting validation"),
+    "awaiting_validation": ("Menunggu Validasi", "Awaiting validation"),
+    "dibatalkan": ("Dibatalkan", "Withdrawn"),
     # Permits and letters (jaki.services.permits)
     "draft": ("Draf", "Draft"),
     "submitted": ("Diajukan", "Submitted"),
@@ -131,6 +135,12 @@ def _report_status(d, lang):
     status = _status(d, lang)
     if not status:
         return None
+    original = d.get("duplicate_of_reference")
+    if original:  # the merged report's reporter: which report they follow now
+        return (
+            "Laporan{ref} digabung dengan laporan {original}; perkembangannya kini Anda ikuti di sana.",
+            "Report{ref} was merged into report {original}; follow its progress there.",
+        )[lang].format(ref=_ref(d), original=original)
     return ("Laporan{ref} kini berstatus {status}.", "Report{ref} is now: {status}.")[lang].format(
         ref=_ref(d), status=status
     )

@@ -18,7 +18,7 @@ def init_app(app) -> None:
     from jaki.reports import privacy, routes
     from jaki.reports.cli import reports_cli
 
-    for blp in (routes.reports_blp, routes.officer_blp, routes.my_blp, routes.categories_blp):
+    for blp in (routes.reports_blp, routes.officer_blp, routes.my_blp, routes.categories_blp, routes.external_blp):
         api.register_blueprint(blp)
     app.cli.add_command(areas_cli)
     app.cli.add_command(reports_cli)

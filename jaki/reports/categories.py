@@ -43,6 +43,8 @@ def create_category(
     sort_order: int = 100,
     verified_by: str = "kelurahan",
     sensitive: bool = False,
+    validation_required: bool = True,
+    evidence_radius_m: int = 100,
 ) -> Category:
     _check_agency(agency_code)
     if db.session.get(Category, code) is not None:
@@ -58,6 +60,8 @@ def create_category(
         sort_order=sort_order,
         verified_by=verified_by,
         sensitive=sensitive,
+        validation_required=validation_required,
+        evidence_radius_m=evidence_radius_m,
     )
     db.session.add(category)
     db.session.commit()
@@ -80,6 +84,8 @@ def update_category(code: str, changes: dict) -> Category:
         "sort_order",
         "verified_by",
         "sensitive",
+        "validation_required",
+        "evidence_radius_m",
     ):
         if name in changes:
             setattr(category, name, changes[name])

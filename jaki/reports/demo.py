@@ -11,10 +11,11 @@ from sqlalchemy import select
 from jaki.auth import nik as nik_mod
 from jaki.auth.crypto import nik_index
 from jaki.auth.models import User
+from jaki.db import utcnow
 from jaki.demo import HOUSEHOLDS, STAFF
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.reports import operations, transitions
+from jaki.reports import evidence, operations, transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report
 from jaki.reports.reference import CATEGORIES, load_categories
@@ -70,7 +71,7 @@ STAGES = [
     wf.REJECTED,
     wf.IN_PROGRESS,
     wf.VERIFIED,
-    wf.RESOLVED,
+    wf.AWAITING_VALIDATION,
     wf.DISPATCHED,
 ]
 DEMO_COUNT = 36
@@ -88,42 +89,61 @@ def _demo_people() -> tuple[list[User], User | None]:
         user = _user_by_nik(nik_mod.build(kec, born, sex, serial))
         if user is not None:
             citizens.append(user)
-    admin = None
+    staff = {}
     for _name, kec, born, sex, serial, role, *_rest in STAFF:
-        if role == "admin":
-            admin = _user_by_nik(nik_mod.build(kec, born, sex, serial))
-    return citizens, admin
+        if role in ("admin", "validator"):
+            staff[role] = _user_by_nik(nik_mod.build(kec, born, sex, serial))
+    return citizens, staff.get("admin"), staff.get("validator")
 
 
 def _evidence_png(seed: int) -> bytes:
+    """A different picture per report (random blocks): evidence seen before is refused as reused."""
     from PIL import Image
 
-    image = Image.new("RGB", (64, 48), ((seed * 40) % 256, 160, 90))
+    rng = random.Random(seed)  # noqa: S311 - demo pixels, not security
+    image = Image.new("RGB", (64, 48))
+    for x in range(0, 64, 8):
+        for y in range(0, 48, 8):
+            image.paste(tuple(rng.randrange(256) for _ in range(3)), (x, y, x + 8, y + 8))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
-def _advance(report: Report, target: str, citizen: User, admin: User, n: int) -> None:
-    """Walk the report along the workflow to `target` the way staff and the reporter would."""
+def _advance(report: Report, target: str, citizen: User, admin: User, validator: User, n: int) -> None:
+    """Walk the report along the workflow to `target` the way staff and the reporter would: the admin works it,
+    with evidence taken on site under its capture token, and the validator (someone else) validates."""
     steps = {
         wf.VERIFIED: [(admin, wf.VERIFIED, {})],
         wf.REJECTED: [(admin, wf.REJECTED, {"reason": "Lokasi bukan wilayah kewenangan Pemprov DKI."})],
         wf.DISPATCHED: [(admin, wf.VERIFIED, {}), (admin, wf.DISPATCHED, {})],
         wf.IN_PROGRESS: [(admin, wf.VERIFIED, {}), (admin, wf.DISPATCHED, {}), (admin, wf.IN_PROGRESS, {})],
     }
-    steps[wf.RESOLVED] = [*steps[wf.IN_PROGRESS], (admin, wf.RESOLVED, {"note": "Sudah ditangani petugas."})]
+    steps[wf.AWAITING_VALIDATION] = [
+        *steps[wf.IN_PROGRESS],
+        (admin, wf.AWAITING_VALIDATION, {"note": "Sudah ditangani petugas."}),
+    ]
+    steps[wf.RESOLVED] = [*steps[wf.AWAITING_VALIDATION], (validator, wf.RESOLVED, {})]
     steps[wf.CLOSED] = [*steps[wf.RESOLVED], (citizen, wf.CLOSED, {})]
     for actor, to_status, extra in steps.get(target, []):
-        if to_status == wf.RESOLVED:
-            operations.add_evidence(admin, report.id, [_evidence_png(n)])
+        if to_status == wf.AWAITING_VALIDATION:
+            evidence.add_evidence(
+                admin,
+                report.id,
+                _evidence_png(n),
+                token=report.capture_token.token,
+                captured_at=utcnow(),
+                latitude=report.latitude,
+                longitude=report.longitude,
+                accuracy_m=5.0,
+            )
         report = transitions.transition(actor, report.id, to_status, expected_version=report.version, **extra)
 
 
 def seed_demo_reports() -> int:
     """A few dozen reports by the demo citizens, in various statuses; reports already there are skipped."""
-    citizens, admin = _demo_people()
-    if not citizens or admin is None:
+    citizens, admin, validator = _demo_people()
+    if not citizens or admin is None or validator is None:
         return 0
     if db.session.scalar(select(Area.code).where(Area.level == "kelurahan").limit(1)) is None:
         return 0  # no areas imported: every point is outside Jakarta, and refused
@@ -152,7 +172,7 @@ def seed_demo_reports() -> int:
             source="demo",
             enforce_quota=False,
         )
-        _advance(created.report, STAGES[n % len(STAGES)], citizen, admin, n)
+        _advance(created.report, STAGES[n % len(STAGES)], citizen, admin, validator, n)
         made += 1
     return made
 

@@ -21,11 +21,13 @@ def record_history(
     to_status: str,
     reason: str | None = None,
     details: dict | None = None,
+    actor_role: str | None = None,
 ) -> ReportHistory:
+    """actor None is jaki itself ("system"), or, with actor_role "external", a body outside the Pemprov."""
     entry = ReportHistory(
         report_id=report.id,
         actor_id=actor.id if actor else None,
-        actor_role=actor.role if actor else "system",
+        actor_role=actor.role if actor else (actor_role or "system"),
         action=action,
         from_status=from_status,
         to_status=to_status,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     event,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,10 +54,14 @@ class Category(TimestampMixin, Base):
     # Open data publishes a sensitive category's counts per kecamatan only (jaki.opendata): small-area counts of
     # some problems point at people. Admins set it (PATCH /report-categories/{code}).
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Jakarta's CRM puts every follow-up through Menunggu Validasi before Selesai; a category may skip it.
+    validation_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How far from the report an evidence photo's GPS fix may be (plus the fix's own accuracy).
+    evidence_radius_m: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
 
 
-# workflow.OPEN_STATUSES as migration 0014 wrote them into the backlog index (a new open status: rebuild it).
-OPEN_PREDICATE = "status IN ('submitted', 'verified', 'dispatched', 'in_progress')"
+# workflow.OPEN_STATUSES as migration 0015 wrote them into the backlog index (a new open status: rebuild it).
+OPEN_PREDICATE = "status IN ('submitted', 'verified', 'dispatched', 'in_progress', 'awaiting_validation')"
 
 
 class Report(TimestampMixin, Base):
@@ -119,7 +124,21 @@ class Report(TimestampMixin, Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id"), index=True)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Each reopening (the reporter's dispute) starts a new resolution round: new evidence, a new rating.
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    dispute_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # Four-eyes: who said the work was done (and when); the validator must be someone else.
+    resolved_by_id: Mapped[str | None] = mapped_column(String(36))  # a user id (no key: an officer may go)
+    work_done_at: Mapped[datetime | None]
+    # The last validation of this round was a rejection (staff read it as TL Ditolak); cleared when done again.
+    validation_rejected_at: Mapped[datetime | None]
+    # Where the SLA clock started: receipt (created_at), kept through transfers and category corrections,
+    # restarted by a dispute. sla_due_at = sla_started_at + the category's SLA + the pauses since.
+    sla_started_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]  # open pause (report_sla_pauses holds the reason)
+    # Receipt -> dispatch to the unit that resolved it (set when the work is done; statistics read it).
+    time_to_owner_seconds: Mapped[int | None] = mapped_column(Integer)
 
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -133,6 +152,11 @@ class Report(TimestampMixin, Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         back_populates="report",
+    )
+
+    # Every report shows its SLA pauses: loaded per page of reports in one query, like the photos.
+    sla_pauses: Mapped[list[SlaPause]] = relationship(
+        lazy="selectin", order_by="SlaPause.id", cascade="all, delete-orphan", passive_deletes=True, viewonly=False
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -164,10 +188,106 @@ class ReportPhoto(Base):
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    # 64-bit difference hash (16 hex digits) of the picture: a re-uploaded photo is found by it (jaki.media.phash).
+    phash: Mapped[str | None] = mapped_column(String(16))
+    # Evidence: before or after the work (kept as a pair per round); a citizen's dispute photo: dispute.
+    phase: Mapped[str | None] = mapped_column(String(10))
     uploaded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class PhotoHashBand(Base):
+    """One 8-bit band of an evidence photo's perceptual hash. Two hashes within Hamming distance 7 share at least
+    one of their 8 bands exactly (pigeonhole), so "a similar photo in the last 90 days" is an index range per band;
+    the index carries the whole hash, so the candidates are compared without reading a photo row."""
+
+    __tablename__ = "report_photo_hash_bands"
+    __table_args__ = (Index("ix_report_photo_hash_bands_lookup", "band", "value", "created_at", "phash", "photo_id"),)
+
+    photo_id: Mapped[str] = mapped_column(ForeignKey("report_photos.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaptureToken(Base):
+    """A single-use permission to upload one evidence photo for one assignment, minted when work starts.
+
+    Only the SHA-256 of the token is stored; using it is one conditional UPDATE (used_at IS NULL), so two
+    processes racing with the same token cannot both win."""
+
+    __tablename__ = "report_capture_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    work_started_at: Mapped[datetime]  # the claim: a photo taken before it cannot show this work
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    photo_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class EvidenceLogEntry(Base):
+    """Append-only, hash-chained record of every evidence photo (never updated or deleted: ORM guard and DB
+    trigger). hash = SHA-256 over prev_hash and the row's content; `flask reports verify-evidence` walks it.
+    No foreign keys: the log outlives the photos it describes."""
+
+    __tablename__ = "report_evidence_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(36), index=True)
+    photo_id: Mapped[str] = mapped_column(String(36))
+    round: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime]
+    captured_at: Mapped[datetime]
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float] = mapped_column(Float)
+    distance_m: Mapped[float] = mapped_column(Float)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the original upload, before stripping
+    stored_sha256: Mapped[str] = mapped_column(String(64))  # of the stripped copy the public sees
+    phash: Mapped[str] = mapped_column(String(16))
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per row: no fork
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SlaPause(Base):
+    """A stretch when the report's SLA clock stood still, and why (e.g. with a body outside the Pemprov)."""
+
+    __tablename__ = "report_sla_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(40))  # a code: external_agency
+
+
+class ExternalDelivery(TimestampMixin, Base):
+    """A report handed to a body outside the Pemprov (agency kind external): delivery state on the row, as
+    FixMyStreet keeps send_state; the rq job takes the id, sends once per attempt and records the outcome."""
+
+    __tablename__ = "report_external_deliveries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    channel: Mapped[str] = mapped_column(String(20))  # webhook | open311
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(100))  # the body's own reference, from its answer
 
 
 class ReportHistory(Base):
@@ -213,12 +333,14 @@ class ReportSupport(Base):
 
 
 class ReportRating(Base):
-    """The reporter's rating of the outcome (1-5), once, after resolution."""
+    """The reporter's rating of the outcome (1-5), once per resolution round: a reopened and properly fixed
+    report is rated again, and the bad first fix keeps its own rating."""
 
     __tablename__ = "report_ratings"
     __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
 
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
@@ -264,3 +386,9 @@ class HistoryImmutable(RuntimeError):
 @event.listens_for(ReportHistory, "before_update")
 def _history_is_immutable(_mapper, _connection, target) -> None:
     raise HistoryImmutable(f"report history row {target.id} is immutable")
+
+
+@event.listens_for(EvidenceLogEntry, "before_update")
+@event.listens_for(EvidenceLogEntry, "before_delete")
+def _evidence_is_immutable(_mapper, _connection, target) -> None:
+    raise HistoryImmutable(f"evidence log row {target.id} is immutable")

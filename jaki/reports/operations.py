@@ -1,4 +1,4 @@
-"""The reports write side: filing a report (quota, duplicates, photos), evidence, and citizens' actions."""
+"""The reports write side: filing a report (quota, duplicates, photos) and citizens' actions (evidence: evidence.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from jaki.reports.models import (
 )
 from jaki.reports.photos import discard_photos, enqueue_thumbnails, sanitize_uploads, store_photo
 from jaki.reports.queries import find_duplicates
-from jaki.reports.scope import check_visible, load_report, may_see_as_staff, may_work
+from jaki.reports.scope import check_visible, load_report, may_see_as_staff
 from jaki.settings import setting
 from jaki.timezone import WIB
 
@@ -183,37 +183,6 @@ def create_report(
     return Created(report, True, duplicates=len(candidates))
 
 
-def add_evidence(actor: User, report_id: str, uploads: Sequence[bytes]) -> list[ReportPhoto]:
-    """Photos proving the work, by the agency, while the report is in progress; resolving needs one."""
-    report = load_report(report_id)
-    if not actor.is_staff or not may_work(actor, report):
-        raise Forbidden()
-    if report.status != wf.IN_PROGRESS:
-        raise Conflict("evidence_not_allowed")
-    if actor.role == "officer" and report.assigned_officer_id not in (None, actor.id):
-        raise Conflict("report_already_claimed")
-    existing = db.session.scalars(select(ReportPhoto).where(ReportPhoto.report_id == report.id)).all()
-    this_round = [p for p in existing if p.kind == "evidence" and p.round == report.reopen_count]
-    cleaned = sanitize_uploads(uploads, already=len(this_round))
-    start = max((p.position for p in existing), default=-1) + 1
-    stored: list[ReportPhoto] = []
-    try:
-        for offset, photo in enumerate(cleaned):
-            stored.append(
-                store_photo(
-                    report, photo, kind="evidence", position=start + offset, uploader=actor, round_=report.reopen_count
-                )
-            )
-        photo_ids = [p.id for p in stored]
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        discard_photos(p.storage_key for p in stored)
-        raise
-    enqueue_thumbnails(photo_ids)
-    return stored
-
-
 def support(actor: User, report_id: str) -> Report:
     """+1: the citizen has the same problem and follows the report. Idempotent."""
     report = load_report(report_id)
@@ -252,6 +221,8 @@ def add_comment(actor: User, report_id: str, body: str, *, internal: bool = Fals
     )
     db.session.add(comment)
     db.session.flush()
+    if internal:  # the history holds every step; the reporter's view leaves internal notes out
+        record_history(report, actor, "note", report.status, report.status, details={"comment_id": comment.id})
     if internal:
         recipients = distinct_recipients([report.assigned_officer_id], exclude=actor.id)
     else:
@@ -267,21 +238,29 @@ def add_comment(actor: User, report_id: str, body: str, *, internal: bool = Fals
 
 
 def rate(actor: User, report_id: str, score: int, comment: str | None = None) -> ReportRating:
+    """The reporter rates the outcome of this resolution round: once per round, so a report reopened and fixed
+    properly is rated again and the first fix keeps its own rating."""
     report = load_report(report_id)
     if actor.id != report.reporter_id:
         check_visible(report, actor)
         raise Forbidden("rating_not_allowed")
     if report.status not in (wf.RESOLVED, wf.CLOSED):
         raise Conflict("rating_not_allowed")
-    if db.session.get(ReportRating, report.id) is not None:
+    round_ = report.reopen_count
+    if db.session.get(ReportRating, (report.id, round_)) is not None:
         raise Conflict("already_rated")
     rating = ReportRating(
-        report_id=report.id, user_id=actor.id, score=score, comment=clean_text(comment or "", "comment") or None
+        report_id=report.id,
+        round=round_,
+        user_id=actor.id,
+        score=score,
+        comment=clean_text(comment or "", "comment") or None,
     )
     try:
         with db.session.begin_nested():
             db.session.add(rating)
     except IntegrityError:
         raise Conflict("already_rated") from None
+    record_history(report, actor, "rating", report.status, report.status, details={"round": round_, "score": score})
     db.session.commit()
     return rating

@@ -13,6 +13,7 @@ from jaki.errors import JakiError, NotFound, field_error
 from jaki.extensions import db
 from jaki.i18n import current_language
 from jaki.jobs import Queues, enqueue_safely
+from jaki.media import phash
 from jaki.media.images import PhotoRejected, SanitizedPhoto, sanitize_photo
 from jaki.media.storage import app_storage
 from jaki.reports import workflow as wf
@@ -57,6 +58,7 @@ def store_photo(
         height=photo.height,
         size_bytes=len(photo.content),
         sha256=photo.sha256,
+        phash=phash.dhash(photo.content),
         uploaded_by_id=uploader.id if uploader else None,
         storage_key="",
     )

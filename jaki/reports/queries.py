@@ -17,7 +17,15 @@ from jaki.geo.cells import ranges_for_bbox, ranges_for_radius
 from jaki.geo.spatial import M_PER_DEG, haversine_m
 from jaki.reports import workflow as wf
 from jaki.reports.checks import check_location
-from jaki.reports.models import Category, Report, ReportComment, ReportHistory, ReportRating, ReportSupport
+from jaki.reports.models import (
+    Category,
+    ExternalDelivery,
+    Report,
+    ReportComment,
+    ReportHistory,
+    ReportRating,
+    ReportSupport,
+)
 from jaki.reports.scope import area_condition, check_visible, load_report, staff_scope
 from jaki.reports.search import queue_conditions
 from jaki.settings import setting
@@ -369,5 +377,31 @@ def supported_by(report_id: str, user: User | None) -> bool:
     return db.session.get(ReportSupport, (report_id, user.id)) is not None
 
 
-def rating_of(report_id: str) -> ReportRating | None:
-    return db.session.get(ReportRating, report_id)
+def rating_of(report_id: str, round_: int) -> ReportRating | None:
+    return db.session.get(ReportRating, (report_id, round_))
+
+
+def ratings_of(report_id: str) -> list[ReportRating]:
+    return list(
+        db.session.scalars(select(ReportRating).where(ReportRating.report_id == report_id).order_by(ReportRating.round))
+    )
+
+
+def merged_original(report: Report) -> Report:
+    """The report a duplicate was merged into, following merges of merges (a few at most)."""
+    current = report
+    for _hop in range(5):
+        if not current.duplicate_of_id:
+            break
+        current = db.session.get(Report, current.duplicate_of_id)
+    return current
+
+
+def deliveries(report_id: str) -> list[ExternalDelivery]:
+    return list(
+        db.session.scalars(
+            select(ExternalDelivery)
+            .where(ExternalDelivery.report_id == report_id)
+            .order_by(ExternalDelivery.created_at)
+        )
+    )

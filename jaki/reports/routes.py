@@ -17,8 +17,23 @@ from jaki.auth.permissions import login_optional, login_required, roles_required
 from jaki.caching import cacheable
 from jaki.extensions import client_address, limiter
 from jaki.idempotency import idempotent
-from jaki.reports import categories, operations, photos, privacy, queries, scope, search, transitions, versions
+from jaki.reports import (
+    categories,
+    citizens,
+    evidence,
+    external,
+    operations,
+    owners,
+    photos,
+    privacy,
+    queries,
+    scope,
+    search,
+    transitions,
+    versions,
+)
 from jaki.reports import map as report_map
+from jaki.reports import proof_schemas as ps
 from jaki.reports import schemas as s
 from jaki.settings import setting
 
@@ -28,6 +43,12 @@ officer_blp = Blueprint(
     __name__,
     url_prefix=f"{API_PREFIX}/officer/reports",
     description="Laporan: antrean dan tindak lanjut petugas",
+)
+external_blp = Blueprint(
+    "external_reports",
+    __name__,
+    url_prefix=f"{API_PREFIX}/external/reports",
+    description="Laporan: jawaban instansi di luar Pemprov (webhook bertanda tangan)",
 )
 my_blp = Blueprint("my_reports", __name__, url_prefix=f"{API_PREFIX}/me/reports", description="Laporan saya")
 categories_blp = Blueprint(
@@ -250,6 +271,52 @@ def rate(data, report_id):
     return operations.rate(current_user, report_id, data["score"], data["comment"])
 
 
+@reports_blp.route("/<string:report_id>/confirm", methods=["POST"])
+@roles_required("citizen")
+@reports_blp.doc(**IF_MATCH_DOC)
+@reports_blp.response(200, s.ReportStateSchema)
+def confirm(report_id):
+    """The reporter confirms the resolution (Selesai -> closed)."""
+    report = citizens.confirm(current_user, report_id, expected_version=_if_match())
+    return report, _etag(report)
+
+
+@reports_blp.route("/<string:report_id>/dispute", methods=["POST"])
+@roles_required("citizen")
+@reports_blp.doc(**IF_MATCH_DOC)
+@reports_blp.arguments(ps.DisputeFormSchema, location="form", content_type="multipart/form-data")
+@reports_blp.arguments(ps.DisputeFilesSchema, location="files")
+@reports_blp.response(200, s.ReportStateSchema)
+def dispute(form, files, report_id):
+    """The reporter disputes the resolution with a reason (and optionally a `photo`): reopened, counted, and the
+    SLA starts again."""
+    upload = files.get("photo")
+    photo = _read_uploads([upload])[0] if upload else None
+    report = citizens.dispute(current_user, report_id, form["reason"], photo, expected_version=_if_match())
+    return report, _etag(report)
+
+
+@reports_blp.route("/<string:report_id>/withdraw", methods=["POST"])
+@roles_required("citizen")
+@reports_blp.doc(**IF_MATCH_DOC)
+@reports_blp.arguments(ps.ReportWithdrawSchema)
+@reports_blp.response(200, s.ReportStateSchema)
+def withdraw(data, report_id):
+    """The reporter withdraws their report, before it is dispatched."""
+    report = citizens.withdraw(current_user, report_id, reason=data["reason"], expected_version=_if_match())
+    return report, _etag(report)
+
+
+@my_blp.route("/<string:report_id>/hide-name", methods=["POST"])
+@login_required()
+@my_blp.doc(**IF_MATCH_DOC)
+@my_blp.response(200, s.ReportStateSchema)
+def hide_name(report_id):
+    """Hide my name on my report from now on (the public sees it as anonymous)."""
+    report = citizens.hide_name(current_user, report_id, expected_version=_if_match())
+    return report, _etag(report)
+
+
 @my_blp.route("", methods=["GET"])
 @login_required()
 @my_blp.arguments(s.MyReportsArgsSchema, location="query")
@@ -271,8 +338,11 @@ def my_report(report_id):
 # ---- officers -----------------------------------------------------------------------------------------
 
 
+STAFF_READERS = ("officer", "agency_admin", "admin", "validator")
+
+
 @officer_blp.route("", methods=["GET"])
-@roles_required("officer", "agency_admin", "admin")
+@roles_required(*STAFF_READERS)
 @officer_blp.arguments(s.QueueArgsSchema, location="query")
 @officer_blp.response(200, s.StaffReportPageSchema)
 def queue(args):
@@ -295,7 +365,7 @@ def queue(args):
 
 
 @officer_blp.route("/by-reference", methods=["GET"])
-@roles_required("officer", "agency_admin", "admin")
+@roles_required(*STAFF_READERS)
 @officer_blp.arguments(s.ReferenceArgsSchema, location="query")
 @officer_blp.response(200, s.StaffReportDetailSchema)
 def by_reference(args):
@@ -306,7 +376,7 @@ def by_reference(args):
 
 
 @officer_blp.route("/<string:report_id>", methods=["GET"])
-@roles_required("officer", "agency_admin", "admin")
+@roles_required(*STAFF_READERS)
 @officer_blp.response(200, s.StaffReportDetailSchema)
 def staff_detail(report_id):
     """A report with its history and internal notes (the reporter only by id)."""
@@ -394,13 +464,86 @@ def add_note(data, report_id):
 
 @officer_blp.route("/<string:report_id>/evidence", methods=["POST"])
 @roles_required("officer", "agency_admin", "admin")
+@officer_blp.arguments(ps.EvidenceFormSchema, location="form", content_type="multipart/form-data")
 @officer_blp.arguments(s.EvidenceFilesSchema, location="files")
 @officer_blp.response(
     201, s.PhotoSchema(many=True), location=("officer_reports.staff_detail", {"report_id": "report_id"})
 )
-def add_evidence(files, report_id):
-    """Upload photos proving the work (multipart `photos`); resolving needs at least one."""
-    return operations.add_evidence(current_user, report_id, _read_uploads(files["photos"]))
+def add_evidence(form, files, report_id):
+    """Upload one photo proving the work (multipart `photos`) with the capture token of this assignment, the
+    capture time and the GPS fix (latitude, longitude, accuracy_m); `phase` before or after. Refusals say why:
+    capture_token_missing/_invalid/_expired/_used, evidence_too_far, evidence_captured_before_claim,
+    evidence_captured_after_upload, evidence_photo_reused. Resolving needs an "after" photo of this round."""
+    photo = evidence.add_evidence(
+        current_user,
+        report_id,
+        _read_uploads(files["photos"])[0],
+        token=form["token"],
+        captured_at=form["captured_at"],
+        latitude=form["latitude"],
+        longitude=form["longitude"],
+        accuracy_m=form["accuracy_m"],
+        phase=form["phase"],
+    )
+    return [photo]
+
+
+@officer_blp.route("/<string:report_id>/capture-tokens", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.response(201, ps.CaptureTokenSchema, location=("officer_reports.staff_detail", {"report_id": "report_id"}))
+def capture_token(report_id):
+    """A capture token for the next evidence photo (single use, short-lived), for the officer at work."""
+    return evidence.new_capture_token(current_user, report_id)
+
+
+@officer_blp.route("/<string:report_id>/category", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.arguments(ps.CategoryChangeSchema)
+@officer_blp.response(200, s.ReportStateSchema)
+def correct_category(data, report_id):
+    """Correct a wrongly chosen category: re-routed to its agency, SLA from the same origin, history kept."""
+    report = owners.correct_category(
+        current_user, report_id, data["category"], reason=data["reason"], expected_version=_if_match()
+    )
+    return report, _etag(report)
+
+
+@officer_blp.route("/<string:report_id>/not-ours", methods=["POST"])
+@roles_required("officer", "agency_admin", "admin")
+@officer_blp.doc(**IF_MATCH_DOC)
+@officer_blp.arguments(ps.NotOursSchema)
+@officer_blp.response(200, s.ReportStateSchema)
+def not_ours(data, report_id):
+    """Not our responsibility: name the body that is (it may be outside the Pemprov); the report goes there."""
+    report = owners.not_ours(
+        current_user, report_id, data["agency_code"], reason=data["reason"], expected_version=_if_match()
+    )
+    return report, _etag(report)
+
+
+# ---- bodies outside the Pemprov -----------------------------------------------------------------------
+
+
+@external_blp.route("/<string:report_id>/answers", methods=["POST"])
+@external_blp.doc(
+    parameters=[
+        {"in": "header", "name": h, "required": True, "schema": {"type": "string"}}
+        for h in ("X-Jaki-Agency", "X-Jaki-Timestamp", "X-Jaki-Signature")
+    ],
+    requestBody={"content": {"application/json": {"schema": {"type": "object"}}}},
+)
+@external_blp.response(200, s.ReportStateSchema)
+def external_answer(report_id):
+    """The external body's answer (JSON {status: received | in_progress | resolved | not_ours, note, remote_id}),
+    signed: X-Jaki-Signature = sha256=HMAC-SHA256(secret, X-Jaki-Timestamp + "." + body)."""
+    return external.answer(
+        report_id,
+        agency_code=request.headers.get("X-Jaki-Agency"),
+        timestamp=request.headers.get("X-Jaki-Timestamp"),
+        signature=request.headers.get("X-Jaki-Signature"),
+        raw=request.get_data(cache=False)[:20_000],
+    )
 
 
 # ---- categories ---------------------------------------------------------------------------------------

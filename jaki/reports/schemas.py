@@ -8,9 +8,10 @@ from flask_smorest.fields import Upload
 from jaki.api import CursorPageArgsSchema, Schema
 from jaki.geo.schemas import AreaName
 from jaki.i18n import current_language, message, translate
-from jaki.reports import queries
+from jaki.reports import clocks, queries
 from jaki.reports import workflow as wf
 from jaki.reports.photos import photo_url
+from jaki.reports.proof_schemas import DeliverySchema, EscalationSchema, SlaSchema
 
 V = ma.validate
 
@@ -57,6 +58,12 @@ class CategorySchema(Schema):
     sort_order = ma.fields.Integer()
     verified_by = ma.fields.String(metadata={"description": "kelurahan (the kelurahan unit verifies) | agency"})
     sensitive = ma.fields.Boolean(metadata={"description": "Open data publishes its counts per kecamatan only"})
+    validation_required = ma.fields.Boolean(
+        metadata={"description": "A resolution waits in Menunggu Validasi for someone other than the resolver"}
+    )
+    evidence_radius_m = ma.fields.Integer(
+        metadata={"description": "Evidence must be taken this close (plus GPS accuracy)"}
+    )
 
     def _name(self, category):
         return category.name_en if current_language() == "en" else category.name
@@ -74,6 +81,8 @@ class CategoryCreateSchema(Schema):
     sort_order = ma.fields.Integer(load_default=100, validate=V.Range(min=0, max=10000))
     verified_by = ma.fields.String(load_default="kelurahan", validate=V.OneOf(wf.VERIFIERS))
     sensitive = ma.fields.Boolean(load_default=False)
+    validation_required = ma.fields.Boolean(load_default=True)
+    evidence_radius_m = ma.fields.Integer(load_default=100, validate=V.Range(min=10, max=1000))
 
 
 class CategoryPatchSchema(Schema):
@@ -86,6 +95,8 @@ class CategoryPatchSchema(Schema):
     sort_order = ma.fields.Integer(validate=V.Range(min=0, max=10000))
     verified_by = ma.fields.String(validate=V.OneOf(wf.VERIFIERS))
     sensitive = ma.fields.Boolean()
+    validation_required = ma.fields.Boolean()
+    evidence_radius_m = ma.fields.Integer(validate=V.Range(min=10, max=1000))
 
 
 # ---- reports: shared pieces ----------------------------------------------------------------------------
@@ -139,6 +150,14 @@ class PublicReportSchema(Schema):
     duplicate_of_id = ma.fields.String(allow_none=True)
     sla_due_at = ma.fields.DateTime()
     sla_breached = ma.fields.Function(lambda r: r.sla_breached_at is not None)
+    sla = ma.fields.Function(
+        lambda r: SlaSchema().dump(clocks.sla_view(r)),
+        metadata={"description": "The SLA clock: due time, time left, pauses with their reason"},
+    )
+    merged_into = ma.fields.Method(
+        "_merged_into", allow_none=True, metadata={"description": "The report this one was merged into"}
+    )
+    dispute_count = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     resolved_at = ma.fields.DateTime(allow_none=True)
@@ -146,6 +165,12 @@ class PublicReportSchema(Schema):
 
     def _category_name(self, report):
         return report.category.name_en if current_language() == "en" else report.category.name
+
+    def _merged_into(self, report):
+        if not report.duplicate_of_id:
+            return None
+        original = queries.merged_original(report)
+        return {"id": original.id, "reference": original.reference, "public_status": public_status(original.status)}
 
     def _reporter_name(self, report):
         if report.anonymous or report.reporter_id is None:
@@ -253,6 +278,7 @@ class StaffHistoryEntrySchema(HistoryEntrySchema):
 
 
 class RatingSchema(Schema):
+    round = ma.fields.Integer(metadata={"description": "The resolution round rated (0 first, +1 per reopening)"})
     score = ma.fields.Integer()
     comment = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
@@ -274,11 +300,16 @@ class MyReportSchema(MyReportSummarySchema):
     rating = ma.fields.Method("_rating", allow_none=True)
 
     def _history(self, report):
-        rows = [h for h in queries.history(report.id) if h.action != "sla_breached"]
+        rows = [h for h in queries.history(report.id) if h.action not in ("sla_breached", "note")]
         return HistoryEntrySchema(many=True).dump(rows)
 
+    ratings = ma.fields.Function(
+        lambda r: RatingSchema(many=True).dump(queries.ratings_of(r.id)),
+        metadata={"description": "One per resolution round"},
+    )
+
     def _rating(self, report):
-        rating = queries.rating_of(report.id)
+        rating = queries.rating_of(report.id, report.reopen_count)
         return RatingSchema().dump(rating) if rating else None
 
 
@@ -315,6 +346,13 @@ class StaffCommentSchema(Schema):
     created_at = ma.fields.DateTime()
 
 
+def staff_status(report) -> dict:
+    if report.status == wf.IN_PROGRESS and report.validation_rejected_at is not None:
+        code = wf.VALIDATION_REJECTED_LABEL
+        return {"code": code, "label": translate("report_label_" + code)}
+    return public_status(report.status)
+
+
 class StaffReportSchema(PublicReportSchema):
     """What staff in scope see: workflow fields, history and internal notes; the reporter only by id.
 
@@ -333,13 +371,30 @@ class StaffReportSchema(PublicReportSchema):
     rejection_reason = ma.fields.String(allow_none=True)
     reopen_count = ma.fields.Integer()
     version = ma.fields.Integer()
+    staff_status = ma.fields.Function(
+        lambda r: staff_status(r), metadata={"description": "As public_status; TL Ditolak after a rejected validation"}
+    )
+    resolved_by_id = ma.fields.String(allow_none=True)
+    work_done_at = ma.fields.DateTime(allow_none=True)
+    validation_rejected_at = ma.fields.DateTime(allow_none=True)
+    time_to_owner_seconds = ma.fields.Integer(allow_none=True)
+    red_flag = ma.fields.Function(
+        lambda r: clocks.red_flag(r), metadata={"description": "Open STATS_RED_FLAG_DAYS (6) days or more"}
+    )
 
 
 class StaffReportDetailSchema(StaffReportSchema):
+    escalations = ma.fields.Function(lambda r: EscalationSchema(many=True).dump(clocks.escalations(r.id)))
+    deliveries = ma.fields.Function(lambda r: DeliverySchema(many=True).dump(queries.deliveries(r.id)))
     history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(queries.history(r.id)))
     comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(queries.comments_for_staff(r.id)))
+    ratings = ma.fields.Function(lambda r: RatingSchema(many=True).dump(queries.ratings_of(r.id)))
     rating = ma.fields.Function(
-        lambda r: RatingSchema().dump(queries.rating_of(r.id)) if queries.rating_of(r.id) else None
+        lambda r: (
+            RatingSchema().dump(queries.rating_of(r.id, r.reopen_count))
+            if queries.rating_of(r.id, r.reopen_count)
+            else None
+        )
     )
 
 
@@ -390,8 +445,11 @@ class EvidenceFilesSchema(Schema):
     photos = ma.fields.List(
         Upload(),
         required=True,
-        validate=V.Length(min=1),
-        metadata={"description": "Photos of the work done", "content_types": PHOTO_TYPES},
+        validate=V.Length(min=1, max=1),
+        metadata={
+            "description": "One photo of the work (each needs its own capture token)",
+            "content_types": PHOTO_TYPES,
+        },
     )
 
 
@@ -502,6 +560,15 @@ class ReportStateSchema(Schema):
     kelurahan_name = AreaName(attribute="kelurahan_code")
     agency_code = ma.fields.String()
     version = ma.fields.Integer()
+    capture_token = ma.fields.Method(
+        "_capture_token",
+        allow_none=True,
+        metadata={"description": "On starting work: the token the first evidence photo needs"},
+    )
+
+    def _capture_token(self, report):
+        minted = getattr(report, "capture_token", None)
+        return {"token": minted.token, "expires_at": minted.expires_at.isoformat()} if minted else None
 
 
 class AssignSchema(Schema):

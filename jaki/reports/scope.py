@@ -10,7 +10,9 @@
 #   or an admin. Once a report is assigned, other officers cannot move it; their agency admin can.
 # - Reports with no kelurahan (stored before the boundaries refused points outside Jakarta) are for admins only:
 #   the triage queue (GET /officer/reports?unrouted=true), never an agency's.
-# - The reporter confirms (closes) or reopens their own report; nobody else among citizens changes it.
+# - Validation (awaiting_validation -> resolved | in_progress) is four-eyes: never the resolver; the kelurahan
+#   unit of the report's kelurahan, a validator whose areas cover it, or an admin (may_validate).
+# - The reporter confirms (closes), disputes (reopens) or withdraws their own report; nobody else among citizens.
 
 from __future__ import annotations
 
@@ -62,8 +64,31 @@ def may_work(user: User, report: Report) -> bool:
     )
 
 
+def may_validate(user: User, report: Report) -> bool:
+    """Four-eyes: someone other than the resolver, of the kelurahan unit of the report's kelurahan, or a
+    validator (Biro Pemerintahan's) whose areas cover it, or an admin."""
+    if user.id == report.resolved_by_id:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "validator":
+        # Biro Pemerintahan's validators work province-wide (no areas), or where their areas say.
+        return report.kelurahan_code is not None and (
+            not user.area_codes or area_covers(user.area_codes, report.kelurahan_code)
+        )
+    return (
+        user.role in ("officer", "agency_admin")
+        and user.agency_code == KELURAHAN_UNIT
+        and area_covers(user.area_codes, report.kelurahan_code)
+    )
+
+
 def may_see_as_staff(user: User, report: Report) -> bool:
-    return user.is_staff and (may_verify(user, report) or may_work(user, report))
+    if not user.is_staff:
+        return False
+    if may_verify(user, report) or may_work(user, report):
+        return True
+    return report.status == wf.AWAITING_VALIDATION and may_validate(user, report)
 
 
 def check_visible(report: Report, viewer: User | None) -> None:
@@ -84,7 +109,11 @@ def check_transition_scope(actor: User | None, role: str, report: Report, move: 
         if actor.id != report.reporter_id:
             raise Forbidden("transition_forbidden")
         return
-    if move in wf.VERIFICATION:
+    if move in wf.VALIDATION:
+        if actor.id == report.resolved_by_id:
+            raise Forbidden("validator_is_resolver")
+        ok = may_validate(actor, report)
+    elif move in wf.VERIFICATION:
         ok = may_verify(actor, report)
     elif move == (wf.VERIFIED, wf.REJECTED) or move[1] == wf.DUPLICATE:
         ok = may_verify(actor, report) or may_work(actor, report)
@@ -94,7 +123,7 @@ def check_transition_scope(actor: User | None, role: str, report: Report, move: 
         raise Forbidden("transition_forbidden")
     if (
         role == "officer"
-        and move in ((wf.DISPATCHED, wf.IN_PROGRESS), (wf.IN_PROGRESS, wf.RESOLVED))
+        and (move == (wf.DISPATCHED, wf.IN_PROGRESS) or move in wf.WORK_DONE)
         and report.assigned_officer_id not in (None, actor.id)
     ):
         raise Conflict("report_already_claimed")
@@ -122,13 +151,19 @@ def staff_scope(user: User):
         return None
     covered = [area_condition(code) for code in user.area_codes if AREA_CODE.match(code)]
     in_areas = or_(*covered) if covered else None
-    to_verify = None
+    to_verify = to_validate = None
     if user.agency_code == KELURAHAN_UNIT and in_areas is not None:
         by_kelurahan = select(Category.code).where(Category.verified_by == "kelurahan")
         to_verify = and_(Report.status == wf.SUBMITTED, in_areas, Report.category_code.in_(by_kelurahan))
+    if (user.agency_code == KELURAHAN_UNIT or user.role == "validator") and in_areas is not None:
+        to_validate = and_(Report.status == wf.AWAITING_VALIDATION, in_areas)
+    elif user.role == "validator":
+        to_validate = and_(Report.status == wf.AWAITING_VALIDATION, Report.kelurahan_code.is_not(None))
     if user.role == "agency_admin":
         agency = and_(Report.agency_code == user.agency_code, Report.kelurahan_code.is_not(None))
     else:
         agency = and_(Report.agency_code == user.agency_code, in_areas) if in_areas is not None else None
-    parts = [p for p in (to_verify, agency, Report.assigned_officer_id == user.id) if p is not None]
+    if user.role == "validator":
+        agency = None
+    parts = [p for p in (to_verify, to_validate, agency, Report.assigned_officer_id == user.id) if p is not None]
     return or_(*parts)

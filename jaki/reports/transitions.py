@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from jaki.agencies.models import Agency
 from jaki.auth.models import User
@@ -13,6 +13,7 @@ from jaki.errors import Conflict, Forbidden, field_error
 from jaki.extensions import db
 from jaki.geo import operations as geo
 from jaki.i18n import translate
+from jaki.reports import capture
 from jaki.reports import workflow as wf
 from jaki.reports.checks import require_text
 from jaki.reports.events import distinct_recipients, record_history, report_event, status_changed, supporter_ids
@@ -91,30 +92,54 @@ def transition(
             finished = report.resolved_at or report.closed_at
             if finished is not None and now - finished > timedelta(days=days):
                 raise Conflict("reopen_window_passed", days=days)
+            # The reporter's dispute: a new resolution round, and the SLA clock starts again from now.
             report.reopen_count += 1
+            report.dispute_count += 1
             report.resolved_at = None
             report.closed_at = None
             report.resolution_note = None
+            report.resolved_by_id = None
+            report.work_done_at = None
+            report.validation_rejected_at = None
             report.dispatched_at = now
+            report.sla_started_at = now
             report.sla_due_at = now + timedelta(hours=report.category.sla_hours)
             report.sla_breached_at = None
-        elif to_status == wf.IN_PROGRESS:
+        elif move == (wf.DISPATCHED, wf.IN_PROGRESS):
             if report.assigned_officer_id is None and role == "officer":
                 _assign(report, actor, now)
                 details["officer_id"] = actor.id
-        elif to_status == wf.RESOLVED:
+            if actor is not None:
+                # Evidence is bound to this assignment: the one starting the work gets a capture token.
+                report.capture_token = capture.mint(report, actor, now)
+        elif move in wf.WORK_DONE:
+            needs_validation = report.category.validation_required
+            if needs_validation and to_status == wf.RESOLVED:
+                raise Conflict("validation_required")
+            if not needs_validation and to_status == wf.AWAITING_VALIDATION:
+                raise Conflict("validation_not_required")
             history_reason = require_text(note, "note", "resolution_note_required")
-            has_evidence = db.session.scalar(
-                select(func.count(ReportPhoto.id)).where(
-                    ReportPhoto.report_id == report.id,
-                    ReportPhoto.kind == "evidence",
-                    ReportPhoto.round == report.reopen_count,
-                )
-            )
-            if not has_evidence:
+            if not _has_evidence(report):
                 raise field_error("evidence", "evidence_required")
             report.resolution_note = history_reason
+            report.resolved_by_id = actor.id if actor is not None else None
+            report.work_done_at = now
+            report.validation_rejected_at = None
+            # Receipt -> dispatch to the unit that did the work (Singapore's time to owner).
+            owner_at = report.dispatched_at or now
+            report.time_to_owner_seconds = max(int((owner_at - report.created_at).total_seconds()), 0)
+            if to_status == wf.RESOLVED:
+                report.resolved_at = now
+        elif move == (wf.AWAITING_VALIDATION, wf.RESOLVED):
             report.resolved_at = now
+            details["validation"] = "accepted"
+            details["resolved_by_id"] = report.resolved_by_id
+        elif move == (wf.AWAITING_VALIDATION, wf.IN_PROGRESS):
+            # TL Ditolak: back to the officer, the SLA clock still running; new evidence is needed.
+            report.validation_rejected_at = now
+            report.work_done_at = None
+            details["validation"] = "rejected"
+            details["resolved_by_id"] = report.resolved_by_id
         elif to_status == wf.CLOSED:
             report.closed_at = now
         elif to_status == wf.DUPLICATE:
@@ -122,6 +147,14 @@ def transition(
             report.duplicate_of_id = original.id
             details["duplicate_of_id"] = original.id
             _merge_supporters(report, original, now)
+            record_history(
+                original,
+                actor,
+                "merge",
+                original.status,
+                original.status,
+                details={"merged_id": report.id, "merged_reference": report.reference},
+            )
         report.status = to_status
         record_history(
             report, actor, "transition", from_status, to_status, reason=history_reason, details=details or None
@@ -130,12 +163,32 @@ def transition(
             report,
             from_status,
             actor,
-            **({"duplicate_of_id": report.duplicate_of_id} if to_status == wf.DUPLICATE else {}),
+            **(_merge_data(report) if to_status == wf.DUPLICATE else {}),
+            **({"validation": details["validation"]} if "validation" in details else {}),
         )
         if assigned is not None and (actor is None or assigned.id != actor.id):
             report_event("report.assigned", report, [assigned.id], officer_id=assigned.id)
     commit_versioned()
     return report
+
+
+def _has_evidence(report: Report) -> bool:
+    """This round's "after" evidence (or evidence stored before phases existed), newer than a rejected validation."""
+    query = select(func.count(ReportPhoto.id)).where(
+        ReportPhoto.report_id == report.id,
+        ReportPhoto.kind == "evidence",
+        ReportPhoto.round == report.reopen_count,
+        or_(ReportPhoto.phase.is_(None), ReportPhoto.phase == "after"),
+    )
+    if report.validation_rejected_at is not None:
+        query = query.where(ReportPhoto.created_at > report.validation_rejected_at)
+    return bool(db.session.scalar(query))
+
+
+def _merge_data(report: Report) -> dict:
+    """What the merged report's reporter is told: the original they now follow."""
+    original = db.session.get(Report, report.duplicate_of_id)
+    return {"duplicate_of_id": original.id, "duplicate_of_reference": original.reference}
 
 
 def _duplicate_target(report: Report, duplicate_of_id: str | None) -> Report:

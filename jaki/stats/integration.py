@@ -24,7 +24,10 @@ def _when(value: float | None) -> datetime | None:
 def board(*, agency: str | None = None) -> dict:
     """Every office (the kelurahan and kecamatan offices are not among the 52), with its connector's health."""
     offices = list(
-        db.session.scalars(select(Agency).where(Agency.kind != "wilayah").order_by(Agency.kind, Agency.code))
+        # Nor are the bodies outside the Pemprov (kind external, issue 15).
+        db.session.scalars(
+            select(Agency).where(Agency.kind.not_in(("wilayah", "external"))).order_by(Agency.kind, Agency.code)
+        )
     )
     integrated = sum(1 for a in offices if a.integrated)
     http_codes = [a.code for a in offices if agency_clients.agency_url(a.code) and domains_served(a.code)]

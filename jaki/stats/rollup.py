@@ -23,6 +23,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, literal, select, tuple_, update
+from sqlalchemy.orm import aliased
 
 from jaki.db import utcnow
 from jaki.extensions import db
@@ -103,7 +104,13 @@ def _where(query, question: Question):
         query = query.where(r.agency_code == question.agency)
     if question.area:
         query = query.where(area_filter(r.kelurahan_code, question.area))
-    return query.select_from(r).outerjoin(ReportRating, ReportRating.report_id == r.id)
+    # Ratings are per resolution round (issue 15): each report counts once, with its latest rating (the primary
+    # key (report_id, round) answers the max).
+    rounds = aliased(ReportRating)
+    latest = select(func.max(rounds.round)).where(rounds.report_id == r.id).correlate(r).scalar_subquery()
+    return query.select_from(r).outerjoin(
+        ReportRating, (ReportRating.report_id == r.id) & (ReportRating.round == latest)
+    )
 
 
 def _key(question: Question, values) -> str:

@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import roles_required
-from jaki.stats import encode, operations
+from jaki.stats import encode, operations, owner
 from jaki.stats import schemas as s
 
 blp = Blueprint("stats", __name__, url_prefix=f"{API_PREFIX}/stats", description="Statistik pusat komando")
@@ -69,3 +69,14 @@ def agencies():
 def applications(args):
     """Permits and letters per type: applications, decided within SLA, median working days to a decision."""
     return operations.application_stats(current_user, args)
+
+
+@blp.route("/time-to-owner", methods=["GET"])
+@_VIEWERS
+@blp.login_required_doc
+@blp.arguments(s.TimeToOwnerArgsSchema, location="query")
+@blp.response(200, s.TimeToOwnerSchema)
+def time_to_owner(args):
+    """Time to owner (issue 15): receipt -> dispatch to the unit that resolved the report, median and p90 per
+    agency, over the reports filed in the last `days` days whose work is done."""
+    return owner.time_to_owner(current_user, args)

@@ -165,3 +165,27 @@ class ApplicationStatsSchema(Schema):
     kind = ma.fields.String(allow_none=True)
     rows = ma.fields.List(ma.fields.Nested(ApplicationTypeRowSchema))
     total = ma.fields.Nested(ApplicationTotalsSchema)
+
+
+class TimeToOwnerArgsSchema(Schema):
+    """Issue 15: time to owner."""
+
+    agency = ma.fields.String(load_default=None, validate=V.Length(max=40))
+    days = ma.fields.Integer(load_default=90, validate=V.Range(min=1, max=730))
+
+
+class TimeToOwnerRowSchema(Schema):
+    agency_code = ma.fields.String()
+    count = ma.fields.Integer()
+    median_hours = ma.fields.Float(allow_none=True)
+    p90_hours = ma.fields.Float(allow_none=True)
+
+
+class TimeToOwnerSchema(Schema):
+    days = ma.fields.Integer()
+    agency = ma.fields.String(allow_none=True)
+    count = ma.fields.Integer(metadata={"description": "Reports filed in the window whose work was done"})
+    median_hours = ma.fields.Float(allow_none=True, metadata={"description": "Receipt -> dispatch to the resolver"})
+    p90_hours = ma.fields.Float(allow_none=True)
+    mean_hours = ma.fields.Float(allow_none=True)
+    rows = ma.fields.List(ma.fields.Nested(TimeToOwnerRowSchema))

@@ -12,7 +12,7 @@ from alembic import op
 import jaki.db
 
 revision = "0016"
-down_revision = "0014b"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -34,10 +34,20 @@ def test_registry_lists_52_offices_and_keeps_the_demo_codes(ctx):
 
 def test_upsert_is_idempotent_and_keeps_existing_rows(ctx):
     existing = ensure_agency("DBM", "Dinas Bina Marga")
-    assert upsert_registry(db.session) == 53  # 52 + 2 wilayah offices, DBM already there
+    # 52 + 2 wilayah offices + 7 external bodies (issue 15), DBM already there
+    assert upsert_registry(db.session) == 60
     assert upsert_registry(db.session) == 0
     assert existing.kind == "dinas" and db.session.get(Agency, "DINKES").domains == ["health"]
     assert db.session.get(Agency, "KELURAHAN").kind == "wilayah"
+    assert {a.code for a in db.session.query(Agency).filter(Agency.kind == "external")} == {
+        "PAMJAYA",
+        "PLN-UIDJAYA",
+        "PELINDO",
+        "TRANSJAKARTA",
+        "KAI",
+        "PPKGBK",
+        "BBPJN-JKT",
+    }
 
 
 def test_public_integration_count(client, ctx):
@@ -48,7 +58,7 @@ def test_public_integration_count(client, ctx):
     assert (body["total"], body["integrated"], body["not_integrated"]) == (52, 40, 12)
     assert body["by_kind"]["biro"] == {"total": 9, "integrated": 4}
     listing = client.get("/api/v1/agencies").json
-    assert len(listing) == 54
+    assert len(listing) == 61  # and 7 bodies outside the Pemprov (kind external, issue 15)
     assert set(listing[0]) == {"code", "name", "short_name", "kind", "domains", "integrated"}
 
 

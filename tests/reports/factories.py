@@ -201,3 +201,22 @@ def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
     ihdr = struct.pack(">II", width, height) + data[24:29]
     chunk = b"IHDR" + ihdr
     return data[:8] + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[33:]
+
+
+def noise_png(seed: int = 0, size=(64, 48), block: int = 8) -> bytes:
+    """A picture of random coloured blocks: each seed a different scene to the perceptual hash."""
+    import random
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", size)
+    for x in range(0, size[0], block):
+        for y in range(0, size[1], block):
+            image.paste(tuple(rng.randrange(256) for _ in range(3)), (x, y, x + block, y + block))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def validator(areas=(), **kwargs):
+    """Biro Pemerintahan's validator (no areas: every kelurahan)."""
+    return make_user(role="validator", areas=list(areas), **kwargs)

@@ -19,8 +19,8 @@ from tests.reports.factories import (
     heic_with_gps,
     kelurahan_officer,
     make_report,
+    noise_png,
     officer,
-    png_bytes,
     stored_unrouted_report,
 )
 
@@ -195,10 +195,44 @@ def test_admin_routes_an_unrouted_report(client, ctx):
     assert client.get("/api/v1/officer/reports?unrouted=true", headers=auth_header(boss)).json["items"] == []
 
 
+def _start_work(client, staff, report):
+    """The officer starts the work: the answer carries the capture token the first evidence photo needs."""
+    started = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "in_progress"},
+        headers={**auth_header(staff), "If-Match": f'"{report.version}"'},
+    )
+    assert started.status_code == 200, started.json
+    return started.json["capture_token"]["token"], started.headers["ETag"]
+
+
+def _evidence_form(token, photo, *, at=None, lat=-6.27102, lon=106.77703, accuracy=8.0, phase="after"):
+    fields = {
+        "token": token,
+        "captured_at": (at or utcnow()).isoformat(),
+        "latitude": str(lat),
+        "longitude": str(lon),
+        "accuracy_m": str(accuracy),
+        "phase": phase,
+        "photos": [FileStorage(io.BytesIO(photo), filename="bukti.png")],
+    }
+    return encode_multipart({k: v for k, v in fields.items() if v is not None})
+
+
 def test_evidence_may_be_an_iphone_heic(client, ctx, photo_storage):
     staff = officer()
-    report = make_report(status="in_progress", assigned_officer_id=staff.id)
-    boundary, body = encode_multipart({"photos": [FileStorage(io.BytesIO(heic_with_gps()), filename="bukti.heic")]})
+    report = make_report(status="dispatched", assigned_officer_id=staff.id)
+    token, _etag = _start_work(client, staff, report)
+    boundary, body = encode_multipart(
+        {
+            "token": token,
+            "captured_at": utcnow().isoformat(),
+            "latitude": "-6.2710",
+            "longitude": "106.7770",
+            "accuracy_m": "5",
+            "photos": [FileStorage(io.BytesIO(heic_with_gps()), filename="bukti.heic")],
+        }
+    )
     uploaded = client.post(
         f"/api/v1/officer/reports/{report.id}/evidence",
         data=body,
@@ -212,9 +246,12 @@ def test_evidence_may_be_an_iphone_heic(client, ctx, photo_storage):
 
 
 def test_evidence_upload_then_resolve(client, ctx, photo_storage):
+    # Issue 15: evidence needs the capture token of the assignment, a capture time and a GPS fix; the officer's
+    # "done" waits for validation (awaiting_validation) where it used to be resolved in one step.
     staff = officer()
-    report = make_report(status="in_progress", assigned_officer_id=staff.id)
-    boundary, body = encode_multipart({"photos": [FileStorage(io.BytesIO(png_bytes()), filename="bukti.png")]})
+    report = make_report(status="dispatched", assigned_officer_id=staff.id)
+    token, etag = _start_work(client, staff, report)
+    boundary, body = _evidence_form(token, noise_png(1))
     content_type = f"multipart/form-data; boundary={boundary}"
     outsider = client.post(
         f"/api/v1/officer/reports/{report.id}/evidence",
@@ -233,8 +270,8 @@ def test_evidence_upload_then_resolve(client, ctx, photo_storage):
     assert uploaded.json[0]["kind"] == "evidence"
     resolved = client.post(
         f"/api/v1/reports/{report.id}/transitions",
-        json={"to": "resolved", "note": "Sudah ditambal"},
-        headers={**auth_header(staff), "If-Match": f'"{report.version}"'},
+        json={"to": "awaiting_validation", "note": "Sudah ditambal"},
+        headers={**auth_header(staff), "If-Match": etag},
     )
     assert resolved.status_code == 200, resolved.json
     public = client.get(f"/api/v1/reports/{report.id}").json
@@ -266,7 +303,8 @@ def test_staff_detail_has_notes_and_history_but_the_reporter_only_by_id(client, 
     assert detail.json["reporter_id"] == reporter.id and detail.json["anonymous"] is True
     assert "Dewi" not in body and "81233344455" not in body and reporter.nik not in body
     assert [c["body"] for c in detail.json["comments"]] == ["Sudah koordinasi dengan RT"]
-    assert [h["action"] for h in detail.json["history"]] == ["create"]
+    # Issue 15: the history holds every step, the internal note too (left out of the reporter's view).
+    assert [h["action"] for h in detail.json["history"]] == ["create", "note"]
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == reporter.id)) is None
     for outsider in (officer(agency="DLH", areas=["31.71"]), citizen()):
         assert client.get(f"/api/v1/officer/reports/{report.id}", headers=auth_header(outsider)).status_code == 403

@@ -118,6 +118,10 @@ def test_public_payloads_never_carry_personal_data_or_internal_notes(client, ctx
         "updated_at",
         "resolved_at",
         "closed_at",
+        # Issue 15: the SLA clock (due, time left, pauses), the original a merged report answers for, disputes.
+        "sla",
+        "merged_into",
+        "dispute_count",
     }
 
 

@@ -19,21 +19,31 @@ from tests.reports.factories import (
     add_evidence_row,
     admin,
     agency_admin,
+    category,
     citizen,
     kelurahan_officer,
     make_report,
     officer,
+    validator,
 )
 
 STAFF = {"officer", "agency_admin", "admin"}
-# Written out independently of jaki.reports.workflow.TRANSITIONS: this is the specification.
+VALIDATORS = STAFF | {"validator"}
+# Written out independently of jaki.reports.workflow.TRANSITIONS: this is the specification. Issue 15: the
+# officer's "done" waits in awaiting_validation for someone else (in_progress -> resolved in one step only for a
+# category that skips validation), and the reporter may withdraw before dispatch.
 EXPECTED = {
     ("submitted", "verified"): STAFF,
     ("submitted", "rejected"): STAFF,
     ("verified", "rejected"): STAFF,
     ("verified", "dispatched"): STAFF,
     ("dispatched", "in_progress"): STAFF,
+    ("in_progress", "awaiting_validation"): STAFF,
     ("in_progress", "resolved"): STAFF,
+    ("awaiting_validation", "resolved"): VALIDATORS,
+    ("awaiting_validation", "in_progress"): VALIDATORS,
+    ("submitted", "withdrawn"): {"reporter"},
+    ("verified", "withdrawn"): {"reporter"},
     ("resolved", "closed"): {"reporter", "admin", "system"},
     ("resolved", "dispatched"): {"reporter"},
     ("closed", "dispatched"): {"reporter"},
@@ -42,7 +52,7 @@ EXPECTED = {
     ("dispatched", "duplicate"): STAFF,
     ("in_progress", "duplicate"): STAFF,
 }
-ACTORS = ("reporter", "other_citizen", "officer", "agency_admin", "admin", "system")
+ACTORS = ("reporter", "other_citizen", "officer", "agency_admin", "admin", "validator", "system")
 MOVES = [(a, b) for a in wf.STATUSES for b in wf.STATUSES]
 
 
@@ -60,12 +70,16 @@ def test_every_transition_for_every_role(ctx, from_status, to_status):
         "officer": officer(),
         "agency_admin": agency_admin(),
         "admin": admin(),
+        "validator": validator(),
         "system": None,
     }
-    if from_status == "submitted":
-        # Issue 11: the kelurahan unit verifies (its officer and its head), not the agency's staff.
+    if from_status in ("submitted", "awaiting_validation"):
+        # Issue 11: the kelurahan unit verifies (its officer and its head), not the agency's staff; issue 15: it
+        # validates the agency's resolutions too.
         people["officer"] = kelurahan_officer()
         people["agency_admin"] = kelurahan_officer(role="agency_admin")
+    # Issue 15: only a category that skips validation is resolved in one step.
+    category("jalan_rusak").validation_required = (from_status, to_status) != ("in_progress", "resolved")
     outcomes = {}
     for actor_name in ACTORS:
         reporter = people["reporter"]
@@ -166,19 +180,26 @@ def test_side_conditions_reason_note_evidence(ctx):
         transitions.transition(kelurahan_officer(), report.id, "rejected", expected_version=report.version, reason="  ")
     assert (caught.value.status, caught.value.code) == (422, "report_reason_required")
 
+    # Issue 15: the officer's "done" is awaiting_validation (this category requires validation).
     report = make_report(status="in_progress")
     worker = officer()
     with pytest.raises(JakiError) as caught:
-        transitions.transition(worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki")
+        transitions.transition(
+            worker, report.id, "awaiting_validation", expected_version=report.version, note="Sudah diperbaiki"
+        )
     assert (caught.value.status, caught.value.code) == (422, "evidence_required")
     add_evidence_row(report, by=worker)
     with pytest.raises(JakiError) as caught:
-        transitions.transition(worker, report.id, "resolved", expected_version=report.version)
+        transitions.transition(worker, report.id, "awaiting_validation", expected_version=report.version)
     assert caught.value.code == "resolution_note_required"
+    with pytest.raises(JakiError) as caught:
+        transitions.transition(worker, report.id, "resolved", expected_version=report.version, note="Sudah")
+    assert (caught.value.status, caught.value.code) == (409, "validation_required")
     report = transitions.transition(
-        worker, report.id, "resolved", expected_version=report.version, note="Sudah diperbaiki"
+        worker, report.id, "awaiting_validation", expected_version=report.version, note="Sudah diperbaiki"
     )
-    assert report.resolution_note == "Sudah diperbaiki" and report.resolved_at is not None
+    assert report.resolution_note == "Sudah diperbaiki" and report.resolved_at is None
+    assert report.resolved_by_id == worker.id and report.work_done_at is not None
 
 
 def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkeypatch):
@@ -198,7 +219,7 @@ def test_reopen_within_the_window_needs_new_evidence_afterwards(ctx, app, monkey
     worker = officer()
     report = transitions.transition(worker, report.id, "in_progress", expected_version=report.version)
     with pytest.raises(JakiError) as caught:  # the old round's evidence does not count
-        transitions.transition(worker, report.id, "resolved", expected_version=report.version, note="Beres")
+        transitions.transition(worker, report.id, "awaiting_validation", expected_version=report.version, note="Beres")
     assert caught.value.code == "evidence_required"
 
     monkeypatch.setitem(app.config, "REPORTS_REOPEN_DAYS", 3)
@@ -252,10 +273,12 @@ def test_public_labels_are_jakis(client, ctx):
         "verified": "Koordinasi",
         "dispatched": "Disposisi",
         "in_progress": "Proses",
+        "awaiting_validation": "Menunggu Validasi",
         "resolved": "Selesai",
         "closed": "Selesai",
         "rejected": "Ditolak",
         "duplicate": "Digabung dengan laporan lain",
+        "withdrawn": "Dibatalkan pelapor",
     }
     report = make_report(status="in_progress")
     body = client.get(f"/api/v1/reports/{report.id}").json
@@ -280,10 +303,17 @@ def test_transitions_through_the_api_and_history_for_the_reporter(client, ctx):
         assert response.json["status"] == to_status
         etag = response.headers["ETag"]
     add_evidence_row(db.session.get(Report, report.id), by=worker)
+    # Issue 15: the officer's "done" waits for the kelurahan unit's validation before it is Selesai.
     response = client.post(
         f"/api/v1/reports/{report.id}/transitions",
-        json={"to": "resolved", "note": "Ditambal"},
+        json={"to": "awaiting_validation", "note": "Ditambal"},
         headers={**auth_header(worker), "If-Match": etag},
+    )
+    assert response.status_code == 200 and response.json["public_status"]["label"] == "Menunggu Validasi"
+    response = client.post(
+        f"/api/v1/reports/{report.id}/transitions",
+        json={"to": "resolved"},
+        headers={**auth_header(kelurahan_officer()), "If-Match": response.headers["ETag"]},
     )
     assert response.status_code == 200 and response.json["public_status"]["label"] == "Selesai"
     response = client.post(
@@ -298,6 +328,7 @@ def test_transitions_through_the_api_and_history_for_the_reporter(client, ctx):
         "verified",
         "dispatched",
         "in_progress",
+        "awaiting_validation",
         "resolved",
         "closed",
     ]
@@ -308,9 +339,9 @@ def test_transitions_through_the_api_and_history_for_the_reporter(client, ctx):
     events = db.session.scalars(
         select(OutboxEvent).where(OutboxEvent.aggregate_id == report.id, OutboxEvent.type == "report.status_changed")
     ).all()
-    assert len(events) == 5
-    assert all(reporter.id in e.payload["recipients"] for e in events[:4])
-    assert reporter.id not in events[4].payload["recipients"]  # nobody is told about their own action
+    assert len(events) == 6
+    assert all(reporter.id in e.payload["recipients"] for e in events[:5])
+    assert reporter.id not in events[5].payload["recipients"]  # nobody is told about their own action
 
 
 def test_history_rows_are_immutable_in_the_orm_and_in_the_database(ctx):
