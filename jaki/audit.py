@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jaki.db import Base, utcnow
 from jaki.errors import field_error
 from jaki.inputs import storable
+from jaki.pdp.access import kind_of, record_read
 
 
 class AuditEntry(Base):
@@ -57,8 +58,6 @@ def record(
         client=(request.remote_addr if has_request_context() else None),
     )
     session.add(entry)
-    from jaki.pdp.access import kind_of, record_read
-
     record_read(
         session,
         subject_index=subject_index,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from datetime import date, timedelta
 
@@ -19,17 +18,19 @@ from jaki.auth import nik as nik_mod
 from jaki.auth import tokens
 from jaki.auth.crypto import hash_password, hash_secret, needs_rehash, nik_index, verify_password
 from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshToken, StaffArea, User
+from jaki.auth.phones import normalize_phone
 from jaki.auth.population import registry, same_name
 from jaki.auth.sms import sms_sender
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, RateLimited, Unauthorized, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.pdp.access import EXPORT, record_read
+from jaki.pdp.scope import check_read
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
-PHONE_RE = re.compile(r"^(?:\+62|62|0)(8[1-9]\d{6,11})$")
 OTP_PURPOSE_PHONE = "phone_verify"
 
 
@@ -49,14 +50,6 @@ def parse_nik(raw: str, *, field: str = "nik", birth_date: date | None = None) -
         return nik_mod.parse(raw, birth_date=birth_date, kecamatan_exists=kecamatan_exists)
     except nik_mod.InvalidNIK as exc:
         raise field_error(field, exc.code) from None
-
-
-def normalize_phone(raw: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", raw or "")
-    match = PHONE_RE.match(digits)
-    if not match:
-        raise field_error("phone", "phone_invalid")
-    return "+62" + match.group(1)
 
 
 def check_password_strength(password: str, *, nik: str, phone: str | None = None) -> None:
@@ -375,8 +368,6 @@ def data_export(user: User) -> dict:
     }
     for section, provider in current_app.extensions.get("jaki.export_sections", {}).items():
         export[section] = provider(user)
-    from jaki.pdp.access import EXPORT, record_read
-
     # An export is a read too: a stolen session's export shows in the person's access log.
     record_read(
         db.session,
@@ -446,8 +437,6 @@ def create_staff(
 def read_person(actor: User, user_id: str, reason: str | None, break_glass: str | None = None) -> User:
     """A staff read of someone else's personal data: needs a stated reason and leaves an audit row. Outside the
     official's scope (need to know, jaki.pdp.scope) only as a break-glass read: a listed reason, reviewed later."""
-    from jaki.pdp.scope import check_read
-
     reason = audit.access_reason(reason)
     person = db.session.get(User, user_id)
     if person is None or person.status == "deleted":

@@ -24,6 +24,7 @@ from jaki.notifications.models import (
     NotificationPreference,
 )
 from jaki.notifications.templates import ALL_TYPES, EMERGENCY, TEMPLATES, UNMUTABLE, label
+from jaki.pdp.consent import home_area_for_alerts
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,6 @@ def remove_device(user: User, device_id: str) -> None:
 
 
 def _my_areas(user: User) -> list[str]:
-    from jaki.pdp.consent import home_area_for_alerts
-
     return area_chain(home_area_for_alerts(user))  # city-wide only once the citizen objected (UU PDP)
 
 

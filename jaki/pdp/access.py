@@ -8,10 +8,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, insert, or_, select
 
+from jaki.agencies.models import Agency
 from jaki.api import Keyset, Page
+from jaki.auth.crypto import cipher
+from jaki.auth.models import User
+from jaki.auth.phones import normalize_phone
 from jaki.db import utcnow
+from jaki.errors import Conflict, Forbidden, NotFound, field_error
 from jaki.events import record_event
+from jaki.extensions import db
+from jaki.i18n import translate
 from jaki.pdp.models import AccessLogEntry
+from jaki.services.household import household_for
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
@@ -32,14 +40,10 @@ def kind_of(action: str) -> str:
 
 def contact_index(value: str | None) -> str | None:
     """A blind index of a phone number or email address, so an Open311 submitter's reads reach their account."""
-    from jaki.auth.crypto import cipher
-
     if not value:
         return None
     text = value.strip().lower()
     if "@" not in text:
-        from jaki.auth.operations import normalize_phone
-
         try:
             text = normalize_phone(text)
         except Exception:  # noqa: BLE001 - a phone jaki cannot read matches no account
@@ -85,8 +89,6 @@ def record_read(
     if subject_index:
         keys.append(subject_index)
     elif subject_id:
-        from jaki.auth.models import User
-
         index = session.scalar(select(User.nik_index).where(User.id == subject_id))
         if index:
             keys.append(index)
@@ -136,8 +138,6 @@ def record_read(
 
 def _notify_new_agency(session, key: str, user_id: str | None, organisation: str) -> None:
     """Tell the account holder (or, for a child, nobody yet: the parent sees it in the log) through the outbox."""
-    from jaki.auth.models import User
-
     recipient = user_id
     if recipient is None and not key.startswith("c:"):
         recipient = session.scalar(select(User.id).where(User.nik_index == key))
@@ -193,8 +193,6 @@ def visible_condition(keys: list[str], now: datetime):
 
 def my_access_log(user, *, limit: int, cursor: str | None) -> Page:
     """The citizen's log and, for a parent, their minor children's: newest first; delayed entries once due."""
-    from jaki.services.household import household_for
-
     household = household_for(user)
     keys = subject_indexes_of_user(user) + [m.subject.nik_index for m in household.dependents]
     whose = {m.subject.nik_index: m.header() for m in household.dependents}
@@ -205,8 +203,6 @@ def my_access_log(user, *, limit: int, cursor: str | None) -> Page:
 def _newest(keys: list[str], limit: int, cursor: str | None) -> tuple[list[AccessLogEntry], str | None]:
     """One index range per key (subject_index, id), newest first, merged here: an IN over the keys made PostgreSQL
     read every entry of the person and sort them (60 ms at 2,300 entries, growing with the log)."""
-    from jaki.extensions import db
-
     after = ORDER.decode(cursor)
     now = utcnow()
     rows: list[AccessLogEntry] = []
@@ -226,16 +222,11 @@ def _official_name(entry: AccessLogEntry) -> str | None:
         return None
     if not (entry.break_glass or entry.actor_role in setting("PDP_ACCESS_LOG_NAMED_ROLES")):
         return None
-    from jaki.auth.models import User
-    from jaki.extensions import db
-
     actor = db.session.get(User, entry.actor_id)
     return actor.full_name if actor is not None and actor.status != "deleted" else None
 
 
 def present(entry: AccessLogEntry, member: dict | None = None) -> dict:
-    from jaki.i18n import translate
-
     return {
         "id": entry.id,
         "at": entry.at,
@@ -263,17 +254,12 @@ def _agency_name(code: str | None) -> str | None:
         return None
     if code == JAKI:
         return "Pemprov DKI Jakarta (JAKI)"
-    from jaki.agencies.models import Agency
-    from jaki.extensions import db
-
     agency = db.session.get(Agency, code)
     return agency.name if agency is not None else code
 
 
 def entry_id(text: str) -> int:
     """An entry's id from a path (authentication comes first, so the path takes any text): 404 unless an id."""
-    from jaki.errors import NotFound
-
     if not text.isascii() or not text.isdigit() or len(text) > 18:
         raise NotFound()
     return int(text)
@@ -282,9 +268,6 @@ def entry_id(text: str) -> int:
 def delay_entry(admin, entry_id: int, until: datetime, reason: str) -> AccessLogEntry:
     """An investigation holds an entry back from the citizen until `until`: at most PDP_ACCESS_DELAY_MAX_DAYS after
     the read itself, so no extension can hide it for good."""
-    from jaki.errors import NotFound, field_error
-    from jaki.extensions import db
-
     entry = db.session.get(AccessLogEntry, entry_id)
     if entry is None:
         raise NotFound()
@@ -317,9 +300,6 @@ def break_glass_queue(supervisor, *, status: str, limit: int, cursor: str | None
 
 
 def review(supervisor, entry_id: int, verdict: str, note: str | None) -> AccessLogEntry:
-    from jaki.errors import Conflict, Forbidden, NotFound
-    from jaki.extensions import db
-
     entry = db.session.get(AccessLogEntry, entry_id)
     if entry is None or not entry.break_glass:
         raise NotFound()

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+import jaki.models  # noqa: F401 - every table on the metadata
+from jaki.audit import AuditEntry
+from jaki.auth.models import User
 from jaki.db import utcnow
 from jaki.events import record_event
 from jaki.extensions import db
@@ -47,8 +50,6 @@ class Scope:
 
 
 def _table(name: str):
-    import jaki.models  # noqa: F401 - every table on the metadata
-
     table = db.metadata.tables.get(name)
     if table is None:
         raise BreachInputError(f"unknown table {name!r}")
@@ -62,9 +63,6 @@ def _column(table, names: tuple[str, ...]):
 def affected(scope: Scope) -> tuple[set[str], set[str], list[str], int]:
     """(citizen accounts to notify, NIK blind indexes of people without an account here, the columns exposed,
     how many affected accounts are closed since: counted in the report, nobody left to notify)."""
-    from jaki.audit import AuditEntry
-    from jaki.auth.models import User
-
     if not scope.ids and not (scope.since and scope.until):
         raise BreachInputError("give --ids, or --since and --until")
     users: set[str] = set()
@@ -123,8 +121,6 @@ AUDIT_ACTIONS = {
 
 
 def _audit_actions(table: str):
-    from jaki.audit import AuditEntry
-
     prefixes = AUDIT_ACTIONS.get(table, ("\x00",))
     return [AuditEntry.action.startswith(p) for p in prefixes]
 
@@ -227,9 +223,7 @@ def _specific(table: str | None) -> bool:
 
 def _queue_notices(row: BreachReport, users: list[str]) -> None:
     """Through the outbox, in batches the relay accepts (NOTIFY_MAX_RECIPIENTS per event)."""
-    from jaki.notifications.settings import setting as notify_setting
-
-    size = max(int(notify_setting("NOTIFY_MAX_RECIPIENTS")), 1)
+    size = max(int(setting("NOTIFY_MAX_RECIPIENTS")), 1)
     for start in range(0, len(users), size):
         record_event(
             db.session,

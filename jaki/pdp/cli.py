@@ -9,6 +9,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from jaki.db import utcnow
+from jaki.pdp.breach import BreachInputError, Scope, run
+from jaki.pdp.retention import enforce
+
 pdp_cli = AppGroup("pdp", help="Personal data (UU PDP): breach notices, retention.")
 
 
@@ -38,9 +42,6 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--send", is_flag=True, help="Queue the inbox and push notices to the affected accounts now.")
 def breach_notice(table, since, until, ids, ids_file, actor_id, detected_at, description, actions, out_dir, send):
     """Work out the affected citizens, draft the notices (Indonesian and English) and the authority's report."""
-    from jaki.db import utcnow
-    from jaki.pdp.breach import BreachInputError, Scope, run
-
     record_ids = [i.strip() for i in (ids or "").split(",") if i.strip()]
     if ids_file:
         record_ids += [line.strip() for line in ids_file.read_text().splitlines() if line.strip()]
@@ -77,7 +78,5 @@ def breach_notice(table, since, until, ids, ids_file, actor_id, detected_at, des
 @pdp_cli.command("retention")
 def retention_command():
     """Delete what outlived its retention period now (the periodic task does it daily)."""
-    from jaki.pdp.retention import enforce
-
     for name, count in enforce().items():
         click.echo(f"{name}: {count} deleted")

@@ -1,4 +1,8 @@
-"""Objection to optional processing: area alerts by home location and programme marketing, stopped within 3 x 24 h."""
+"""Objection to optional processing: area alerts by home location and programme marketing, stopped within 3 x 24 h.
+
+The choices as read (jaki.notifications.delivery asks home_area_for_alerts at each send): this module sits below
+jaki.notifications. Changing a choice resyncs devices through delivery, so that lives above it, in
+jaki.pdp.objections."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from sqlalchemy import select
 
 from jaki.db import utcnow
 from jaki.extensions import db
+from jaki.notifications.areas import topics_for_home
+from jaki.notifications.models import Device
 from jaki.pdp.models import ConsentChoice
-from jaki.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -39,52 +44,6 @@ def allows(user_id: str, purpose: str) -> bool:
     return PURPOSES[purpose] if row is None else row.granted
 
 
-def change(user, changes: dict[str, bool]) -> dict[str, dict]:
-    """Record the choices; an objection must take effect by now + PDP_OBJECTION_HOURS (3 x 24 h), and does at
-    once here: the device topics are resynced by a job (and the sweeper, should the job be lost)."""
-    now = utcnow()
-    resync = False
-    for purpose, granted in changes.items():
-        row = db.session.get(ConsentChoice, (user.id, purpose))
-        if row is None:
-            if granted == PURPOSES[purpose]:
-                continue  # the default already
-            row = ConsentChoice(user_id=user.id, purpose=purpose)
-            db.session.add(row)
-        elif row.granted == granted:
-            continue
-        row.granted, row.changed_at = granted, now
-        row.effective_by = None if granted else now + timedelta(hours=setting("PDP_OBJECTION_HOURS"))
-        row.applied_at = None
-        resync = resync or purpose == AREA_ALERTS
-    if resync:
-        _mark_devices(user.id)
-    db.session.commit()
-    if resync:
-        _resync_devices(user.id)
-    return choices(user)
-
-
-def _mark_devices(user_id: str) -> None:
-    from sqlalchemy import update
-
-    from jaki.notifications.models import Device
-
-    db.session.execute(
-        update(Device).where(Device.user_id == user_id, Device.removed_at.is_(None)).values(topics_synced_at=None)
-    )
-
-
-def _resync_devices(user_id: str) -> None:
-    from jaki.notifications.delivery import enqueue_topic_sync
-    from jaki.notifications.models import Device
-
-    for device_id in db.session.scalars(
-        select(Device.id).where(Device.user_id == user_id, Device.removed_at.is_(None))
-    ):
-        enqueue_topic_sync(device_id)
-
-
 def home_area_for_alerts(user) -> str | None:
     """The home kelurahan area alerts may use: None once the citizen objected (city-wide alerts only)."""
     if user is None or not allows(user.id, AREA_ALERTS):
@@ -95,9 +54,6 @@ def home_area_for_alerts(user) -> str | None:
 def check_objections_applied(now=None) -> int:
     """The periodic check that every objection took effect: devices of objectors hold no area topic. Marks
     applied_at, and resyncs (and warns about) any device still subscribed as the deadline nears."""
-    from jaki.notifications.areas import topics_for_home
-    from jaki.notifications.models import Device
-
     now = now or utcnow()
     city_wide = set(topics_for_home(None))
     pending = db.session.scalars(

@@ -8,12 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from jaki.agencies.models import Agency
 from jaki.api import Keyset, Page
+from jaki.auth.models import User
 from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, NotFound, field_error
 from jaki.events import record_event
 from jaki.extensions import db
 from jaki.pdp.models import CorrectionEvent, CorrectionRequest
+from jaki.services import connectors
+from jaki.services.household import household_for
 from jaki.settings import setting
 from jaki.timezone import WIB
 
@@ -48,8 +52,6 @@ EVENT_ESCALATED = "pdp.correction.escalated"
 def agency_for(domain: str) -> str:
     if domain == "population":
         return POPULATION_AGENCY
-    from jaki.services import connectors
-
     return connectors.SPECS[domain].agency_code
 
 
@@ -85,9 +87,6 @@ def _tell_citizen(request: CorrectionRequest) -> None:
 
 def file_request(user, data: dict) -> CorrectionRequest:
     """Routed to the agency that holds the field, with its acknowledgement deadline."""
-    from jaki.agencies.models import Agency
-    from jaki.services.household import household_for
-
     domain, field = data["domain"], data["field"]
     if domain not in FIELDS:
         raise field_error("domain", "pdp_correction_domain_unknown", allowed=", ".join(FIELDS))
@@ -204,8 +203,6 @@ def move(officer, request_id: str, to_status: str, note: str | None) -> Correcti
 
 def escalate_overdue(now=None) -> int:
     """Requests not acknowledged by their deadline: escalated once, the agency's admins and the citizen told."""
-    from jaki.auth.models import User
-
     now = now or utcnow()
     overdue = db.session.scalars(
         select(CorrectionRequest)

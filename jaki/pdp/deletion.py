@@ -8,11 +8,21 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
 
+from jaki.auth import tokens
+from jaki.auth.crypto import cipher
 from jaki.auth.models import LoginThrottle, OtpChallenge, RecordedMessage, RefreshToken, User
+from jaki.auth.operations import check_password
 from jaki.db import utcnow
 from jaki.errors import Unauthorized
 from jaki.extensions import db
+from jaki.i18n import translate
+from jaki.idempotency import IdempotencyRecord
+from jaki.notifications.delivery import enqueue_topic_sync
+from jaki.notifications.models import BroadcastRead, Device, InboxState, Notification, NotificationPreference
+from jaki.pdp.access import subject_indexes_of_user
 from jaki.pdp.models import AccessLogEntry, ConsentChoice, CorrectionRequest, DeletionReceipt
+from jaki.reports.models import Report
+from jaki.services.models import SectionCache
 from jaki.settings import setting
 from jaki.timezone import WIB
 
@@ -48,10 +58,6 @@ def _reference() -> str:
 
 def close_account(user: User, password: str, access_payload: dict | None = None) -> DeletionReceipt:
     """Erase the person now; keep what the law asks for, pseudonymised; answer with the receipt."""
-    from jaki.auth import tokens
-    from jaki.auth.operations import check_password
-    from jaki.pdp.access import subject_indexes_of_user
-
     if not check_password(user.nik_index, user.password_hash, password):
         raise Unauthorized("password_wrong")
     now = utcnow()
@@ -93,8 +99,6 @@ def close_account(user: User, password: str, access_payload: dict | None = None)
 
 
 def _anonymise_reports(user_id: str) -> int:
-    from jaki.reports.models import Report
-
     return db.session.execute(
         update(Report)
         .where(Report.reporter_id == user_id)
@@ -105,8 +109,6 @@ def _anonymise_reports(user_id: str) -> int:
 
 def _remove_devices(user_id: str, now) -> list[str]:
     """Marked removed: the topic job (after commit, or the sweeper) unsubscribes each from FCM, then deletes it."""
-    from jaki.notifications.models import Device
-
     ids = list(db.session.scalars(select(Device.id).where(Device.user_id == user_id)))
     if ids:
         db.session.execute(update(Device).where(Device.id.in_(ids)).values(removed_at=now, topics_synced_at=None))
@@ -114,17 +116,11 @@ def _remove_devices(user_id: str, now) -> list[str]:
 
 
 def _enqueue_unsubscribes(device_ids: list[str]) -> None:
-    from jaki.notifications.delivery import enqueue_topic_sync
-
     for device_id in device_ids:
         enqueue_topic_sync(device_id)
 
 
 def _erase_owned_rows(user_id: str) -> None:
-    from jaki.idempotency import IdempotencyRecord
-    from jaki.notifications.models import BroadcastRead, InboxState, Notification, NotificationPreference
-    from jaki.services.models import SectionCache
-
     for model, column in (
         (Notification, Notification.recipient_id),
         (NotificationPreference, NotificationPreference.user_id),
@@ -138,8 +134,6 @@ def _erase_owned_rows(user_id: str) -> None:
 
 def _erase_recorded_messages(phone: str) -> None:
     """The embedded default's recorded SMS to this phone (production records none)."""
-    from jaki.auth.crypto import cipher
-
     doomed = []
     for row_id, recipient in db.session.execute(
         select(RecordedMessage.id, RecordedMessage.recipient).where(RecordedMessage.channel == "sms")
@@ -173,8 +167,6 @@ def _blank(user: User, now) -> None:
 
 
 def receipt_view(receipt: DeletionReceipt) -> dict:
-    from jaki.i18n import translate
-
     summary = receipt.summary or {}
     return {
         "reference": receipt.reference,

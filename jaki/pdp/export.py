@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from jaki.db import utcnow
 from jaki.extensions import db
+from jaki.pdp.access import present, subject_indexes_of_user, visible_condition
+from jaki.pdp.consent import choices
+from jaki.pdp.corrections import trail
+from jaki.pdp.models import AccessLogEntry, CorrectionRequest
 
 
 def export_section(user) -> dict:
-    from jaki.db import utcnow
-    from jaki.pdp.access import present, subject_indexes_of_user, visible_condition
-    from jaki.pdp.consent import choices
-    from jaki.pdp.corrections import trail
-    from jaki.pdp.models import AccessLogEntry, CorrectionRequest
-
     entries = db.session.scalars(
         select(AccessLogEntry)
         .where(*visible_condition(subject_indexes_of_user(user), utcnow()))

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from jaki.auth.models import OtpChallenge, RecordedMessage
 from jaki.db import utcnow
 from jaki.extensions import db
+from jaki.pdp.models import AccessLogEntry, BreachReport, CorrectionRequest
 from jaki.settings import setting
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,6 @@ def _purge(model, column, older_than, extra=()) -> int:
 
 def enforce(now=None) -> dict[str, int]:
     """Delete what outlived its retention period. Idempotent; safe on many machines (deletes are by id)."""
-    from jaki.auth.models import OtpChallenge, RecordedMessage
-    from jaki.pdp.models import AccessLogEntry, BreachReport, CorrectionRequest
-
     now = now or utcnow()
     days = timedelta(days=1)
     done = {

@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user, get_jwt
 from jaki.api import API_PREFIX, Blueprint, CursorPageArgsSchema
 from jaki.auth.permissions import login_required, roles_required
 from jaki.errors import NotFound
-from jaki.pdp import access, consent, corrections, deletion
+from jaki.pdp import access, consent, corrections, deletion, objections
 from jaki.pdp.schemas import (
     AccessDelaySchema,
     AccessEntrySchema,
@@ -79,7 +79,7 @@ def my_consents():
 @blp.response(200, ConsentsSchema)
 def change_consents(data):
     """Turn optional processing on or off; an objection takes effect at once, within 3 x 24 hours at the latest."""
-    return consent.change(current_user, data)
+    return objections.change(current_user, data)
 
 
 @blp.route("/me/account", methods=["DELETE"])

@@ -6,6 +6,7 @@ import marshmallow as ma
 
 from jaki.api import CursorPageArgsSchema, Schema
 from jaki.pdp.corrections import AGENCY_MOVES, FIELDS, STATUSES
+from jaki.pdp.corrections import trail as correction_trail  # the schema has a field named trail
 
 V = ma.validate
 
@@ -120,9 +121,7 @@ class CorrectionSchema(Schema):
     trail = ma.fields.Method("_trail")
 
     def _trail(self, obj):
-        from jaki.pdp.corrections import trail
-
-        return CorrectionEventSchema(many=True).dump(trail(obj))
+        return CorrectionEventSchema(many=True).dump(correction_trail(obj))
 
 
 class CorrectionPageSchema(Schema):

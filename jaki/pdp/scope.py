@@ -7,6 +7,8 @@ from sqlalchemy import and_, exists, or_, select
 from jaki.auth.permissions import area_covers
 from jaki.errors import Forbidden, field_error
 from jaki.extensions import db
+from jaki.reports.models import Report
+from jaki.services.permits.models import Application, ApplicationType
 
 # Why an official reads outside their scope: one of these codes (X-Break-Glass) plus the free text of the
 # reason (X-Access-Reason). Each such read waits for a supervisor's review and is shown to the citizen.
@@ -21,8 +23,6 @@ BREAK_GLASS_HEADER = "X-Break-Glass"
 
 
 def _reports_in_scope(actor, person_id: str):
-    from jaki.reports.models import Report
-
     conditions = [Report.assigned_officer_id == actor.id]  # a case they hold
     if actor.agency_code:
         mine = [Report.agency_code == actor.agency_code]
@@ -35,8 +35,6 @@ def _reports_in_scope(actor, person_id: str):
 
 
 def _applications_in_scope(actor, person_id: str):
-    from jaki.services.permits.models import Application, ApplicationType
-
     return (
         exists()
         .where(

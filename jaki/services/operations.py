@@ -19,6 +19,8 @@ from jaki.db import utcnow
 from jaki.errors import Forbidden, NotFound, Unavailable
 from jaki.extensions import db
 from jaki.i18n import translate
+from jaki.pdp.access import record_agency_pulls
+from jaki.pdp.corrections import disputed_fields
 from jaki.services import connectors
 from jaki.services.cache import CacheEntry, DatabaseCache, fingerprint, section_cache
 from jaki.services.connectors import HttpConnector, Subject
@@ -149,8 +151,6 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
     called = [(p, _reached(p)) for p in pending]
     if any(members for _, members in called):
         # Each call that reached an agency for these people is in their access log (jaki.pdp), whatever it answered.
-        from jaki.pdp.access import record_agency_pulls
-
         record_agency_pulls(
             db.session,
             [
@@ -213,8 +213,6 @@ def _settle(user, p: _Pending, cache, now: datetime, stale_for: timedelta) -> Se
 def overview(user, *, refresh: bool = False) -> dict:
     household = household_for(user)
     sections = gather(user, connectors.domains(), refresh=refresh, household=household)
-    from jaki.pdp.corrections import disputed_fields
-
     return {
         "generated_at": utcnow(),
         "household": household_view(household),

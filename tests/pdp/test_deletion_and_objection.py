@@ -11,7 +11,7 @@ from jaki.auth.operations import send_otp
 from jaki.extensions import db
 from jaki.notifications import delivery
 from jaki.notifications.models import Device
-from jaki.pdp import consent
+from jaki.pdp import consent, objections
 from jaki.pdp.models import AccessLogEntry, ConsentChoice
 from tests.factories import PASSWORD, auth_header, make_user
 from tests.reports.factories import make_report
@@ -50,7 +50,7 @@ def test_a_closed_account_leaves_anonymous_reports_and_no_personal_field(client,
     )
     assert device.status_code in (200, 201)
     send_otp(citizen, "phone_verify", enforce_cooldown=False)
-    consent.change(citizen, {"programme_marketing": False})
+    objections.change(citizen, {"programme_marketing": False})
     client.post(
         "/api/v1/me/corrections",
         json={"domain": "population", "field": "address", "explanation": "Alamat saya sudah pindah"},

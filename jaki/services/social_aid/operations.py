@@ -19,6 +19,7 @@ from jaki.db import utcnow
 from jaki.errors import Conflict, Forbidden, NotFound, Unavailable
 from jaki.events import record_event
 from jaki.extensions import db
+from jaki.pdp.access import record_agency_pulls
 from jaki.services.education.models import SchoolEnrolment
 from jaki.services.household import ADULT_AGE, GUARDIAN_RELATIONS, age_on, household_for
 from jaki.services.operations import agency_name
@@ -106,7 +107,6 @@ def check_eligibility(user, nik: str) -> dict:
             answer = {"dtks": {"registered": False, "desil": None}, "programmes": []}
         except AgencyError as exc:
             raise Unavailable("agency_unavailable", agency=agency_name("DINSOS"), reason=exc.reason) from None
-        from jaki.pdp.access import record_agency_pulls
 
         fields = ("dtks", "programmes")
         record_agency_pulls(
