@@ -17,8 +17,8 @@ from jaki.errors import Unauthorized
 from jaki.extensions import db
 from jaki.i18n import translate
 from jaki.idempotency import IdempotencyRecord
-from jaki.notifications.delivery import enqueue_topic_sync
 from jaki.notifications.models import BroadcastRead, Device, InboxState, Notification, NotificationPreference
+from jaki.notifications.tasks import enqueue_topic_sync
 from jaki.pdp.access import subject_indexes_of_user
 from jaki.pdp.models import AccessLogEntry, ConsentChoice, CorrectionRequest, DeletionReceipt
 from jaki.reports.models import Report

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from jaki.db import utcnow
 from jaki.extensions import db
-from jaki.notifications.delivery import enqueue_topic_sync
 from jaki.notifications.models import Device
+from jaki.notifications.tasks import enqueue_topic_sync
 from jaki.pdp.consent import AREA_ALERTS, PURPOSES, choices
 from jaki.pdp.models import ConsentChoice
 from jaki.settings import setting

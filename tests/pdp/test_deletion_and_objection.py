@@ -75,7 +75,7 @@ def test_a_closed_account_leaves_anonymous_reports_and_no_personal_field(client,
     assert english.status_code == 200 and "erased" in english.json["message"]
 
     for device_id in db.session.scalars(select(Device.id).where(Device.user_id == user_id)).all():
-        delivery.sync_device_topics(device_id)  # the job the commit queued (inline or on rq): unsubscribe, delete
+        delivery.sync_topics(device_id)  # the job the commit queued (inline or on rq): unsubscribe, delete
     assert db.session.scalar(select(func.count()).select_from(Device).where(Device.user_id == user_id)) == 0
     sender = delivery.push_sender()
     assert not any("tok-" + "a" * 40 in members for members in getattr(sender, "topics", {}).values())
@@ -122,14 +122,14 @@ def test_objecting_to_area_alerts_leaves_only_city_wide_topics(client, ctx, area
     assert client.get("/api/v1/me/consents", headers=headers).json["area_alerts"]["granted"] is True
     device = client.post("/api/v1/me/devices", json={"token": "tok-" + "b" * 40, "platform": "ios"}, headers=headers)
     device_id = device.json["id"]
-    delivery.sync_device_topics(device_id)
+    delivery.sync_topics(device_id)
     assert len(db.session.get(Device, device_id).topics) > 1  # kelurahan, kecamatan, kota and Jakarta
 
     changed = client.patch("/api/v1/me/consents", json={"area_alerts": False}, headers=headers)
     assert changed.status_code == 200
     choice = changed.json["area_alerts"]
     assert choice["granted"] is False and choice["effective_by"]
-    delivery.sync_device_topics(device_id)  # the job the change queued (inline, or on rq)
+    delivery.sync_topics(device_id)  # the job the change queued (inline, or on rq)
     assert db.session.get(Device, device_id).topics == ["area-31"]
     consent.check_objections_applied()
     assert db.session.get(ConsentChoice, (user.id, consent.AREA_ALERTS)).applied_at is not None
