@@ -32,7 +32,12 @@ def test_cells_follow_every_kind_of_write(ctx):
     transitions.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
     transitions.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
     add_evidence_row(filed, by=agency_worker)
-    transitions.transition(agency_worker, filed.id, "resolved", expected_version=filed.version, note="Sudah ditambal")
+    # Issue 15: the officer's done waits for the kelurahan's validation before it is resolved (and counted so).
+    transitions.transition(
+        agency_worker, filed.id, "awaiting_validation", expected_version=filed.version, note="Sudah ditambal"
+    )
+    assert stored_cells() == expected_cells()
+    transitions.transition(worker, filed.id, "resolved", expected_version=filed.version)
     assert stored_cells() == expected_cells()
     transitions.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
     assert stored_cells() == expected_cells()
