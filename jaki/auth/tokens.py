@@ -81,8 +81,7 @@ class TableRevocations:
         """Every key revoked within an access token's life: a jti entry expires with its token; a family entry is
         written with the refresh token's life, so it was revoked within the window if it expires late enough."""
         now = utcnow()
-        config = current_app.config
-        family_since = now + config["JWT_REFRESH_TOKEN_EXPIRES"] - timedelta(seconds=_recent_window())
+        family_since = now + setting("JWT_REFRESH_TOKEN_EXPIRES") - timedelta(seconds=_recent_window())
         rows = db.session.scalars(
             select(RevokedToken.key).where(
                 RevokedToken.expires_at > now,

@@ -148,19 +148,15 @@ def gather(user, names: list[str], *, refresh: bool = False, household: Househol
         wait(everything, timeout=max(remaining, 0.0))
     for p in pending:
         sections[p.domain] = _settle(user, p, cache, now, stale_for)
-    called = [(p, _reached(p)) for p in pending]
-    if any(members for _, members in called):
+    pulls = [
+        (p.domain, p.connector.agency_code, p.connector.schema().fields, [m.subject.nik_index for m in members])
+        for p in pending
+        if (members := _reached(p))
+    ]
+    if pulls:
         # Each call that reached an agency for these people is in their access log (jaki.pdp), whatever it answered.
-        record_agency_pulls(
-            db.session,
-            [
-                (p.domain, p.connector.agency_code, p.connector.schema().fields, [m.subject.nik_index for m in members])
-                for p, members in called
-                if members
-            ],
-            purpose="overview",
-        )
-    if pending and (isinstance(cache, DatabaseCache) or any(members for _, members in called)):
+        record_agency_pulls(db.session, pulls, purpose="overview")
+    if pulls or (pending and isinstance(cache, DatabaseCache)):
         db.session.commit()  # the access log, and the cache rows of the embedded default
     return {name: sections[name] for name in names}
 
