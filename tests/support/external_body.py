@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
-from tests.support.servers import ConnectionTrackingServer
+from tests.support.servers import ConnectionTrackingServer, LocalPeer
 
 
 @dataclass
@@ -49,39 +49,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class ExternalBody:
+class ExternalBody(LocalPeer):
     """Records every POST; answers with the scripted statuses in order (then 200) and its own reference."""
+
+    thread_name = "external-body"
 
     def __init__(self, prefix: str = "PAM"):
         self.prefix = prefix
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.statuses: deque[int] = deque()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> ExternalBody:
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> ExternalBody:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def new_server(self, address) -> _Server:
+        return _Server(address, _Handler, self)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/jaki/reports"
+        return self.origin + "/jaki/reports"

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.servers import ConnectionTrackingServer
+from tests.support.servers import ConnectionTrackingServer, LocalPeer
 
 MODES = frozenset(
     {"ok", "slow", "hang", "trickle", "fail", "flapping", "malformed", "wrong_schema", "oversized", "html", "not_found"}
@@ -100,7 +100,7 @@ def nik_in_body(routes: dict[str, Any]) -> dict[str, Any]:
     return served
 
 
-class FakeAgency:
+class FakeAgency(LocalPeer):
     """A real HTTP/1.1 server (keep-alive) on a random port, in a background thread; a context manager.
 
     `routes` maps a path to the JSON payload "ok" answers with (or to a callable taking the
@@ -108,6 +108,9 @@ class FakeAgency:
     `calls` counts requests per path, `requests` keeps the last 1000. Shutting down wakes every
     sleeping, hanging or trickling handler and closes idle keep-alive connections, so it never blocks.
     """
+
+    thread_name = "fake-agency"
+    handlers_grace_seconds = 5.0
 
     def __init__(self, routes: dict[str, Any] | None = None, mode: str = "ok", **options):
         self.routes: dict[str, Any] = dict(routes or {})
@@ -117,42 +120,24 @@ class FakeAgency:
         self._paths: dict[str, Behaviour] = {}
         self._calls: Counter = Counter()
         self._requests: deque[RecordedRequest] = deque(maxlen=1000)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # Lifecycle
 
+    def new_server(self, address) -> _Server:
+        return _Server(address, _Handler, self)
+
     def start(self) -> FakeAgency:
         self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        # A short poll interval keeps close() (which waits for the serve loop to notice) fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-agency", daemon=True
-        )
-        self._thread.start()
-        return self
+        return super().start()
 
     def close(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._server.wait_for_handlers(timeout=5.0)
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeAgency:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+        if self._server is not None:
+            self._stopping.set()
+        super().close()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     # Knobs
 

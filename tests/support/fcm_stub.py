@@ -11,7 +11,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.support.servers import ConnectionTrackingServer
+from tests.support.servers import ConnectionTrackingServer, LocalPeer
 
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 
@@ -67,7 +67,7 @@ class _Reply(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
-class FcmStub:
+class FcmStub(LocalPeer):
     """FCM v1 on 127.0.0.1 at a random port, in a background thread; use as a context manager.
 
     Sends whose token (or fid) starts with a SCRIPTED prefix fail the way FCM does; "flaky-" fails with
@@ -76,46 +76,22 @@ class FcmStub:
     legacy Instance ID way (/iid/v1:batchAdd and :batchRemove).
     """
 
+    thread_name = "fcm-stub"
+
     def __init__(self, *, record_messages: bool = True, latency: float = 0.0, quota_retry_after: int = 1):
         self.record_messages = record_messages
         self.latency = latency
         self.quota_retry_after = quota_retry_after
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
 
     # Lifecycle
 
-    def start(self) -> FcmStub:
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        # A short poll interval keeps close() (which waits for the serve loop to notice) fast.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fcm-stub", daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FcmStub:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def new_server(self, address) -> _Server:
+        return _Server(address, _Handler, self)
 
     # Addresses
-
-    @property
-    def origin(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def send_url(self) -> str:
