@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from jaki.db import new_uuid
 from jaki.extensions import db
+from jaki.reports import transitions
 from jaki.reports import workflow as wf
 from jaki.reports.models import Report, ReportRating
 from jaki.stats.models import ReportStat, ReportStatCell
 from jaki.stats.query import add_months, jakarta_month
 from jaki.timezone import WIB
-from tests.reports.factories import category, citizen, report_row
+from tests.reports.factories import add_evidence_row, category, citizen, kelurahan_officer, officer, report_row
 
 # Kelurahan with known codes (checked against jakarta_kelurahan.geojson), their points and parents.
 PLACES = {
@@ -190,3 +191,23 @@ def python_figures(rows: list[dict], ratings: dict[str, int] | None = None) -> d
         "p90_hours_to_resolve": rounded(percentile(resolve, 0.9)),
         "rating_avg": rounded(sum(scores) / len(scores)) if scores else None,
     }
+
+
+def walk_one_report(filed: Report, agrees) -> None:
+    """Take a filed report along the whole workflow (verify, dispatch, work with evidence, wait for validation,
+    resolve, reopen), calling agrees() after each write the statistics must follow."""
+    worker = kelurahan_officer()
+    agency_worker = officer()
+    transitions.transition(worker, filed.id, "verified", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "dispatched", expected_version=filed.version)
+    transitions.transition(agency_worker, filed.id, "in_progress", expected_version=filed.version)
+    add_evidence_row(filed, by=agency_worker)
+    # Issue 15: the officer's done waits for the kelurahan's validation before it is resolved (and counted so).
+    transitions.transition(
+        agency_worker, filed.id, "awaiting_validation", expected_version=filed.version, note="Sudah ditambal"
+    )
+    agrees()
+    transitions.transition(worker, filed.id, "resolved", expected_version=filed.version)
+    agrees()
+    transitions.transition(filed.reporter, filed.id, "dispatched", expected_version=filed.version, reason="Belum")
+    agrees()
