@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from tests.support.office import flask_run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "pusat-komando-2026"
@@ -105,12 +105,6 @@ def _applications(people, rng, now) -> None:
     db.session.commit()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(instance_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "JAKI_", "DATABASE_URL", "REDIS_URL"))}
     env.update(
@@ -136,34 +130,8 @@ def command_center_server(instance_dir: Path, count: int = 3000, port: int | Non
         capture_output=True,
     )
     login = json.loads(seeded.stdout.decode().strip().splitlines()[-1])
-    port = port or _free_port()
-    log_path = instance_dir / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603 - fixed command, the port is ours
-            [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310 - our own server
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("server did not start: " + log_path.read_text()[-2000:]) from None
-                    time.sleep(0.2)
-            yield base, login
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with flask_run(env, instance_dir, port) as (base, _log):
+        yield base, login
 
 
 if __name__ == "__main__":

@@ -59,9 +59,21 @@ def embedded_server(instance_dir: Path, people: int, password: str, **settings: 
         [sys.executable, "-c", _SEED, str(people), password], cwd=ROOT, env=env, check=True, capture_output=True
     )
     niks = json.loads(seeded.stdout.decode().strip().splitlines()[-1])
+    with flask_run(env, instance_dir) as (base, log_path):
+        yield base, niks, log_path
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def flask_run(env: dict, instance_dir: Path, port: int | None = None):
+    """`flask run` (make run's Werkzeug server) with `env`, logging to instance_dir/server.log, until /healthz
+    answers; yields (base URL, log path) and stops it afterwards."""
+    port = port or free_port()
     log_path = instance_dir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(  # noqa: S603 - fixed command, the port is ours
@@ -80,9 +92,9 @@ def embedded_server(instance_dir: Path, people: int, password: str, **settings: 
                         break
                 except OSError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise
+                        raise RuntimeError("server did not start: " + log_path.read_text()[-2000:]) from None
                     time.sleep(0.1)
-            yield base, niks, log_path
+            yield base, log_path
         finally:
             server.terminate()
             try:
