@@ -144,6 +144,11 @@ class Config:
     # The signed-in overview's whole answer, sealed in the cache for this long (0: off); ?refresh=true bypasses it
     # and an outbox event for the person (a status change) drops it.
     SERVICES_OVERVIEW_ANSWER_SECONDS = _env_int("JAKI_SERVICES_OVERVIEW_ANSWER_SECONDS", 30)
+    # GET /me and the inbox's first page (and its unread count), kept the same way; a change to the person's rows
+    # (account, staff areas, consent, notifications, read marks) or a new broadcast drops them at once, so this is
+    # only the bound on a read that raced a write.
+    ME_ANSWER_SECONDS = _env_int("JAKI_ME_ANSWER_SECONDS", 30)
+    INBOX_ANSWER_SECONDS = _env_int("JAKI_INBOX_ANSWER_SECONDS", 30)
 
     # Photos: local directory on the embedded default, S3-compatible storage in production.
     STORAGE_BACKEND = _env("JAKI_STORAGE_BACKEND", "local")
@@ -306,6 +311,8 @@ class Testing(Config):
     # of these caches switch them on.
     PUBLIC_RESPONSE_CACHE_SECONDS = 0
     SERVICES_OVERVIEW_ANSWER_SECONDS = 0
+    ME_ANSWER_SECONDS = 0
+    INBOX_ANSWER_SECONDS = 0
 
 
 class Production(Config):

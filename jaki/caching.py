@@ -8,8 +8,8 @@
 #
 # Two server-side caches keep a spike off the database. A shared public GET asked without a token is answered from
 # this process's memory for PUBLIC_RESPONSE_CACHE_SECONDS (the same bytes, so the same ETag). `cached_answer` keeps
-# a signed-in person's whole answer (the overview) sealed in Redis, or in memory on the embedded default, so a
-# repeated read costs one cache read; a committed outbox event for that person drops it (notifications/hooks.py).
+# a signed-in person's whole answer (the overview, their account, the inbox's first page) sealed in Redis, or in
+# memory on the embedded default, so a repeated read costs one round trip; a change to their rows drops it.
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ import time
 from collections import OrderedDict
 from functools import wraps
 
-from flask import Flask, current_app, request
-from flask_jwt_extended import get_jwt_identity
+from flask import Flask, current_app, has_app_context, request
+from flask_jwt_extended import current_user, get_jwt
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from jaki.api import API_PREFIX
 from jaki.apidoc import mark_operation
@@ -158,40 +160,86 @@ def _public_headers(response, shared: bool):
     return response.make_conditional(request)
 
 
-# ---- one person's whole answer -----------------------------------------------------------------------------
+# ---- one person's answers ------------------------------------------------------------------------------
+#
+# Kept in one Redis hash per person (jaki:answers:<user id>), a field per answer (namespace, language, variant),
+# each value sealed with its own expiry and, for answers that also show shared data (the inbox shows the area's
+# broadcasts), the generation of that data it was built from. Forgetting a person is one DEL, whatever they had
+# kept; a new broadcast is one INCR that makes every kept inbox stale. What makes an answer stale:
+# - a change to a row the person owns: every model naming its owner column in `__answer_owner__` (the account,
+#   staff areas, consent choices, inbox rows and read marks) is watched on every session (`_note_changes`);
+# - a change to shared data a model names in `__answer_generation__` (broadcasts): one INCR, every copy stale;
+# - writes that bypass the ORM call forget_answers themselves (the relay's inserts, "mark all read");
+# - an outbox event for the person (notifications/hooks.py).
+# A request that read the old rows just before a change may still keep its answer: the TTL bounds that.
 
 ANSWER_PURPOSE = "answer-cache"  # AES-GCM associated data
 TRUE_VALUES = frozenset({"1", "t", "true", "y", "yes", "on"})  # what marshmallow's Boolean reads as true
-LANGUAGES = ("id", "en")
-ANSWER_MEMORY_ENTRIES = 10_000  # the embedded default's in-memory copy (one process, a city's worth is Redis')
-_namespaces: set[str] = set()
+ANSWER_MEMORY_ENTRIES = 10_000  # people kept in the embedded default's memory (a city's worth is Redis')
+MAX_VARIANT_LENGTH = 32  # of one query argument's value in a field name
+_OWNERS = "jaki.answers.owners"
+_GENERATIONS = "jaki.answers.generations"
+_session_hooks_installed = False
 
 
-def _answer_key(namespace: str, user_id: str, language: str) -> str:
-    return f"jaki:answer:{namespace}:{user_id}:{language}"
+def _answers_key(user_id: str) -> str:
+    return f"jaki:answers:{user_id}"
 
 
-def cached_answer(namespace: str, ttl_setting: str, *, bypass: str | None = None):
-    """Below login_required: the signed-in person's 200 answer, sealed (it may hold health or financial data),
-    kept for `ttl_setting` seconds in Redis (one GET per hit) or in memory on the embedded default. A request
-    whose `bypass` query argument is true (?refresh=true) is answered afresh and refills it."""
-    _namespaces.add(namespace)
+def _generation_key(name: str) -> str:
+    return f"jaki:answers-generation:{name}"
+
+
+def _variant(args: tuple[str, ...], bypass: str | None) -> str | None:
+    """The field's variant from the query string, or None when the request asks for something not kept (a cursor,
+    an argument the answer does not name)."""
+    parts = []
+    for name in request.args:
+        if name == bypass:
+            continue
+        if name not in args:
+            return None
+        value = request.args.get(name, "")
+        if len(value) > MAX_VARIANT_LENGTH:
+            return None
+        parts.append(f"{name}={value}")
+    return "&".join(sorted(parts))
+
+
+def cached_answer(
+    namespace: str,
+    ttl_setting: str,
+    *,
+    bypass: str | None = None,
+    args: tuple[str, ...] = (),
+    generation: str | None = None,
+):
+    """Below login_required: the signed-in person's 200 answer, sealed (it may hold health or financial data), kept
+    for `ttl_setting` seconds in Redis (one round trip per hit) or in memory on the embedded default.
+
+    bypass: a query argument that, when true (?refresh=true), answers afresh and refills the copy.
+    args: the query arguments that select a variant (the inbox's limit); any other argument (a cursor) is answered
+    afresh and not kept. generation: a shared counter (bump_generation) whose change makes every copy stale."""
 
     def decorator(view):
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*a, **kw):
             ttl = int(setting(ttl_setting))
-            user_id = get_jwt_identity()
-            if ttl <= 0 or not user_id:
-                return view(*args, **kwargs)
-            key = _answer_key(namespace, user_id, current_language())
-            if bypass is None or request.args.get(bypass, "").strip().lower() not in TRUE_VALUES:
-                hit = _read_answer(key)
-                if hit is not None:
-                    return _replay(hit)
-            response = current_app.make_response(view(*args, **kwargs))
+            claims = get_jwt()
+            user_id = claims.get("sub")
+            variant = _variant(args, bypass) if ttl > 0 and user_id else None
+            if variant is None:
+                return view(*a, **kw)
+            field = f"{namespace}:{current_language()}:{variant}"
+            refresh = bypass is not None and request.args.get(bypass, "").strip().lower() in TRUE_VALUES
+            hit, current = _read_answer(user_id, field, generation, claims.get("iat", 0))
+            if hit is not None and not refresh:
+                return _replay(hit)
+            response = current_app.make_response(view(*a, **kw))
             if response.status_code == 200:
-                _write_answer(key, _stored(response), ttl)
+                # The generation read before the view ran: a broadcast made meanwhile leaves this copy stale.
+                valid_from = getattr(current_user, "tokens_valid_from", None)
+                _write_answer(user_id, field, _stored(response), ttl, current, valid_from)
             return response
 
         return wrapper
@@ -199,65 +247,169 @@ def cached_answer(namespace: str, ttl_setting: str, *, bypass: str | None = None
     return decorator
 
 
-def _seal(stored: tuple) -> str:
-    body, headers = stored
-    return cipher().encrypt(json.dumps([body.decode(), headers], separators=(",", ":")), ANSWER_PURPOSE)
+def _seal(entry: list) -> str:
+    return cipher().encrypt(json.dumps(entry, separators=(",", ":")), ANSWER_PURPOSE)
 
 
-def _unseal(token: str) -> tuple:
-    body, headers = json.loads(cipher().decrypt(token, ANSWER_PURPOSE))
+def _unseal(token: str) -> list:
+    return json.loads(cipher().decrypt(token, ANSWER_PURPOSE))
+
+
+def _fresh(entry, generation: str | None, issued_at: int) -> tuple | None:
+    """The stored answer of an entry [body, headers, expires_at, generation, valid_from] still good for a token
+    issued at `issued_at`, or None. valid_from is the account's password change: an older token is never served
+    a copy (the miss then loads the account, which refuses it)."""
+    try:
+        body, headers, expires_at, built_from, valid_from = entry
+    except (TypeError, ValueError):
+        return None
+    if expires_at <= time.time() or built_from != generation or issued_at < (valid_from or 0):
+        return None
     return body.encode(), [tuple(h) for h in headers]
 
 
-def _read_answer(key: str) -> tuple | None:
+def _read_answer(user_id: str, field: str, generation: str | None, issued_at: int) -> tuple[tuple | None, str | None]:
+    """(the kept answer or None, the generation now); one round trip to Redis."""
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
-        return _memory("answers", ANSWER_MEMORY_ENTRIES).get(key)
+        current = _memory_generation(generation)
+        kept = _memory("answers", ANSWER_MEMORY_ENTRIES).get(user_id) or {}
+        return _fresh(kept.get(field), current, issued_at), current
     try:
-        token = redis.get(key)
+        if generation is None:
+            token, current = redis.hget(_answers_key(user_id), field), None
+        else:
+            pipe = redis.pipeline(transaction=False)
+            pipe.hget(_answers_key(user_id), field)
+            pipe.get(_generation_key(generation))
+            token, current = pipe.execute()
+            current = current.decode() if current is not None else "0"
     except RedisError as exc:
         log.warning("answer cache unreachable; answering afresh", extra={"error": type(exc).__name__})
-        return None
+        return None, None
     if token is None:
-        return None
+        return None, current
     try:
-        return _unseal(token.decode())
+        return _fresh(_unseal(token.decode()), current, issued_at), current
     except Exception:  # noqa: BLE001 - a key rotation or a damaged entry is a miss, never an error
-        return None
+        return None, current
 
 
-def _write_answer(key: str, stored: tuple, ttl: int) -> None:
+def _write_answer(
+    user_id: str, field: str, stored: tuple, ttl: int, generation: str | None, valid_from: int | None
+) -> None:
+    body, headers = stored
+    entry = [body.decode(), headers, time.time() + ttl, generation, valid_from]
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
-        _memory("answers", ANSWER_MEMORY_ENTRIES).put(key, stored, ttl)
+        memory = _memory("answers", ANSWER_MEMORY_ENTRIES)
+        kept = dict(memory.get(user_id) or {})
+        kept[field] = entry
+        memory.put(user_id, kept, ttl)
         return
     try:
-        redis.set(key, _seal(stored), ex=ttl)
+        pipe = redis.pipeline(transaction=False)
+        pipe.hset(_answers_key(user_id), field, _seal(entry))
+        pipe.expire(_answers_key(user_id), ttl)
+        pipe.execute()
     except RedisError as exc:
         log.warning("answer cache unreachable; not kept", extra={"error": type(exc).__name__})
 
 
 def forget_answers(user_ids) -> None:
-    """Drop every cached answer of these people (their data changed)."""
-    keys = [
-        _answer_key(namespace, user_id, language)
-        for namespace in sorted(_namespaces)
-        for user_id in user_ids
-        for language in LANGUAGES
-    ]
-    if not keys:
+    """Drop every kept answer of these people (their data changed)."""
+    user_ids = sorted({u for u in user_ids if u})
+    if not user_ids:
         return
     redis = current_app.extensions.get("jaki.redis")
     if redis is None:
         memory = _memory("answers", ANSWER_MEMORY_ENTRIES)
-        for key in keys:
-            memory.pop(key)
+        for user_id in user_ids:
+            memory.pop(user_id)
         return
     try:
-        redis.delete(*keys)
+        for start in range(0, len(user_ids), 1000):
+            redis.delete(*[_answers_key(u) for u in user_ids[start : start + 1000]])
     except RedisError as exc:
-        log.warning("cached answers not dropped; they expire by themselves", extra={"error": type(exc).__name__})
+        log.warning("kept answers not dropped; they expire by themselves", extra={"error": type(exc).__name__})
+
+
+def _memory_generation(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return str(current_app.extensions.setdefault("jaki.answer_generations", {}).get(name, 0))
+
+
+def bump_generation(name: str) -> None:
+    """Every kept answer built from this shared data (the broadcasts) is stale from now on."""
+    redis = current_app.extensions.get("jaki.redis")
+    if redis is None:
+        generations = current_app.extensions.setdefault("jaki.answer_generations", {})
+        with _generation_lock:
+            generations[name] = generations.get(name, 0) + 1
+        return
+    try:
+        redis.incr(_generation_key(name))
+    except RedisError as exc:
+        log.warning(
+            "answer generation not moved; kept answers expire by themselves", extra={"error": type(exc).__name__}
+        )
+
+
+_generation_lock = threading.Lock()
+
+
+def _note_changes(session, _flush_context) -> None:
+    """Whose kept answers this transaction makes stale (the owners of the rows it wrote, `__answer_owner__`) and
+    which shared generations it moves (`__answer_generation__`): dropped now, so the transaction reads its own
+    writes, and again after the commit, so a reader that raced it does not keep the old answer."""
+    owners: set[str] = set()
+    generations: set[str] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        kind = type(obj)
+        column = getattr(kind, "__answer_owner__", None)
+        if column is not None and isinstance(owner := getattr(obj, column, None), str):
+            owners.add(owner)
+        generation = getattr(kind, "__answer_generation__", None)
+        if generation is not None:
+            generations.add(generation)
+    if not owners and not generations:
+        return
+    session.info.setdefault(_OWNERS, set()).update(owners)
+    session.info.setdefault(_GENERATIONS, set()).update(generations)
+    _drop(owners, generations)
+
+
+def _drop(owners, generations) -> None:
+    if not has_app_context():
+        return
+    if owners:
+        forget_answers(owners)
+    for name in sorted(generations):
+        bump_generation(name)
+
+
+def _after_commit(session) -> None:
+    _drop(session.info.pop(_OWNERS, None), session.info.pop(_GENERATIONS, None) or ())
+
+
+def _after_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_OWNERS, None)
+        session.info.pop(_GENERATIONS, None)
+
+
+def install_session_hooks() -> None:
+    """Listen on every Session (idempotent: create_app may run several times)."""
+    global _session_hooks_installed
+    if _session_hooks_installed:
+        return
+    event.listen(Session, "after_flush", _note_changes)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
+    _session_hooks_installed = True
 
 
 def init_app(app: Flask) -> None:
+    install_session_hooks()
     app.after_request(_localised)

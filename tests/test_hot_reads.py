@@ -41,6 +41,21 @@ class Cost:
                 return real(*args, **options)
 
             self.monkeypatch.setattr(redis, "execute_command", counted)
+            real_pipeline = redis.pipeline
+
+            def counted_pipeline(*args, **options):
+                pipe = real_pipeline(*args, **options)
+                real_execute = pipe.execute
+
+                def execute(*e_args, **e_options):
+                    # One round trip, however many commands it carries.
+                    self.redis_commands.append("+".join(str(c[0][0]) for c in pipe.command_stack))
+                    return real_execute(*e_args, **e_options)
+
+                pipe.execute = execute
+                return pipe
+
+            self.monkeypatch.setattr(redis, "pipeline", counted_pipeline)
         return self
 
     def __exit__(self, *exc):
@@ -122,7 +137,7 @@ def test_the_cached_overview_is_one_cache_read(app, client, signed_in, monkeypat
     assert second.status_code == 200 and second.get_data() == first.get_data()
     assert cost.statements == []  # no user row, no household, no section read
     if app.extensions.get("jaki.redis") is not None:
-        assert cost.redis_commands == ["GET"]
+        assert cost.redis_commands == ["HGET"]
     assert second.headers["Cache-Control"] == "private, no-store"
 
     assert client.get("/api/v1/me/overview?refresh=false", headers=header).get_data() == first.get_data()
@@ -170,3 +185,161 @@ def test_anonymous_public_pages_are_served_from_memory(app, client, signed_in, m
         signed = client.get(path, headers=header)
     assert signed.status_code == 200 and signed.headers["Cache-Control"].startswith("private")
     assert cost.statements  # a signed-in reader is never handed the shared copy
+
+
+# ---- kept answers: GET /me, the inbox's first page, the unread count ------------------------------------
+
+
+@pytest.fixture
+def kept(app, monkeypatch, memory_caches):
+    monkeypatch.setitem(app.config, "ME_ANSWER_SECONDS", 60)
+    monkeypatch.setitem(app.config, "INBOX_ANSWER_SECONDS", 60)
+
+
+def test_a_kept_me_is_one_cache_read_and_a_change_shows_at_once(app, client, signed_in, monkeypatch, kept):
+    _user_id, header = signed_in
+    first = client.get("/api/v1/me", headers=header)
+    assert first.status_code == 200 and first.json["email"] is None
+    with Cost(app, monkeypatch) as cost:
+        second = client.get("/api/v1/me", headers=header)
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert cost.statements == []  # no user row: the sealed answer carries what the token may see
+    if app.extensions.get("jaki.redis") is not None:
+        assert cost.redis_commands == ["HGET"]
+    assert second.headers["Cache-Control"] == "private, no-store"
+
+    assert client.patch("/api/v1/me", headers=header, json={"email": "ani@contoh.id"}).status_code == 200
+    assert client.get("/api/v1/me", headers=header).json["email"] == "ani@contoh.id"
+    english = client.get("/api/v1/me", headers={**header, "Accept-Language": "en"})
+    assert english.status_code == 200 and english.headers["Content-Language"] == "en"
+
+
+def test_a_kept_me_is_never_served_to_a_disabled_account(app, client, signed_in, kept):
+    user_id, header = signed_in
+    assert client.get("/api/v1/me", headers=header).status_code == 200
+    with app.app_context():
+        db.session.get(tokens.User, user_id).status = "disabled"
+        db.session.commit()
+    response = client.get("/api/v1/me", headers=header)
+    assert response.status_code == 401 and response.json["code"] == "token_revoked"
+
+
+def test_a_kept_me_is_never_served_to_a_token_older_than_the_password(app, client, signed_in, kept):
+    """A token minted before a password change whose family the revocation store never knew: the kept copy names
+    the change, so the token misses it, and the miss loads the account, which refuses it."""
+    import jwt as pyjwt
+
+    user_id, header = signed_in
+    with app.app_context():
+        user = db.session.get(tokens.User, user_id)
+        user.password_changed_at = tokens.utcnow() - tokens.timedelta(seconds=10)
+        db.session.commit()
+    now = int(tokens.utcnow().timestamp())
+    old = pyjwt.encode(
+        {
+            "sub": user_id,
+            "iat": now - 60,
+            "nbf": now - 60,
+            "exp": now + 600,
+            "jti": "old-one",
+            "type": "access",
+            "role": "citizen",
+            "fresh": False,
+        },
+        app.config["JWT_SECRET_KEY"],
+        algorithm="HS256",
+    )
+    assert client.get("/api/v1/me", headers=header).status_code == 200  # kept, by the token issued after
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {old}"})
+    assert response.status_code == 401 and response.json["code"] == "token_revoked"
+
+
+def _inbox_notification(user_id: str, title: str):
+    from jaki.notifications.models import Notification
+
+    row = Notification(
+        recipient_id=user_id,
+        type="report.status_changed",
+        title=title,
+        body="Laporan Anda diproses.",
+        data={"ref": "JKT-1"},
+        created_at=tokens.utcnow(),
+        status="sent",
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_the_kept_inbox_is_one_round_trip_and_follows_every_change(app, client, signed_in, monkeypatch, kept):
+    from jaki.notifications.models import Broadcast
+
+    user_id, header = signed_in
+    with app.app_context():
+        first_id = _inbox_notification(user_id, "Pertama")
+    inbox = client.get("/api/v1/me/notifications", headers=header)
+    assert [i["id"] for i in inbox.json["items"]] == [first_id]
+    with Cost(app, monkeypatch) as cost:
+        again = client.get("/api/v1/me/notifications", headers=header)
+        count = client.get("/api/v1/me/notifications/unread-count", headers=header)
+        recount = client.get("/api/v1/me/notifications/unread-count", headers=header)
+    assert again.get_data() == inbox.get_data() and count.json == recount.json == {"count": 1}
+    statements_for_count = len(cost.statements)
+    assert statements_for_count > 0  # the first count was computed; the rest came from the cache
+    with Cost(app, monkeypatch) as cost:
+        client.get("/api/v1/me/notifications", headers=header)
+        client.get("/api/v1/me/notifications/unread-count", headers=header)
+    assert cost.statements == []
+    if app.extensions.get("jaki.redis") is not None:
+        assert cost.redis_commands == ["HGET+GET", "HGET+GET"]  # the answer and the broadcasts' generation
+
+    # A new row for me (the relay writes it): there at once.
+    with app.app_context():
+        second_id = _inbox_notification(user_id, "Kedua")
+    assert [i["id"] for i in client.get("/api/v1/me/notifications", headers=header).json["items"]] == [
+        second_id,
+        first_id,
+    ]
+    # Read marks, one and all.
+    assert client.post(f"/api/v1/me/notifications/{second_id}/read", headers=header).status_code == 204
+    assert client.get("/api/v1/me/notifications/unread-count", headers=header).json == {"count": 1}
+    assert client.post("/api/v1/me/notifications/read-all", headers=header).status_code == 204
+    items = client.get("/api/v1/me/notifications", headers=header).json["items"]
+    assert all(i["read"] for i in items)
+    assert client.get("/api/v1/me/notifications/unread-count", headers=header).json == {"count": 0}
+    # A broadcast to all of Jakarta, written by anyone: every kept inbox is stale.
+    with app.app_context():
+        alert = Broadcast(
+            area_code="31",
+            title="Siaga banjir",
+            body="Air naik.",
+            status="created",
+            created_at=tokens.utcnow(),
+            attempts=0,
+        )
+        db.session.add(alert)
+        db.session.commit()
+        alert_id = alert.id
+    assert client.get("/api/v1/me/notifications", headers=header).json["items"][0]["id"] == alert_id
+    assert client.get("/api/v1/me/notifications/unread-count", headers=header).json == {"count": 1}
+    # A later page (a cursor) is answered afresh and never kept.
+    page = client.get("/api/v1/me/notifications", query_string={"limit": 1}, headers=header).json
+    with Cost(app, monkeypatch) as cost:
+        later = client.get(
+            "/api/v1/me/notifications", query_string={"limit": 1, "cursor": page["next_cursor"]}, headers=header
+        )
+    assert later.status_code == 200 and cost.statements
+
+
+def test_the_relay_drops_the_recipients_kept_inbox(app, client, signed_in, monkeypatch, kept):
+    user_id, header = signed_in
+    monkeypatch.setitem(app.config, "NOTIFY_RELAY_ON_COMMIT", False)
+    assert client.get("/api/v1/me/notifications", headers=header).json["items"] == []
+    with app.app_context():
+        record_event(db.session, "bansos.disbursed", "bansos", "b-9", {"recipients": [user_id], "data": {}})
+        db.session.commit()
+        from jaki.notifications import relay
+
+        relay.relay_batch(10)
+    items = client.get("/api/v1/me/notifications", headers=header).json["items"]
+    assert [i["type"] for i in items] == ["bansos.disbursed"]

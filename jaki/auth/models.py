@@ -36,6 +36,7 @@ class EncryptedNik:
 
 
 class User(EncryptedNik, TimestampMixin, Base):
+    __answer_owner__ = "id"  # a change drops this person's kept answers (jaki.caching)
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -87,9 +88,16 @@ class User(EncryptedNik, TimestampMixin, Base):
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
+    @property
+    def tokens_valid_from(self) -> int:
+        """Tokens issued before this instant (a password change) are dead (tokens.checked_user)."""
+        return int(self.password_changed_at.timestamp()) if self.password_changed_at else 0
+
 
 class StaffArea(Base):
     """An officer's working areas (kota, kecamatan or kelurahan codes; a kota covers all below it)."""
+
+    __answer_owner__ = "user_id"  # a change drops this person's kept answers (jaki.caching)
 
     __tablename__ = "staff_areas"
 

@@ -22,8 +22,9 @@ def login_required(fresh: bool = False, refresh: bool = False, load_user: bool =
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not load_user:
-                g.setdefault(DEFER_USER, True)
+            # Said by every view (an app context reused across requests, as the test client does, must not carry
+            # one view's choice into the next).
+            setattr(g, DEFER_USER, not load_user)
             verify_jwt_in_request(fresh=fresh, refresh=refresh)
             return view(*args, **kwargs)
 
@@ -39,6 +40,7 @@ def login_optional():
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            setattr(g, DEFER_USER, False)
             verify_jwt_in_request(optional=True)
             return view(*args, **kwargs)
 
@@ -51,6 +53,7 @@ def roles_required(*roles: str, fresh: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            setattr(g, DEFER_USER, False)
             verify_jwt_in_request(fresh=fresh)
             if current_user.role not in roles:
                 raise Forbidden()

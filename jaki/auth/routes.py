@@ -33,7 +33,8 @@ from jaki.auth.schemas import (
     StatusSchema,
     TokenPairSchema,
 )
-from jaki.auth.tokens import rotate
+from jaki.auth.tokens import rotate, user_record
+from jaki.caching import cached_answer
 from jaki.extensions import client_address, db, limiter
 from jaki.pdp.scope import BREAK_GLASS_REASONS
 from jaki.settings import setting
@@ -156,11 +157,12 @@ def logout(data):
 
 
 @me_blp.route("", methods=["GET"])
-@login_required()
+@login_required(load_user=False)
+@cached_answer("me", "ME_ANSWER_SECONDS")
 @me_blp.response(200, MeSchema)
 def get_me():
     """My account (NIK masked)."""
-    return current_user
+    return user_record(current_user)
 
 
 @me_blp.route("", methods=["PATCH"])

@@ -252,8 +252,7 @@ def checked_user(payload: dict) -> User | None:
         return None
     # Tokens minted before a password change are dead (the change revokes families too; this is the
     # belt to those braces, and covers access tokens whose family was not known).
-    changed = user.password_changed_at
-    if changed is not None and payload["iat"] < int(changed.timestamp()):
+    if payload["iat"] < user.tokens_valid_from:
         return None
     return user
 
@@ -277,6 +276,15 @@ class DeferredUser:
 
     def __getattr__(self, name: str):
         return getattr(self.load(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        # A view that writes the account writes the record, never this stand-in.
+        if name in self.__slots_own__:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.load(), name, value)
+
+    __slots_own__ = frozenset({"id", "role", "_payload", "_user"})
 
 
 def user_record(user) -> User:

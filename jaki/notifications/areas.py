@@ -24,14 +24,28 @@ def _prefix_parent(code: str) -> str | None:
     return code.rsplit(".", 1)[0] if "." in code else None
 
 
+def _dotted_prefixes(code: str) -> list[str]:
+    parts = code.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 def area_chain(kelurahan_code: str | None) -> list[str]:
     """The code and its ancestors up to Jakarta, most specific first. Parents come from Area.parent_code;
-    a code the areas table does not know yet falls back to its dotted prefix."""
+    a code the areas table does not know yet falls back to its dotted prefix. One query for the usual chain
+    (every parent a dotted prefix of its child); a parent outside it costs one more."""
     chain: list[str] = []
     code = kelurahan_code
+    parents: dict[str, str | None] = {}
+    if code and AREA_CODE.match(code):
+        prefixes = _dotted_prefixes(code)
+        parents = dict.fromkeys(prefixes)
+        parents.update(db.session.execute(db.select(Area.code, Area.parent_code).where(Area.code.in_(prefixes))).all())
     while code and AREA_CODE.match(code) and code not in chain and len(chain) < 6:
         chain.append(code)
-        parent = db.session.scalar(db.select(Area.parent_code).where(Area.code == code))
+        if code in parents:
+            parent = parents[code]
+        else:
+            parent = db.session.scalar(db.select(Area.parent_code).where(Area.code == code))
         code = parent or _prefix_parent(code)
     if JAKARTA not in chain:
         chain.append(JAKARTA)

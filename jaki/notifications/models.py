@@ -13,6 +13,8 @@ NOTIFICATION_STATUSES = ("created", "sending", "sent", "failed", "muted")
 BROADCAST_STATUSES = ("created", "sending", "sent", "failed")
 PLATFORMS = ("android", "ios", "web")
 
+BROADCASTS = "broadcasts"  # the kept-answer generation (jaki.caching) that broadcasts move
+
 
 class Device(Base):
     """One app installation's FCM registration token, and the area topics FCM has it subscribed to."""
@@ -38,6 +40,8 @@ class Device(Base):
 
 class Notification(Base):
     """A message for one person: written first (the inbox), then pushed to their devices by one job."""
+
+    __answer_owner__ = "recipient_id"  # a change drops this person's kept answers (jaki.caching)
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -84,6 +88,8 @@ class NotificationPreference(Base):
 class Broadcast(Base):
     """An emergency message to everyone in an area: one FCM topic send, one row, no row per recipient."""
 
+    __answer_generation__ = BROADCASTS  # a change makes every kept inbox stale (jaki.caching)
+
     __tablename__ = "broadcasts"
     __table_args__ = (Index("ix_broadcasts_area_created", "area_code", "created_at"),)
 
@@ -106,6 +112,8 @@ class Broadcast(Base):
 class BroadcastRead(Base):
     """A person read one broadcast (written when they read it, never at send time)."""
 
+    __answer_owner__ = "user_id"  # a change drops this person's kept answers (jaki.caching)
+
     __tablename__ = "broadcast_reads"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -115,6 +123,8 @@ class BroadcastRead(Base):
 
 class InboxState(Base):
     """Per person: broadcasts created up to this instant count as read ("mark all read" in one write)."""
+
+    __answer_owner__ = "user_id"  # a change drops this person's kept answers (jaki.caching)
 
     __tablename__ = "inbox_states"
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, func, literal, select, union_all, update
+from sqlalchemy import JSON, String, and_, cast, exists, func, literal, null, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from jaki.api import Keyset, Page
 from jaki.auth.models import User
+from jaki.caching import forget_answers
 from jaki.db import utcnow
 from jaki.errors import NotFound, field_error
 from jaki.extensions import db
@@ -117,19 +119,15 @@ def _my_areas(user: User) -> list[str]:
     return area_chain(home_area_for_alerts(user))  # city-wide only once the citizen objected (UU PDP)
 
 
-def _read_before(user: User) -> datetime | None:
-    return db.session.scalar(select(InboxState.broadcasts_read_before).where(InboxState.user_id == user.id))
-
-
 def _broadcast_filter(user: User, areas: list[str]):
     return and_(Broadcast.area_code.in_(areas), Broadcast.created_at >= user.created_at)
 
 
-def _broadcast_unread(user: User, read_before: datetime | None):
-    conditions = [~exists().where(BroadcastRead.user_id == user.id, BroadcastRead.broadcast_id == Broadcast.id)]
-    if read_before is not None:
-        conditions.append(Broadcast.created_at > read_before)
-    return and_(*conditions)
+def _broadcast_read(user: User):
+    """True when the person marked the broadcast read, or marked everything read after it came (in SQL)."""
+    read_before = select(InboxState.broadcasts_read_before).where(InboxState.user_id == user.id).scalar_subquery()
+    marked = exists().where(BroadcastRead.user_id == user.id, BroadcastRead.broadcast_id == Broadcast.id)
+    return or_(marked, and_(read_before.is_not(None), Broadcast.created_at <= read_before))
 
 
 # Newest first. The inbox is a UNION of notifications and broadcasts: its own query, the same cursor (and key).
@@ -140,20 +138,37 @@ BROADCAST_ORDER = Keyset((Broadcast.created_at, Broadcast.id), ("datetime", "str
 def inbox_page(
     user: User, *, limit: int, cursor: str | None = None, unread_only: bool = False, language: str = "id"
 ) -> dict:
-    """My notifications and the broadcasts to my areas since my account existed, newest first (keyset pages)."""
+    """My notifications and the broadcasts to my areas since my account existed, newest first (keyset pages).
+    One query for the page (both kinds, with their read state), after the area chain."""
     position = INBOX_ORDER.decode(cursor)
     areas = _my_areas(user)
-    read_before = _read_before(user)
+    broadcast_read = _broadcast_read(user)
 
     own = select(
-        Notification.id.label("id"), Notification.created_at.label("created_at"), literal("notification").label("kind")
+        Notification.id.label("id"),
+        Notification.created_at.label("created_at"),
+        literal("notification").label("kind"),
+        Notification.type.label("type"),
+        Notification.title.label("title"),
+        Notification.body.label("body"),
+        Notification.data.label("data"),
+        Notification.read_at.is_not(None).label("read"),
+        cast(null(), String).label("area_code"),
     ).where(Notification.recipient_id == user.id)
     broadcasts = select(
-        Broadcast.id.label("id"), Broadcast.created_at.label("created_at"), literal("broadcast").label("kind")
+        Broadcast.id,
+        Broadcast.created_at,
+        literal("broadcast"),
+        literal(EMERGENCY),
+        Broadcast.title,
+        Broadcast.body,
+        cast(null(), JSON),
+        broadcast_read,
+        Broadcast.area_code,
     ).where(_broadcast_filter(user, areas))
     if unread_only:
         own = own.where(Notification.read_at.is_(None))
-        broadcasts = broadcasts.where(_broadcast_unread(user, read_before))
+        broadcasts = broadcasts.where(~broadcast_read)
     if position:
         own = own.where(INBOX_ORDER.after(position))
         broadcasts = broadcasts.where(INBOX_ORDER.after(position, (Broadcast.created_at, Broadcast.id)))
@@ -161,45 +176,9 @@ def inbox_page(
     own = own.order_by(*INBOX_ORDER.order_by()).limit(limit + 1)
     broadcasts = broadcasts.order_by(*INBOX_ORDER.order_by((Broadcast.created_at, Broadcast.id))).limit(limit + 1)
     both = union_all(select(own.subquery()), select(broadcasts.subquery())).subquery()
-    rows = db.session.execute(
-        select(both.c.id, both.c.created_at, both.c.kind)
-        .order_by(both.c.created_at.desc(), both.c.id.desc())
-        .limit(limit + 1)
-    ).all()
+    rows = db.session.execute(select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit + 1)).all()
     page = rows[:limit]
-
-    notification_ids = [r.id for r in page if r.kind == "notification"]
-    broadcast_ids = [r.id for r in page if r.kind == "broadcast"]
-    notifications = (
-        {n.id: n for n in db.session.scalars(select(Notification).where(Notification.id.in_(notification_ids)))}
-        if notification_ids
-        else {}
-    )
-    broadcast_rows = (
-        {b.id: b for b in db.session.scalars(select(Broadcast).where(Broadcast.id.in_(broadcast_ids)))}
-        if broadcast_ids
-        else {}
-    )
-    read_ids = (
-        set(
-            db.session.scalars(
-                select(BroadcastRead.broadcast_id).where(
-                    BroadcastRead.user_id == user.id, BroadcastRead.broadcast_id.in_(broadcast_ids)
-                )
-            )
-        )
-        if broadcast_ids
-        else set()
-    )
-
-    items = []
-    for row in page:
-        if row.kind == "notification":
-            items.append(_notification_item(notifications[row.id], language))
-        else:
-            b = broadcast_rows[row.id]
-            read = b.id in read_ids or (read_before is not None and b.created_at <= read_before)
-            items.append(_broadcast_item(b, read))
+    items = [_notification_item(r, language) if r.kind == "notification" else _broadcast_item(r) for r in page]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
@@ -214,35 +193,41 @@ def _as_aware(value) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _notification_item(n: Notification, language: str) -> dict:
-    title, body = n.title, n.body
-    template = TEMPLATES.get(n.type)
+def _data(value) -> dict:
+    if isinstance(value, str):  # a UNION column may come back as its JSON text
+        value = json.loads(value)
+    return value or {}
+
+
+def _notification_item(row, language: str) -> dict:
+    title, body, data = row.title, row.body, _data(row.data)
+    template = TEMPLATES.get(row.type)
     if language == "en" and template is not None:
-        title, body = template.render(n.data or {}, "en")
+        title, body = template.render(data, "en")
     return {
-        "id": n.id,
+        "id": row.id,
         "kind": "notification",
-        "type": n.type,
+        "type": row.type,
         "title": title,
         "body": body,
-        "data": n.data or {},
-        "created_at": n.created_at,
-        "read": n.read_at is not None,
+        "data": data,
+        "created_at": _as_aware(row.created_at),
+        "read": bool(row.read),
         "area_code": None,
     }
 
 
-def _broadcast_item(b: Broadcast, read: bool) -> dict:
+def _broadcast_item(row) -> dict:
     return {
-        "id": b.id,
+        "id": row.id,
         "kind": "broadcast",
         "type": EMERGENCY,
-        "title": b.title,
-        "body": b.body,
-        "data": {"area_code": b.area_code},
-        "created_at": b.created_at,
-        "read": read,
-        "area_code": b.area_code,
+        "title": row.title,
+        "body": row.body,
+        "data": {"area_code": row.area_code},
+        "created_at": _as_aware(row.created_at),
+        "read": bool(row.read),
+        "area_code": row.area_code,
     }
 
 
@@ -254,9 +239,7 @@ def unread_count(user: User) -> int:
     )
     areas = _my_areas(user)
     broadcasts = db.session.scalar(
-        select(func.count())
-        .select_from(Broadcast)
-        .where(_broadcast_filter(user, areas), _broadcast_unread(user, _read_before(user)))
+        select(func.count()).select_from(Broadcast).where(_broadcast_filter(user, areas), ~_broadcast_read(user))
     )
     return int(own or 0) + int(broadcasts or 0)
 
@@ -309,6 +292,7 @@ def mark_all_read(user: User) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # a concurrent "mark all" created the state row; it did the same
+    forget_answers([user.id])  # the UPDATE above bypasses the ORM, so the owner hook did not see it
 
 
 # Preferences

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from jaki.auth.models import User
+from jaki.caching import forget_answers
 from jaki.db import new_uuid, utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
@@ -176,4 +177,6 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
         event = plans[event_id][0]
         event.relayed_at, event.last_error = now, None
     db.session.commit()
+    # Inserted by a Core statement, which the owner hook does not see: the recipients' kept inboxes are stale.
+    forget_answers({row["recipient_id"] for event_id in relayed for row in rows[event_id]})
     return len(events), to_push

@@ -6,8 +6,11 @@ from flask_jwt_extended import current_user
 
 from jaki.api import API_PREFIX, Blueprint
 from jaki.auth.permissions import login_required, roles_required
+from jaki.auth.tokens import user_record
+from jaki.caching import cached_answer
 from jaki.i18n import current_language
 from jaki.notifications import operations
+from jaki.notifications.models import BROADCASTS
 from jaki.notifications.schemas import (
     BroadcastCreateSchema,
     BroadcastPageSchema,
@@ -59,13 +62,14 @@ def remove_device(device_id):
 
 
 @me_blp.route("/notifications", methods=["GET"])
-@login_required()
+@login_required(load_user=False)
+@cached_answer("inbox", "INBOX_ANSWER_SECONDS", args=("limit", "unread_only"), generation=BROADCASTS)
 @me_blp.arguments(InboxQueryArgsSchema, location="query")
 @me_blp.response(200, InboxPageSchema)
 def inbox(args):
     """My inbox: my notifications and the emergency broadcasts to my area, newest first."""
     return operations.inbox_page(
-        current_user,
+        user_record(current_user),
         limit=args["limit"],
         cursor=args["cursor"],
         unread_only=args["unread_only"],
@@ -74,11 +78,12 @@ def inbox(args):
 
 
 @me_blp.route("/notifications/unread-count", methods=["GET"])
-@login_required()
+@login_required(load_user=False)
+@cached_answer("unread", "INBOX_ANSWER_SECONDS", generation=BROADCASTS)
 @me_blp.response(200, UnreadCountSchema)
 def unread_count():
     """How many items of my inbox are unread."""
-    return {"count": operations.unread_count(current_user)}
+    return {"count": operations.unread_count(user_record(current_user))}
 
 
 @me_blp.route("/notifications/<string:item_id>/read", methods=["POST"])

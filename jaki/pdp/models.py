@@ -85,6 +85,8 @@ class CorrectionEvent(Base):
 class ConsentChoice(Base):
     """Optional processing a citizen may object to (area alerts by home location, programme marketing)."""
 
+    __answer_owner__ = "user_id"  # a change drops this person's kept answers (jaki.caching)
+
     __tablename__ = "pdp_consent_choices"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -14,6 +14,16 @@ from jaki.extensions import db
 from tests.factories import PASSWORD, make_user
 
 
+@pytest.fixture(autouse=True, params=["afresh", "kept"])
+def me_answers(request, app, monkeypatch):
+    """Every test twice: GET /me from the account row, and kept (jaki.caching): no kept copy may outlive a logout,
+    a revocation, a password change or a disabled account."""
+    monkeypatch.setitem(app.config, "ME_ANSWER_SECONDS", 60 if request.param == "kept" else 0)
+    app.extensions.pop("jaki.memory_caches", None)
+    yield
+    app.extensions.pop("jaki.memory_caches", None)
+
+
 def _login(client, user, password=PASSWORD):
     return client.post("/api/v1/auth/login", json={"nik": user.nik, "password": password})
 

@@ -2,12 +2,24 @@
 
 from datetime import timedelta
 
+import pytest
+
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.notifications.models import Broadcast, Notification
 from tests.factories import auth_header, make_user
 
 INBOX = "/api/v1/me/notifications"
+
+
+@pytest.fixture(autouse=True, params=["afresh", "kept"])
+def inbox_answers(request, app, monkeypatch):
+    """Every test twice: answered from the database each time, and with the first page and the unread count kept
+    (jaki.caching): each change a test makes must show in the kept answers at once."""
+    monkeypatch.setitem(app.config, "INBOX_ANSWER_SECONDS", 60 if request.param == "kept" else 0)
+    app.extensions.pop("jaki.memory_caches", None)
+    yield
+    app.extensions.pop("jaki.memory_caches", None)
 
 
 def _notification(user, minutes_ago, *, type_="report.status_changed", data=None, read=False):
