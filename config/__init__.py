@@ -118,6 +118,8 @@ class Config:
     FCM_CREDENTIALS_FILE = _env("JAKI_FCM_CREDENTIALS_FILE")
     FCM_URL = _env("JAKI_FCM_URL")
     FCM_IID_URL = _env("JAKI_FCM_IID_URL")
+    # Messages in flight per delivery worker: enough to cover the round trip to Google (each is one connection).
+    FCM_CONCURRENCY = _env_int("JAKI_FCM_CONCURRENCY", 16)
 
     # Notifications (every default of jaki/notifications lives here; the code reads jaki.settings.setting)
     NOTIFY_MAX_DEVICES = _env_int("JAKI_NOTIFY_MAX_DEVICES", 10)  # per account; one more evicts the least recent

@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 import firebase_admin
 import requests.adapters
+import requests.utils
 from firebase_admin import credentials as fb_credentials
 from firebase_admin import exceptions as fb_exceptions
 from firebase_admin import messaging
@@ -28,7 +31,8 @@ log = logging.getLogger(__name__)
 
 Priority = Literal["high", "normal"]
 
-MAX_TOKENS_PER_SEND = 500  # send_each_for_multicast refuses more
+MAX_TOKENS_PER_SEND = 500  # a batch's size (send_each and send_each_for_multicast refuse more)
+DEFAULT_CONCURRENCY = 16  # messages in flight per sender (one HTTP/1.1 connection each)
 MAX_TOKENS_PER_TOPIC_CALL = 1000  # subscribe_to_topic refuses more
 MAX_PAYLOAD_BYTES = 4096  # FCM's limit on notification + data
 FCM_ORIGIN = "https://fcm.googleapis.com"
@@ -203,6 +207,10 @@ class FcmPushSender:
     sleeping for any Retry-After on 429): `retries` retries on 500/503 or a refused connection, the
     first at once and later ones after retry_backoff * 2**n seconds, never sleeping for Retry-After.
     A job worker must not block for seconds per token; RETRYABLE results go back to the queue.
+
+    Each message goes out by messaging.send on this sender's own `concurrency` threads, kept for its life:
+    messaging.send_each starts a thread per message on every call (500 per batch), which on a small machine costs
+    more than the HTTP request itself (bench/results/notifications.json, client_ceiling).
     """
 
     def __init__(
@@ -217,6 +225,7 @@ class FcmPushSender:
         retries: int = 1,
         retry_backoff: float = 0.5,
         batch_size: int = MAX_TOKENS_PER_SEND,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ):
         if not project_id:
             raise ValueError("an FCM project id is required")
@@ -224,6 +233,8 @@ class FcmPushSender:
             raise ValueError(f"batch_size must be between 1 and {MAX_TOKENS_PER_SEND}")
         if iid_url and not fcm_url:
             raise ValueError("iid_url (FCM_IID_URL) only makes sense with fcm_url (FCM_URL)")
+        if not 1 <= concurrency <= MAX_TOKENS_PER_SEND:
+            raise ValueError(f"concurrency must be between 1 and {MAX_TOKENS_PER_SEND}")
         self.project_id = project_id
         self.batch_size = batch_size
         local = bool(fcm_url)
@@ -248,6 +259,7 @@ class FcmPushSender:
         except BaseException:
             firebase_admin.delete_app(self._app)
             raise
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fcm-send")
 
     def _configure_service(
         self, send_url: str | None, topic_origin: str | None, retries: int, retry_backoff: float
@@ -278,8 +290,16 @@ class FcmPushSender:
             raise_on_status=False,
         )
         adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=self.batch_size, max_retries=retry)
+        session = service._client.session
         for url in {service._fcm_url, service._fcm_topic_url}:
-            service._client.session.mount(_origin(url), adapter)
+            session.mount(_origin(url), adapter)
+        # requests reads the proxy and CA-bundle variables (and ~/.netrc) again on every request: a third of its
+        # cost per message here. Read once, at start; HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply.
+        session.proxies.update(requests.utils.get_environ_proxies(service._fcm_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
 
     # Lifecycle
 
@@ -287,6 +307,7 @@ class FcmPushSender:
         if self._app is None:
             return
         client = self._service._client
+        self._pool.shutdown(wait=True)
         firebase_admin.delete_app(self._app)
         client.close()  # delete_app closes only the async client
         self._app = None
@@ -341,13 +362,14 @@ class FcmPushSender:
                 )
         for batch in _chunks(sendable, self.batch_size):
             batch_tokens = [tokens[index] for index in batch]
-            for index, result in zip(batch, self._send_batch(batch_tokens, options), strict=True):
+            fcm_messages = [messaging.Message(fid=token, **options) for token in batch_tokens]
+            for index, result in zip(batch, self._send_each(batch_tokens, fcm_messages), strict=True):
                 results[index] = result
         _log_summary("send", results)
         return results
 
     def send_batch(self, messages: Sequence[PushMessage]) -> list[PushResult]:
-        """Personal messages, up to batch_size per messaging.send_each call (concurrent HTTP requests)."""
+        """Personal messages, each with its own text, batch_size at a time over the sender's threads."""
         results: list[PushResult | None] = [None] * len(messages)
         sendable: list[int] = []
         for index, message in enumerate(messages):
@@ -367,34 +389,26 @@ class FcmPushSender:
                     options[key] = self._message_options(m.title, m.body, m.data, m.collapse_key, m.priority)
                 fcm_messages.append(messaging.Message(fid=m.token, **options[key]))
             tokens = [messages[index].token for index in batch]
-            try:
-                response = messaging.send_each(fcm_messages, app=self._app)
-            except fb_exceptions.FirebaseError as exc:
-                answers = [_failure(token, exc) for token in tokens]
-            else:
-                answers = [
-                    PushResult(token, PushOutcome.SENT, message_id=r.message_id)
-                    if r.success
-                    else _failure(token, r.exception)
-                    for token, r in zip(tokens, response.responses, strict=True)
-                ]
+            answers = self._send_each(tokens, fcm_messages)
             for index, result in zip(batch, answers, strict=True):
                 results[index] = result
         _log_summary("send batch", results)
         return results
 
-    def _send_batch(self, tokens: list[str], options: dict) -> list[PushResult]:
-        # fids=, not tokens=: in firebase-admin 7.7 MulticastMessage(tokens=...) and Message(token=...)
-        # emit a DeprecationWarning; the FID is the target FCM now wants.
-        message = messaging.MulticastMessage(fids=tokens, **options)
-        try:
-            response = messaging.send_each_for_multicast(message, app=self._app)
-        except fb_exceptions.FirebaseError as exc:
-            return [_failure(token, exc) for token in tokens]
+    def _send_each(self, tokens: list[str], fcm_messages: list) -> list[PushResult]:
+        """One messaging.send per message, `concurrency` at a time; one result per message, in order."""
         return [
-            PushResult(token, PushOutcome.SENT, message_id=r.message_id) if r.success else _failure(token, r.exception)
-            for token, r in zip(tokens, response.responses, strict=True)
+            PushResult(token, PushOutcome.SENT, message_id=message_id) if exc is None else _failure(token, exc)
+            for token, (message_id, exc) in zip(tokens, self._pool.map(self._send_one, fcm_messages), strict=True)
         ]
+
+    def _send_one(self, message) -> tuple[str | None, BaseException | None]:
+        try:
+            return messaging.send(message, app=self._app), None
+        except fb_exceptions.FirebaseError as exc:
+            return None, exc
+        except Exception as exc:  # noqa: BLE001 - google-auth failing to fetch a token: as send_each reports it
+            return None, fb_exceptions.UnknownError(message=f"Unknown error while calling FCM: {exc}", cause=exc)
 
     def send_to_topic(
         self, topic: str, *, title: str, body: str, data: dict[str, str], priority: Priority = "normal"
@@ -573,5 +587,6 @@ def push_sender_from_config(mapping: Mapping, *, sink: Callable[[dict], None] | 
             fcm_url=mapping.get("FCM_URL"),
             iid_url=mapping.get("FCM_IID_URL"),
             timeout=float(mapping.get("FCM_TIMEOUT") or 10),
+            concurrency=int(mapping.get("FCM_CONCURRENCY") or DEFAULT_CONCURRENCY),
         )
     raise RuntimeError(f"unknown PUSH_BACKEND {backend!r}")

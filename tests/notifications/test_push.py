@@ -106,13 +106,13 @@ def test_targets_are_sent_as_fids_without_deprecation_warning(stub, sender):
 
 def test_more_than_500_tokens_go_in_batches_each_token_once(stub, sender, monkeypatch):
     calls = []
-    real = messaging.send_each_for_multicast
+    real = sender._send_each
 
-    def counting(message, *args, **kwargs):
-        calls.append(len(message.fids))
-        return real(message, *args, **kwargs)
+    def counting(tokens, messages):
+        calls.append(len(messages))
+        return real(tokens, messages)
 
-    monkeypatch.setattr(messaging, "send_each_for_multicast", counting)
+    monkeypatch.setattr(sender, "_send_each", counting)
     tokens = [f"device-{i:04d}" for i in range(1001)]
 
     results = sender.send(tokens, **MESSAGE)
@@ -396,3 +396,41 @@ def test_push_sender_from_config(stub):
         push_sender_from_config({"PUSH_BACKEND": "fcm"})
     with pytest.raises(RuntimeError, match="PUSH_BACKEND"):
         push_sender_from_config({"PUSH_BACKEND": "apns"})
+
+
+def test_proxy_and_ca_settings_are_read_once_at_start(stub, monkeypatch):
+    """requests would read them again for every message; the sender reads them when it starts, so a deployment
+    behind an HTTPS proxy, or with its own CA bundle, still reaches Google through them."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.pemprov.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/pemprov-ca.pem")
+    with FcmPushSender("jaki-test", fcm_url="https://fcm.example/v1/projects/{0}/messages:send") as sender:
+        session = sender._service._client.session
+        assert session.trust_env is False
+        assert session.proxies["https"] == "http://proxy.pemprov.example:3128"
+        assert session.verify == "/etc/ssl/certs/pemprov-ca.pem"
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.pemprov.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with FcmPushSender("jaki-test", fcm_url=stub.send_url) as sender:
+        assert "http" not in sender._service._client.session.proxies  # NO_PROXY holds for the stub
+        assert all(r.ok for r in sender.send(["good-1"], **MESSAGE))  # not through the (unresolvable) proxy
+
+
+def test_a_sender_sends_on_its_own_threads_not_a_thread_per_message(stub):
+    import threading
+
+    with FcmPushSender("jaki-test", fcm_url=stub.send_url, concurrency=4) as sender:
+        seen: set[str] = set()
+        real = sender._send_one
+
+        def spy(message):
+            seen.add(threading.current_thread().name)
+            return real(message)
+
+        sender._send_one = spy
+        first = sender.send([f"device-{i}" for i in range(300)], **MESSAGE)
+        second = sender.send([f"device-{i}" for i in range(300, 600)], **MESSAGE)
+    assert all(r.ok for r in first + second) and stub.requests_count == 600
+    assert 1 <= len(seen) <= 4 and all(name.startswith("fcm-send") for name in seen)
+    with pytest.raises(ValueError, match="concurrency"):
+        FcmPushSender("jaki-test", fcm_url=stub.send_url, concurrency=0)
