@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, text, update
 
 from jaki import metrics
 from jaki.auth.models import RecordedMessage, User
@@ -222,10 +222,44 @@ def _push_claimed(claimed) -> dict[str, DeliveryResult]:
     if dead:
         # The token is gone for good (app removed, token rotated): delete it, and it leaves its topics with it.
         db.session.execute(delete(Device).where(Device.id.in_(dead)).execution_options(synchronize_session=False))
-    # Every outcome in one executemany UPDATE by primary key (the same columns for every row).
-    db.session.execute(update(Notification), [{"id": row_id, **values} for row_id, values in outcomes.items()])
+    _record_outcomes(outcomes)
     db.session.commit()
     return results
+
+
+# PostgreSQL: every outcome of the batch in one UPDATE joined to one array per column (an executemany is one
+# statement per row on the server).
+_UNNEST_OUTCOMES = text("""
+    UPDATE notifications AS n
+    SET status = o.status, push_sent = o.push_sent, push_done = CAST(o.push_done AS json),
+        last_error = o.last_error, next_attempt_at = o.next_attempt_at, sent_at = o.sent_at
+    FROM unnest(CAST(:ids AS varchar[]), CAST(:statuses AS varchar[]), CAST(:push_sent AS integer[]),
+                CAST(:push_done AS text[]), CAST(:last_errors AS varchar[]),
+                CAST(:next_attempts AS timestamptz[]), CAST(:sent_ats AS timestamptz[]))
+         AS o(id, status, push_sent, push_done, last_error, next_attempt_at, sent_at)
+    WHERE n.id = o.id""")
+
+
+def _record_outcomes(outcomes: dict[str, dict]) -> None:
+    if not outcomes:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        # One executemany UPDATE by primary key (the same columns for every row).
+        db.session.execute(update(Notification), [{"id": row_id, **values} for row_id, values in outcomes.items()])
+        return
+    rows = list(outcomes.items())
+    db.session.execute(
+        _UNNEST_OUTCOMES,
+        {
+            "ids": [row_id for row_id, _ in rows],
+            "statuses": [v["status"] for _, v in rows],
+            "push_sent": [v["push_sent"] for _, v in rows],
+            "push_done": [json.dumps(v["push_done"], separators=(",", ":")) for _, v in rows],
+            "last_errors": [v["last_error"] for _, v in rows],
+            "next_attempts": [v["next_attempt_at"] for _, v in rows],
+            "sent_ats": [v["sent_at"] for _, v in rows],
+        },
+    )
 
 
 def _values(row, *, status: str, done: set, last_error, push_sent=None, next_attempt_at=None, sent_at=None) -> dict:
