@@ -277,6 +277,22 @@ def _timeline(engine, after_event: int, began_wall: float) -> dict:
     }
 
 
+def _wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
+    """Until `count` rq workers have registered and taken their first look at the queues: a worker still importing
+    jaki when the events commit would put its start-up in the pipeline's time."""
+    import redis
+    from rq import Worker
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(1 for w in Worker.all(connection=client) if w.get_state() == "idle") >= count:
+            break
+        time.sleep(0.1)
+    client.close()
+    time.sleep(0.5)
+
+
 def targeted(
     env: dict, url: str, stub, count: int, first: int, *, simple: bool, worker_count: int, kind: str = "targeted"
 ) -> dict:
@@ -286,7 +302,7 @@ def targeted(
     after_event = _last_event_id(engine)
     sent_before = stub.sent_count
     with workers(env, worker_count, simple=simple):
-        time.sleep(2)  # workers connected and listening
+        _wait_for_workers(env["REDIS_URL"], worker_count)
         # The clock starts when the events commit, as a domain's write would: not when the child that writes them
         # starts (a Python process and an app, seconds that are the bench's, not the pipeline's).
         queued = _child(
