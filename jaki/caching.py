@@ -232,8 +232,11 @@ def cached_answer(
                 return view(*a, **kw)
             field = f"{namespace}:{current_language()}:{variant}"
             refresh = bypass is not None and request.args.get(bypass, "").strip().lower() in TRUE_VALUES
-            hit, current = _read_answer(user_id, field, generation, claims.get("iat", 0))
-            if hit is not None and not refresh:
+            if refresh:
+                hit, current = None, _read_generation(generation)  # the copy is not read, only replaced
+            else:
+                hit, current = _read_answer(user_id, field, generation, claims.get("iat", 0))
+            if hit is not None:
                 return _replay(hit)
             response = current_app.make_response(view(*a, **kw))
             if response.status_code == 200:
@@ -293,6 +296,19 @@ def _read_answer(user_id: str, field: str, generation: str | None, issued_at: in
         return _fresh(_unseal(token.decode()), current, issued_at), current
     except Exception:  # noqa: BLE001 - a key rotation or a damaged entry is a miss, never an error
         return None, current
+
+
+def _read_generation(generation: str | None) -> str | None:
+    if generation is None:
+        return None
+    redis = current_app.extensions.get("jaki.redis")
+    if redis is None:
+        return _memory_generation(generation)
+    try:
+        current = redis.get(_generation_key(generation))
+    except RedisError:
+        return None  # not kept then: _write_answer finds Redis down too, or keeps a copy that is simply missed
+    return current.decode() if current is not None else "0"
 
 
 def _write_answer(
