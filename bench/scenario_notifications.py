@@ -168,33 +168,39 @@ def seed(small_devices: int, big_devices: int) -> dict:
     return {"token": token, "devices_per_area": counts, "big_area_insert_seconds": round(big_seconds, 1)}
 
 
-def queue_events(count: int, first: int, kind: str = "targeted") -> dict:
-    """Outbox events for `count` users (as domains write them, one per person), then one relay job."""
+def insert_events(count: int, first: int, kind: str = "targeted") -> None:
+    """Outbox events for `count` users (as domains write them, one per person), committed; in an app context."""
     from sqlalchemy import text
 
+    from jaki.extensions import db
+
+    if kind == "bansos":
+        statement = text("""
+        INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
+        SELECT 'bansos.disbursed', 'bansos', 'bansos-' || g,
+               json_build_object('recipients', json_build_array('k-u-' || g), 'data', json_build_object()),
+               now(), 0
+        FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g""")
+    else:
+        statement = text("""
+        INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
+        SELECT 'report.status_changed', 'report', 'bench-' || g,
+               json_build_object('recipients', json_build_array('t-u-' || g),
+                                 'data', json_build_object('public_status', 'proses')), now(), 0
+        FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g""")
+    db.session.execute(statement, {"first": first, "last": first + count - 1})
+    db.session.commit()
+
+
+def queue_events(count: int, first: int, kind: str = "targeted") -> dict:
+    """insert_events, then one relay job."""
     from config import get_config
     from jaki import create_app, jobs
-    from jaki.extensions import db
     from jaki.notifications import tasks
 
     app = create_app(get_config("development"))
     with app.app_context():
-        if kind == "bansos":
-            statement = text("""
-            INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
-            SELECT 'bansos.disbursed', 'bansos', 'bansos-' || g,
-                   json_build_object('recipients', json_build_array('k-u-' || g), 'data', json_build_object()),
-                   now(), 0
-            FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g""")
-        else:
-            statement = text("""
-            INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, created_at, attempts)
-            SELECT 'report.status_changed', 'report', 'bench-' || g,
-                   json_build_object('recipients', json_build_array('t-u-' || g),
-                                     'data', json_build_object('public_status', 'proses')), now(), 0
-            FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) g""")
-        db.session.execute(statement, {"first": first, "last": first + count - 1})
-        db.session.commit()
+        insert_events(count, first, kind)
         committed_at = time.time()
         jobs.enqueue(tasks.relay_outbox, queue=jobs.Queues.DEFAULT, retries=0)
     return {"queued": count, "committed_at": committed_at}

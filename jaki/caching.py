@@ -285,8 +285,8 @@ def _read_answer(user_id: str, field: str, generation: str | None, issued_at: in
             pipe = redis.pipeline(transaction=False)
             pipe.hget(_answers_key(user_id), field)
             pipe.get(_generation_key(generation))
-            token, current = pipe.execute()
-            current = current.decode() if current is not None else "0"
+            token, raw = pipe.execute()
+            current = _generation_value(raw)
     except RedisError as exc:
         log.warning("answer cache unreachable; answering afresh", extra={"error": type(exc).__name__})
         return None, None
@@ -308,7 +308,12 @@ def _read_generation(generation: str | None) -> str | None:
         current = redis.get(_generation_key(generation))
     except RedisError:
         return None  # not kept then: _write_answer finds Redis down too, or keeps a copy that is simply missed
-    return current.decode() if current is not None else "0"
+    return _generation_value(current)
+
+
+def _generation_value(raw: bytes | None) -> str:
+    """A generation counter as Redis holds it; never bumped yet is "0" (as in memory)."""
+    return raw.decode() if raw is not None else "0"
 
 
 def _write_answer(

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 Priority = Literal["high", "normal"]
 
-MAX_TOKENS_PER_SEND = 500  # a batch's size (send_each and send_each_for_multicast refuse more)
+MAX_TOKENS_PER_SEND = 500  # messages per batch: each batch takes its share of the FCM quota at once
 DEFAULT_CONCURRENCY = 16  # messages in flight per sender (one HTTP/1.1 connection each)
 MAX_TOKENS_PER_TOPIC_CALL = 1000  # subscribe_to_topic refuses more
 MAX_PAYLOAD_BYTES = 4096  # FCM's limit on notification + data
