@@ -218,3 +218,35 @@ def load_interleaved(
             all_errors[0] += errors
             all_elapsed[0] += elapsed
     return {name: summarise(lat, elapsed[0], errors[0], concurrency) for name, (lat, errors, elapsed) in totals.items()}
+
+
+def cpu_seconds_by_process() -> dict[str, tuple[str, float]]:
+    """Every process's CPU time so far (user + system, from /proc), by pid, with a group name: gunicorn,
+    postgres, redis, rq, this bench, or other. Linux only; {} elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    me = str(os.getpid())
+    found: dict[str, tuple[str, float]] = {}
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended while being read
+            continue
+        group = "bench" if pid == me else "other"
+        for name in ("gunicorn", "postgres", "redis", "rq"):
+            if name in command:
+                group = name
+                break
+        found[pid] = (group, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def cpu_ms_per(count: int, before: dict, after: dict) -> dict[str, float]:
+    """CPU milliseconds per unit of work, by process group, between two cpu_seconds_by_process() readings."""
+    groups: dict[str, float] = {}
+    for pid, (group, seconds) in after.items():
+        groups[group] = groups.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
+    return {group: round(seconds / count * 1000, 1) for group, seconds in sorted(groups.items()) if count}

@@ -8,7 +8,8 @@ from sqlalchemy import event
 from jaki.auth import tokens
 from jaki.events import record_event
 from jaki.extensions import db
-from tests.factories import auth_header, make_user
+from jaki.geo.models import Area
+from tests.factories import PASSWORD, auth_header, ensure_agency, make_user
 
 
 def _empty_session() -> None:
@@ -93,6 +94,28 @@ def test_a_signed_in_read_costs_its_user_row_and_nothing_else(app, client, signe
     assert len(cost.statements) == 1 and cost.statements[0].lstrip().upper().startswith("SELECT")
     assert "users" in cost.statements[0]
     assert cost.redis_commands == []  # revocation: no round trip while the snapshot is fresh
+
+
+@pytest.mark.parametrize("role", ["citizen", "officer"])
+def test_a_login_costs_four_statements(app, client, session, monkeypatch, role):
+    """The account, its lock, the refresh token and the last-login time: no staff areas (the tokens carry the
+    role only), no second look for the lock it just read, no reload of the account after the commit."""
+    with app.app_context():
+        staff = role == "officer"
+        if staff:
+            ensure_agency()
+            if db.session.get(Area, "31") is None:
+                db.session.add(Area(code="31", level="provinsi", name="DKI Jakarta", parent_code=None))
+        user = make_user(role=role, agency_code="DBM" if staff else None, areas=["31"] if staff else ())
+        nik = user.nik
+        db.session.commit()
+    with Cost(app, monkeypatch) as cost:
+        response = client.post("/api/v1/auth/login", json={"nik": nik, "password": PASSWORD})
+    assert response.status_code == 200, response.json
+    verbs = sorted(statement.lstrip().split()[0].upper() for statement in cost.statements)
+    verbs = [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE")]  # the test's own transaction
+    assert verbs == ["INSERT", "SELECT", "SELECT", "UPDATE"], cost.statements
+    assert not any("staff_areas" in statement for statement in cost.statements)
 
 
 def test_a_revocation_elsewhere_takes_effect_within_the_bound(app, client, signed_in, monkeypatch):

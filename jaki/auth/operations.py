@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from jaki import audit
 from jaki.agencies.models import Agency
@@ -209,23 +210,19 @@ def _lock_seconds(failures: int) -> int:
 def check_password(index: str, password_hash: str | None, password: str) -> bool:
     """The one password check behind login, re-authentication and password change, all sharing one lock per
     NIK: while locked even the right password is refused (429); a wrong one counts towards the lock (committed
-    before the caller answers). The caller clears the count once it accepts the person (clear_failures)."""
+    before the caller answers). The right password clears the count, in the caller's transaction."""
     now = utcnow()
     throttle = db.session.get(LoginThrottle, index)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         wait = int((throttle.locked_until - now).total_seconds()) + 1
         raise RateLimited("account_locked", seconds=wait, headers={"Retry-After": str(wait)})
     if verify_password(password_hash, password):
+        if throttle is not None:
+            db.session.delete(throttle)
         return True
     _record_failure(index, now)
     db.session.commit()
     return False
-
-
-def clear_failures(index: str) -> None:
-    throttle = db.session.get(LoginThrottle, index)
-    if throttle is not None:
-        db.session.delete(throttle)
 
 
 def login(nik: str, password: str) -> dict:
@@ -237,20 +234,21 @@ def login(nik: str, password: str) -> dict:
         verify_password(None, password)  # same work as a real check
         raise Unauthorized("login_failed")
     index = nik_index(value)
-    user = db.session.scalar(select(User).where(User.nik_index == index))
+    # A login never reads the staff areas (the tokens carry the role only): not loaded.
+    user = db.session.scalar(select(User).where(User.nik_index == index).options(lazyload(User.areas)))
     if not check_password(index, user.password_hash if user else None, password):
         raise Unauthorized("login_failed")
     if user.status == "disabled":
         raise Forbidden("account_inactive")
     if user.phone_verified_at is None:
         raise Forbidden("phone_not_verified")
-    clear_failures(index)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     pair = tokens.issue_pair(user, fresh=True)
+    who = {"user_id": user.id, "role": user.role}  # read before the commit expires them (a reload otherwise)
     db.session.commit()
-    log.info("login", extra={"user_id": user.id, "role": user.role})
+    log.info("login", extra=who)
     return pair
 
 
@@ -259,7 +257,6 @@ def reauthenticate(user: User, password: str) -> dict:
     a way to guess the password: the login's lock applies (the rate limits are on the route)."""
     if not check_password(user.nik_index, user.password_hash, password):
         raise Unauthorized("password_wrong")
-    clear_failures(user.nik_index)
     db.session.commit()
     from flask_jwt_extended import create_access_token, get_jwt
 
@@ -279,7 +276,6 @@ def change_password(user: User, current_password: str, new_password: str) -> dic
     if not check_password(user.nik_index, user.password_hash, current_password):
         raise Unauthorized("password_wrong")
     check_password_strength(new_password, nik=user.nik, phone=user.phone)
-    clear_failures(user.nik_index)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     tokens.revoke_all_for_user(user.id)
