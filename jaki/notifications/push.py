@@ -27,6 +27,8 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from urllib3.util.retry import Retry
 
+from jaki.notifications.transport import KeepAliveAdapter
+
 log = logging.getLogger(__name__)
 
 Priority = Literal["high", "normal"]
@@ -289,7 +291,12 @@ class FcmPushSender:
             respect_retry_after_header=False,
             raise_on_status=False,
         )
-        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=self.batch_size, max_retries=retry)
+        fallback = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=self.batch_size, max_retries=retry)
+        # The same rules, on kept-alive connections without urllib3 (jaki.notifications.transport); what it does
+        # not do (a proxy, above all) goes to the HTTPAdapter.
+        adapter = KeepAliveAdapter(
+            retries=retries, retry_backoff=retry_backoff, pool_size=self.batch_size, fallback=fallback
+        )
         session = service._client.session
         for url in {service._fcm_url, service._fcm_topic_url}:
             session.mount(_origin(url), adapter)
