@@ -127,21 +127,31 @@ def resync_user_devices(user_id: str) -> int:
     return len(device_ids)
 
 
-def relay_outbox(max_batches: int = 20) -> int:
-    """Relay pending events in bounded batches, enqueueing the delivery of the new rows after each commit."""
-    if not jobs_inline():
+def relay_outbox(max_batches: int | None = None) -> int:
+    """Relay pending events in bounded batches, enqueueing the delivery of the new rows after each commit.
+
+    With rq, a job relays one batch: when more events wait, the next batch is a new job on the push queue, behind
+    the deliveries this batch just enqueued. Workers then alternate relaying and sending. A job that relayed 20
+    batches in a row left the deliveries it enqueued to the other workers and, once they had sent them, left those
+    workers idle: on a bansos day the rows came in bursts and the workers were idle half the time (py-spy,
+    bench/results/notifications_profile.txt). Relays may overlap: each takes its batch with SKIP LOCKED.
+    Jobs run in-process (the embedded default) relay up to 20 batches a call, as does an explicit max_batches.
+    """
+    inline = jobs_inline()
+    if not inline:
         # Cleared before reading: an event committed from now on kicks a new relay.
         with contextlib.suppress(RedisError):
             current_app.extensions["jaki.redis"].delete(KICK_KEY)
     size = setting("NOTIFY_RELAY_BATCH")
     total = 0
-    for _ in range(max_batches):
+    for _ in range(max_batches or (20 if inline else 1)):
         count, to_push = relay.relay_batch(size)
         total += count
         enqueue_deliveries(to_push)  # Redis down: the rows wait in "created" for the sweeper
         if count < size:
             return total
-    enqueue_safely(relay_outbox, queue=Queues.DEFAULT, retries=0)  # more waiting: continue in a new job
+    # More waiting: continue in a new job (Redis down: the periodic relay picks the rest up).
+    enqueue_safely(relay_outbox, queue=Queues.DEFAULT if inline else Queues.NOTIFY, retries=0)
     return total
 
 

@@ -283,7 +283,7 @@ def test_relay_works_in_bounded_batches(ctx, no_kick, queued, notify_config):
     notify_config(NOTIFY_RELAY_BATCH=3)
     user = make_user()
     events = [_event("report.created", [user.id], aggregate_id=f"rep-{n}") for n in range(7)]
-    assert tasks.relay_outbox() == 7
+    assert tasks.relay_outbox(max_batches=20) == 7
     assert len(queued) == 7
     db.session.expire_all()
     assert all(db.session.get(OutboxEvent, e.id).relayed_at <= utcnow() for e in events)
@@ -311,3 +311,24 @@ def test_one_failing_event_does_not_hold_back_the_batch(ctx, no_kick, queued, mo
         assert (waiting.relayed_at is None) == (attempt < relay.MAX_EVENT_ATTEMPTS)  # then it is set aside
     assert len(_rows(good.id)) == 1 and _rows(bad.id) == []
     assert db.session.get(OutboxEvent, good.id).attempts == 1
+
+
+@pytest.mark.redis
+def test_with_rq_a_job_relays_one_batch_and_queues_the_next_behind_its_deliveries(app, ctx, no_kick, notify_config):
+    """Workers alternate relaying and sending: the next batch waits on the push queue behind this one's sends,
+    instead of one job relaying every batch while the sends it enqueued wait for other workers."""
+    from jaki import jobs
+
+    notify_config(JOBS_BACKEND="rq", NOTIFY_RELAY_BATCH=3, NOTIFY_DELIVERY_BATCH=2)
+    user = make_user()
+    for n in range(7):
+        _event("report.created", [user.id], aggregate_id=f"rep-{n}")
+    queue = jobs.get_queue(jobs.Queues.NOTIFY)
+    queue.empty()
+    try:
+        assert tasks.relay_outbox() == 3
+        kinds = [queue.fetch_job(job_id).args[0].rsplit(".", 1)[1] for job_id in queue.job_ids]
+        assert kinds == ["deliver_notifications", "deliver_notifications", "relay_outbox"]
+        assert len(_rows()) == 3  # the other four events wait for the queued relay
+    finally:
+        queue.empty()
