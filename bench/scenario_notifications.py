@@ -18,7 +18,16 @@ from contextlib import contextmanager
 import httpx
 
 from bench.fast_stub import FastFcmStub
-from bench.util import ROOT, flask, free_port, fresh_pg_database, gunicorn
+from bench.util import (
+    ROOT,
+    cpu_ms_per,
+    cpu_seconds_by_process,
+    flask,
+    free_port,
+    fresh_pg_database,
+    gunicorn,
+    machine_busy,
+)
 
 TARGETED = int(os.environ.get("BENCH_NOTIFY_TARGETED", "2000"))
 BANSOS = int(os.environ.get("BENCH_NOTIFY_BANSOS", "100000"))
@@ -318,6 +327,7 @@ def targeted(
         )
         began_wall = queued["committed_at"]
         began = time.perf_counter() - (time.time() - began_wall)
+        cpu_before, busy_before = cpu_seconds_by_process(), machine_busy()
         deadline = began + 1800
         done = 0
         while time.perf_counter() < deadline:
@@ -326,6 +336,8 @@ def targeted(
                 break
             time.sleep(0.5 if count > 10_000 else 0.1)
         elapsed = time.perf_counter() - began
+        cpu = cpu_ms_per(done, cpu_before, cpu_seconds_by_process())
+        busy_after = machine_busy()
     timeline = _timeline(engine, after_event, began_wall)
     engine.dispose()
     return {
@@ -337,6 +349,12 @@ def targeted(
         "notifications_per_s": round(done / elapsed, 1),
         "stub_messages": stub.sent_count - sent_before,
         "timeline": timeline,
+        # Where a notification's CPU went, by process group (the relay's and the delivery's Python are both in
+        # "jobs worker"), and how busy the machine's cores were while it ran.
+        "cpu_ms_per_notification": cpu,
+        "machine_busy_fraction": round((busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 3)
+        if busy_after[1] > busy_before[1]
+        else None,
         "includes": "from the events' commit: the relay (its rows by one INSERT ... SELECT FROM unnest), then "
         "one rq job per batch of NOTIFY_DELIVERY_BATCH rows (claim by one UPDATE ... RETURNING, devices in one query, "
         "commit, paced firebase-admin messaging.send on the sender's FCM_CONCURRENCY threads, outcomes in one UPDATE "

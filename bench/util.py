@@ -222,7 +222,8 @@ def load_interleaved(
 
 def cpu_seconds_by_process() -> dict[str, tuple[str, float]]:
     """Every process's CPU time so far (user + system, from /proc), by pid, with a group name: gunicorn,
-    postgres, redis, rq, this bench, or other. Linux only; {} elsewhere."""
+    postgres, redis, jobs worker (rq), fast_stub (the bench's FCM stub), this bench, or other. Linux only; {}
+    elsewhere."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     me = str(os.getpid())
     found: dict[str, tuple[str, float]] = {}
@@ -236,7 +237,7 @@ def cpu_seconds_by_process() -> dict[str, tuple[str, float]]:
         except OSError:  # ended while being read
             continue
         group = "bench" if pid == me else "other"
-        for name in ("gunicorn", "postgres", "redis", "rq"):
+        for name in ("gunicorn", "postgres", "redis", "jobs worker", "fast_stub"):
             if name in command:
                 group = name
                 break
@@ -250,3 +251,15 @@ def cpu_ms_per(count: int, before: dict, after: dict) -> dict[str, float]:
     for pid, (group, seconds) in after.items():
         groups[group] = groups.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
     return {group: round(seconds / count * 1000, 1) for group, seconds in sorted(groups.items()) if count}
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / tick, sum(fields) / tick
