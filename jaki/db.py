@@ -61,3 +61,16 @@ db = SQLAlchemy(model_class=Base)
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def one_of(column, values, dialect: str):
+    """`column IN (values)` for a batch's hundreds of values. On PostgreSQL it is `column = ANY(:array)`: one
+    parameter, so the statement's text is the same for every batch. An expanded IN has a placeholder per value, and
+    psycopg parses the statement again whenever the count differs (2.5% of a push worker's CPU, py-spy --gil)."""
+    values = list(values)
+    if dialect == "postgresql":
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)

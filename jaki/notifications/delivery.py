@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, or_, select, text, update
 
 from jaki import metrics
 from jaki.auth.models import RecordedMessage, User
-from jaki.db import utcnow
+from jaki.db import one_of, utcnow
 from jaki.extensions import db
 from jaki.notifications.areas import topic_for, topics_for_home
 from jaki.notifications.models import Broadcast, Device, Notification
@@ -103,10 +103,11 @@ def send_notifications(notification_ids: list[str]) -> dict[str, DeliveryResult]
     send every message through one paced send_batch, record every outcome in one executemany UPDATE."""
     ids = list(dict.fromkeys(notification_ids))
     now = utcnow()
+    dialect = _dialect()
     claimed = db.session.execute(
         update(Notification)
         .where(
-            Notification.id.in_(ids),
+            one_of(Notification.id, ids, dialect),
             Notification.status == "created",
             # rq schedules retries to the whole second, so a retry may come a little early.
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY),
@@ -124,6 +125,10 @@ def send_notifications(notification_ids: list[str]) -> dict[str, DeliveryResult]
         if notification_id not in results:
             results[notification_id] = _not_claimed(notification_id, now)
     return results
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 _CLAIMED = (
@@ -147,7 +152,7 @@ def _push_claimed(claimed) -> dict[str, DeliveryResult]:
     devices_of: dict[str, list] = defaultdict(list)
     for device in db.session.execute(
         select(Device.id, Device.user_id, Device.token, Device.locale)
-        .where(Device.user_id.in_(recipients), Device.removed_at.is_(None))
+        .where(one_of(Device.user_id, recipients, _dialect()), Device.removed_at.is_(None))
         .order_by(Device.created_at)
     ):
         devices_of[device.user_id].append(device)
@@ -243,7 +248,7 @@ _UNNEST_OUTCOMES = text("""
 def _record_outcomes(outcomes: dict[str, dict]) -> None:
     if not outcomes:
         return
-    if db.session.get_bind().dialect.name != "postgresql":
+    if _dialect() != "postgresql":
         # One executemany UPDATE by primary key (the same columns for every row).
         db.session.execute(update(Notification), [{"id": row_id, **values} for row_id, values in outcomes.items()])
         return

@@ -261,6 +261,7 @@ class FcmPushSender:
         except BaseException:
             firebase_admin.delete_app(self._app)
             raise
+        self.concurrency = concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fcm-send")
 
     def _configure_service(
@@ -403,10 +404,27 @@ class FcmPushSender:
         return results
 
     def _send_each(self, tokens: list[str], fcm_messages: list) -> list[PushResult]:
-        """One messaging.send per message, `concurrency` at a time; one result per message, in order."""
+        """One messaging.send per message, `concurrency` at a time; one result per message, in order.
+
+        Each of the sender's threads takes the next message from the batch until none is left: one task per thread,
+        not one Future per message (a Future's Condition cost a delivery worker 12% of its CPU, py-spy --gil)."""
+        answers: list[tuple[str | None, BaseException | None] | None] = [None] * len(fcm_messages)
+        queue = iter(enumerate(fcm_messages))
+        taking = threading.Lock()
+
+        def drain() -> None:
+            while True:
+                with taking:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                answers[item[0]] = self._send_one(item[1])
+
+        for task in [self._pool.submit(drain) for _ in range(min(self.concurrency, len(fcm_messages)))]:
+            task.result()
         return [
             PushResult(token, PushOutcome.SENT, message_id=message_id) if exc is None else _failure(token, exc)
-            for token, (message_id, exc) in zip(tokens, self._pool.map(self._send_one, fcm_messages), strict=True)
+            for token, (message_id, exc) in zip(tokens, answers, strict=True)
         ]
 
     def _send_one(self, message) -> tuple[str | None, BaseException | None]:

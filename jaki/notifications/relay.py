@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jaki.auth.models import User
 from jaki.caching import forget_answers
-from jaki.db import UTCDateTime, new_uuid, utcnow
+from jaki.db import UTCDateTime, new_uuid, one_of, utcnow
 from jaki.events import OutboxEvent
 from jaki.extensions import db
 from jaki.notifications.models import Notification, NotificationPreference
@@ -163,7 +163,8 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     if not events:
         db.session.rollback()
         return 0, []
-    insert = _insert(db.session.get_bind().dialect.name)
+    dialect = db.session.get_bind().dialect.name
+    insert = _insert(dialect)
     now = utcnow()
     plans = {}
     for event in events:
@@ -179,12 +180,14 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     active: set[str] = set()
     muted: set[tuple[str, str]] = set()
     for chunk in _slices(everyone):
-        active.update(db.session.scalars(select(User.id).where(User.id.in_(chunk), User.status == "active")))
+        active.update(
+            db.session.scalars(select(User.id).where(one_of(User.id, chunk, dialect), User.status == "active"))
+        )
         muted.update(
             (user_id, type_)
             for user_id, type_ in db.session.execute(
                 select(NotificationPreference.user_id, NotificationPreference.type).where(
-                    NotificationPreference.user_id.in_(chunk),
+                    one_of(NotificationPreference.user_id, chunk, dialect),
                     NotificationPreference.type.in_(types),
                     NotificationPreference.push.is_(False),
                 )
@@ -219,7 +222,7 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
         # One statement for the batch (the ORM would write each event's row on its own).
         db.session.execute(
             update(OutboxEvent)
-            .where(OutboxEvent.id.in_(relayed))
+            .where(one_of(OutboxEvent.id, relayed, dialect))
             .values(relayed_at=now, last_error=None, attempts=OutboxEvent.attempts + 1)
             .execution_options(synchronize_session=False)
         )
