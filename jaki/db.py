@@ -63,12 +63,12 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def one_of(column, values, dialect: str):
+def one_of(column, values):
     """`column IN (values)` for a batch's hundreds of values. On PostgreSQL it is `column = ANY(:array)`: one
     parameter, so the statement's text is the same for every batch. An expanded IN has a placeholder per value, and
     psycopg parses the statement again whenever the count differs (2.5% of a push worker's CPU, py-spy --gil)."""
     values = list(values)
-    if dialect == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import any_, bindparam
         from sqlalchemy.dialects.postgresql import ARRAY
 

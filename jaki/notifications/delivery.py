@@ -100,14 +100,14 @@ def send_notification(notification_id: str) -> DeliveryResult:
 
 def send_notifications(notification_ids: list[str]) -> dict[str, DeliveryResult]:
     """Push a batch of rows: claim them all in one UPDATE ... RETURNING, load their devices in one query,
-    send every message through one paced send_batch, record every outcome in one executemany UPDATE."""
+    send every message through one paced send_batch, record every outcome in one UPDATE (FROM unnest on
+    PostgreSQL, executemany elsewhere)."""
     ids = list(dict.fromkeys(notification_ids))
     now = utcnow()
-    dialect = _dialect()
     claimed = db.session.execute(
         update(Notification)
         .where(
-            one_of(Notification.id, ids, dialect),
+            one_of(Notification.id, ids),
             Notification.status == "created",
             # rq schedules retries to the whole second, so a retry may come a little early.
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY),
@@ -125,10 +125,6 @@ def send_notifications(notification_ids: list[str]) -> dict[str, DeliveryResult]
         if notification_id not in results:
             results[notification_id] = _not_claimed(notification_id, now)
     return results
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 _CLAIMED = (
@@ -152,7 +148,7 @@ def _push_claimed(claimed) -> dict[str, DeliveryResult]:
     devices_of: dict[str, list] = defaultdict(list)
     for device in db.session.execute(
         select(Device.id, Device.user_id, Device.token, Device.locale)
-        .where(one_of(Device.user_id, recipients, _dialect()), Device.removed_at.is_(None))
+        .where(one_of(Device.user_id, recipients), Device.removed_at.is_(None))
         .order_by(Device.created_at)
     ):
         devices_of[device.user_id].append(device)
@@ -248,7 +244,7 @@ _UNNEST_OUTCOMES = text("""
 def _record_outcomes(outcomes: dict[str, dict]) -> None:
     if not outcomes:
         return
-    if _dialect() != "postgresql":
+    if db.session.get_bind().dialect.name != "postgresql":
         # One executemany UPDATE by primary key (the same columns for every row).
         db.session.execute(update(Notification), [{"id": row_id, **values} for row_id, values in outcomes.items()])
         return

@@ -163,8 +163,7 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     if not events:
         db.session.rollback()
         return 0, []
-    dialect = db.session.get_bind().dialect.name
-    insert = _insert(dialect)
+    insert = _insert(db.session.get_bind().dialect.name)
     now = utcnow()
     plans = {}
     for event in events:
@@ -180,14 +179,12 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
     active: set[str] = set()
     muted: set[tuple[str, str]] = set()
     for chunk in _slices(everyone):
-        active.update(
-            db.session.scalars(select(User.id).where(one_of(User.id, chunk, dialect), User.status == "active"))
-        )
+        active.update(db.session.scalars(select(User.id).where(one_of(User.id, chunk), User.status == "active")))
         muted.update(
             (user_id, type_)
             for user_id, type_ in db.session.execute(
                 select(NotificationPreference.user_id, NotificationPreference.type).where(
-                    one_of(NotificationPreference.user_id, chunk, dialect),
+                    one_of(NotificationPreference.user_id, chunk),
                     NotificationPreference.type.in_(types),
                     NotificationPreference.push.is_(False),
                 )
@@ -222,7 +219,7 @@ def _relay_batch(limit: int) -> tuple[int, list[str]]:
         # One statement for the batch (the ORM would write each event's row on its own).
         db.session.execute(
             update(OutboxEvent)
-            .where(one_of(OutboxEvent.id, relayed, dialect))
+            .where(one_of(OutboxEvent.id, relayed))
             .values(relayed_at=now, last_error=None, attempts=OutboxEvent.attempts + 1)
             .execution_options(synchronize_session=False)
         )

@@ -44,6 +44,7 @@ _MAX_LINE = 65536
 _MAX_HEADERS = 100
 _MAX_BODY = 16 * 1024 * 1024  # an FCM answer is a few hundred bytes; a bound for a misbehaving peer
 _RETRY_STATUSES = frozenset({500, 503})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _BACKOFF_MAX = 5.0
 
 
@@ -105,7 +106,7 @@ class KeepAliveAdapter(BaseAdapter):
             or verify is False
             or timeouts is None
             or not (body is None or isinstance(body, bytes))
-            or url.scheme not in ("http", "https")
+            or url.scheme not in _DEFAULT_PORTS
             or (proxies and select_proxy(request.url, proxies))
         ):
             return self.fallback.send(
@@ -124,7 +125,7 @@ class KeepAliveAdapter(BaseAdapter):
     # One request and its answer
 
     def _exchange(self, request, url, body: bytes, timeouts, verify) -> Response:
-        port = url.port or (443 if url.scheme == "https" else 80)
+        port = url.port or _DEFAULT_PORTS[url.scheme]
         key = (url.scheme, url.hostname, port, verify)
         head = _head(request, url, port, len(body))
         retried = 0
@@ -239,11 +240,10 @@ def _timeouts(timeout) -> tuple[float | None, float | None] | None:
 
 
 def _head(request: PreparedRequest, url, port: int, length: int) -> bytes:
-    default_port = 443 if url.scheme == "https" else 80
     host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
     lines = [
         f"{request.method} {request.path_url} HTTP/1.1",
-        f"Host: {host if port == default_port else f'{host}:{port}'}",
+        f"Host: {host if port == _DEFAULT_PORTS[url.scheme] else f'{host}:{port}'}",
     ]
     for name, value in request.headers.items():  # requests has checked them for CR and LF
         if name.lower() not in ("host", "content-length", "transfer-encoding", "accept-encoding"):

@@ -10,6 +10,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 import requests
@@ -124,8 +125,6 @@ def test_a_kept_connection_the_server_closed_is_replaced_not_failed(session):
     peer = Peer([answer() + b"close", answer()])
     try:
         assert post(session, peer).status_code == 200
-        import time
-
         time.sleep(0.1)  # the server's close has reached the client
         assert post(session, peer).status_code == 200
     finally:
