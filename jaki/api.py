@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import wraps
+from functools import cache, wraps
 
 import marshmallow as ma
 from flask import request, url_for
@@ -394,6 +394,13 @@ class Schema(InputRules, ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+@cache
+def nested_schema(schema_class: type[ma.Schema], many: bool = False) -> ma.Schema:
+    """One instance of a schema that a field dumps into (a report's SLA clock, its history): building a schema copies
+    and binds every field (the input rules included), which per item of a page cost more than the dump itself."""
+    return schema_class(many=many)
 
 
 class CursorPageArgsSchema(Schema):

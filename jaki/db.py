@@ -63,6 +63,28 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def dialect_insert(table):
+    """INSERT for the session's database with its ON CONFLICT clauses (on_conflict_do_nothing / _do_update):
+    PostgreSQL's and SQLite's constructs spell them alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds, for a write answered from the rows it has just written: every
+    column is set in Python (no database default or trigger writes one), so reading them back would give the values
+    the session already has. Collections the answer shows must be set too (set_committed_value), or they load."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def one_of(column, values):
     """`column IN (values)` for a batch's hundreds of values. On PostgreSQL it is `column = ANY(:array)`: one
     parameter, so the statement's text is the same for every batch. An expanded IN has a placeholder per value, and

@@ -17,16 +17,17 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint, delete, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jaki.apidoc import mark_operation
-from jaki.db import Base, db, utcnow
+from jaki.auth.deferral import DEFER_USER
+from jaki.db import Base, db, dialect_insert, utcnow
 from jaki.errors import Conflict, field_error
 from jaki.i18n import register
 from jaki.settings import setting
@@ -73,7 +74,11 @@ class IdempotencyRecord(Base):
 
 
 def signed_in_principal() -> str | None:
-    """The caller's account; None without a valid access token (the view itself then answers 401)."""
+    """The caller's account; None without a valid access token (the view itself then answers 401).
+
+    The token's subject names the caller: the account row is left to the view's own check, which loads it once
+    (loaded here, it would be read again after the claim's commit expired it)."""
+    setattr(g, DEFER_USER, True)
     try:
         verify_jwt_in_request(optional=True)
     except (JWTExtendedException, PyJWTError):
@@ -184,36 +189,42 @@ def _replay(row) -> Response:
     return response
 
 
+def insert_key(principal: str, key: str, digest: str, now: datetime) -> int | None:
+    """The new row's id, or None when the caller's key is stored already (one statement: on PostgreSQL a duplicate
+    made at the same moment waits for the first's commit, then finds its row)."""
+    table = IdempotencyRecord.__table__
+    return db.session.execute(
+        dialect_insert(table)
+        .values(principal=principal, key=key, fingerprint=digest, created_at=now, expires_at=now + _ttl())
+        .on_conflict_do_nothing(index_elements=[table.c.principal, table.c.key])
+        .returning(table.c.id)
+    ).scalar()
+
+
 def claim(principal: str, key: str, digest: str) -> int | Response:
     """The new row's id when this request is the first with the key; the stored answer when one exists. Raises
     422 for the key used with another request, 409 when the first is still running after the wait."""
     deadline = time.monotonic() + setting("IDEMPOTENCY_WAIT_SECONDS")
     abandoned = timedelta(seconds=setting("IDEMPOTENCY_PENDING_SECONDS"))
-    races = 0
+    vanished = 0
     while True:
-        row = find(principal, key)
         now = utcnow()
-        if row is not None and (
-            row.expires_at <= now or (row.status_code is None and row.created_at < now - abandoned)
-        ):
+        record_id = insert_key(principal, key, digest, now)
+        if record_id is not None:
+            db.session.commit()  # visible to a duplicate at once: the unique constraint decides between them
+            return record_id
+        row = find(principal, key)
+        if row is None:
+            # Released (the first attempt failed) between the insert and the read: try to be first again.
+            vanished += 1
+            if vanished > 5:  # a key the constraint refuses but no one holds: not a race, a bug
+                raise RuntimeError("idempotency_keys refuses a key that is not stored")
+            db.session.rollback()
+            continue
+        if row.expires_at <= now or (row.status_code is None and row.created_at < now - abandoned):
             db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == row.id))
             db.session.commit()
-            row = None
-        if row is None:
-            if races > 5:  # the constraint keeps refusing a row no one holds: not a race, a bug
-                raise RuntimeError("idempotency_keys refuses a key that is not stored")
-            record = IdempotencyRecord(
-                principal=principal, key=key, fingerprint=digest, created_at=now, expires_at=now + _ttl()
-            )
-            try:
-                with db.session.begin_nested():
-                    db.session.add(record)
-                db.session.commit()  # visible to a duplicate at once: the unique constraint decides between them
-                return record.id
-            except IntegrityError:
-                db.session.rollback()
-                races += 1
-                continue  # a duplicate made the row first: read it
+            continue
         if row.fingerprint != digest:
             raise field_error(HEADER, "idempotency_key_reused")
         if row.status_code is not None:

@@ -22,7 +22,7 @@ from jaki.auth.models import STAFF_ROLES, LoginThrottle, OtpChallenge, RefreshTo
 from jaki.auth.phones import normalize_phone
 from jaki.auth.population import registry, same_name
 from jaki.auth.sms import sms_sender
-from jaki.db import utcnow
+from jaki.db import dialect_insert, utcnow
 from jaki.errors import Conflict, Forbidden, JakiError, NotFound, RateLimited, Unauthorized, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
@@ -179,13 +179,9 @@ def verify_phone(nik: str, code: str) -> User:
 def _record_failure(index: str, now) -> None:
     """One more failure for the NIK, counted in the database itself: parallel guesses each count (a read, then a
     write of failures + 1, lost some and met a duplicate key on the first failure: a 500)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = LoginThrottle.__table__
     failures = db.session.execute(
-        insert(table)
+        dialect_insert(table)
         .values(nik_index=index, failures=1, last_failure_at=now)
         .on_conflict_do_update(
             index_elements=[table.c.nik_index], set_={"failures": table.c.failures + 1, "last_failure_at": now}

@@ -8,7 +8,7 @@ from flask import g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from jaki.apidoc import mark_operation
-from jaki.auth.tokens import DEFER_USER
+from jaki.auth.deferral import DEFER_USER
 from jaki.errors import Forbidden
 
 # Each decorator also marks the view (jaki.apidoc.mark_operation): the Blueprint documents the bearer scheme and the

@@ -15,6 +15,7 @@ from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
+from jaki.auth.deferral import DEFER_USER  # set on g by login_required(load_user=False) and the like
 from jaki.auth.models import ROLES, RefreshToken, RevokedToken, User
 from jaki.db import utcnow
 from jaki.errors import Unauthorized, envelope
@@ -240,8 +241,6 @@ def check_claims(claims: dict) -> None:
 
 
 # ---- the signed-in user: loaded once, and only by views that need the record ----------------------------
-
-DEFER_USER = "jaki_defer_user"  # set on g by login_required(load_user=False) before the token is verified
 
 
 def checked_user(payload: dict) -> User | None:

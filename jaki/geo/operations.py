@@ -284,11 +284,20 @@ class _IndexCache:
         self.checked_at = float("-inf")
 
 
+def forget_kept_areas(app=None) -> None:
+    """Drop what this process keeps of the areas (the routing indexes, the names): the next use reads them again.
+    Processes notice an import by themselves, within AREA_INDEX_CHECK_SECONDS; tests that change the areas say so."""
+    extensions = (app or current_app).extensions
+    extensions.pop("jaki.area_index", None)
+    extensions.pop("jaki.area_names", None)
+
+
 def _cache() -> _IndexCache:
     return current_app.extensions.setdefault("jaki.area_index", _IndexCache())
 
 
-def _version(model, *where) -> tuple:
+def table_version(model, *where) -> tuple:
+    """A table's rows as (count, latest updated_at): it changes with any import, insert, update or delete."""
     count, latest = db.session.execute(
         select(func.count(), func.max(model.updated_at)).select_from(model).where(*where)
     ).one()
@@ -309,7 +318,7 @@ def _indexes() -> _IndexCache:
     with cache.lock:
         if cache.index is not None and now - cache.checked_at < every:
             return cache
-        version = (_version(Area, Area.level == "kelurahan"), _version(NeighbourRegion))
+        version = (table_version(Area, Area.level == "kelurahan"), table_version(NeighbourRegion))
         if cache.index is None or version != cache.version:
             started = time.monotonic()
             rows = db.session.execute(select(Area.code, Area.geometry).where(Area.level == "kelurahan")).all()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import exists, select
 from sqlalchemy.orm import defer
 
 from jaki.errors import NotFound, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
+from jaki.geo.operations import table_version
+from jaki.settings import setting
 
 # What `level=` selects. "kota" is the second tier as a whole (5 kota and the kabupaten of Kepulauan Seribu),
 # as the map's kota layer shows it; "kabupaten" selects that one alone.
@@ -31,6 +35,8 @@ MAP_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 _NAMES = "jaki_area_names"
+_NAMES_REFRESHED = "jaki_area_names_refreshed"
+_NAMES_CACHE = "jaki.area_names"  # in app.extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +88,57 @@ def area_detail(code: str) -> AreaDetail:
     return AreaDetail(area.code, area.level, area.name, area.parent_code, area.bps_code, area.bbox, parents)
 
 
-def area_names() -> dict[str, str]:
-    """Every area's name by code, read in one query the first time a request needs one.
+class _NamesCache:
+    """One app's area names in this process, and the areas table's version they were read at."""
 
-    All 318 rows cost less than one query per report on a page would; request scope means a re-import is
-    seen by the next request, with nothing to invalidate.
-    """
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.names: dict[str, str] | None = None
+        self.version: tuple | None = None
+        self.checked_at = float("-inf")
+
+
+def _process_names(refresh: bool) -> dict[str, str]:
+    """The names as this process keeps them: the table's version (count and latest updated_at, as the routing index
+    checks it) is read again at most every AREA_INDEX_CHECK_SECONDS, the names only when it changed."""
+    cache = current_app.extensions.setdefault(_NAMES_CACHE, _NamesCache())
+    every = setting("AREA_INDEX_CHECK_SECONDS")
+    if cache.names is not None and not refresh and time.monotonic() - cache.checked_at < every:
+        return cache.names
+    with cache.lock:
+        version = table_version(Area)
+        if cache.names is None or version != cache.version:
+            cache.names = dict(db.session.execute(select(Area.code, Area.name)).all())
+            cache.version = version
+        cache.checked_at = time.monotonic()
+        return cache.names
+
+
+def area_names() -> dict[str, str]:
+    """Every area's name by code, one dict for the whole request (all 318 rows cost less than one query per report
+    on a page would), kept by the process between requests (_process_names)."""
     names = g.get(_NAMES)
     if names is None:
-        names = dict(db.session.execute(select(Area.code, Area.name)).all())
+        names = _process_names(refresh=False)
         setattr(g, _NAMES, names)
     return names
+
+
+def area_name(code: str) -> str | None:
+    """One area's name. A code the kept names lack (an area added since the last check) reads the table's version
+    again, once per request."""
+    names = area_names()
+    if code not in names and not g.get(_NAMES_REFRESHED):
+        setattr(g, _NAMES_REFRESHED, True)
+        names = _process_names(refresh=True)
+        setattr(g, _NAMES, names)
+    return names.get(code)
 
 
 def forget_area_names(_exc=None) -> None:
     """Drop the request's names (teardown): a test client may share one app context across requests."""
     g.pop(_NAMES, None)
+    g.pop(_NAMES_REFRESHED, None)
 
 
 def _outlines_missing() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from jaki.api import Schema
-from jaki.geo.queries import LEVEL_FILTERS, MAP_LEVELS, area_names
+from jaki.geo.queries import LEVEL_FILTERS, MAP_LEVELS, area_name
 
 V = ma.validate
 
@@ -13,8 +13,8 @@ V = ma.validate
 class AreaName(ma.fields.String):
     """The name of the area whose code `attribute` holds, e.g. AreaName(attribute="kelurahan_code").
 
-    Names come from one lookup per request (jaki.geo.queries.area_names), so a page of reports costs one
-    query for all its names, not one per row.
+    Names come from the names this process keeps (jaki.geo.queries.area_names): a page of reports costs no query
+    for them, not one per row.
     """
 
     def __init__(self, **kwargs):
@@ -23,7 +23,7 @@ class AreaName(ma.fields.String):
         super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else area_names().get(value)
+        return None if value is None else area_name(value)
 
 
 class AreaListArgsSchema(Schema):

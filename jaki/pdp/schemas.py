@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from jaki.api import CursorPageArgsSchema, Schema
+from jaki.api import CursorPageArgsSchema, Schema, nested_schema
 from jaki.pdp.corrections import AGENCY_MOVES, FIELDS, STATUSES
 from jaki.pdp.corrections import trail as correction_trail  # the schema has a field named trail
 
@@ -121,7 +121,7 @@ class CorrectionSchema(Schema):
     trail = ma.fields.Method("_trail")
 
     def _trail(self, obj):
-        return CorrectionEventSchema(many=True).dump(correction_trail(obj))
+        return nested_schema(CorrectionEventSchema, many=True).dump(correction_trail(obj))
 
 
 class CorrectionPageSchema(Schema):

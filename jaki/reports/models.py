@@ -159,6 +159,9 @@ class Report(TimestampMixin, Base):
         lazy="selectin", order_by="SlaPause.id", cascade="all, delete-orphan", passive_deletes=True, viewonly=False
     )
 
+    # The reporter's ratings, one per resolution round: the report's answers show them all and the current one.
+    ratings: Mapped[list[ReportRating]] = relationship(viewonly=True, order_by="ReportRating.round")
+
     __mapper_args__ = {"version_id_col": version}
 
     @property

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from jaki.auth.models import User
-from jaki.db import utcnow
+from jaki.db import commit_keeping_loaded, utcnow
 from jaki.errors import Conflict, Forbidden, RateLimited
 from jaki.extensions import db
 from jaki.geo.cells import cell_of
@@ -132,7 +133,7 @@ def create_report(
     report = Report(
         reporter_id=reporter.id if reporter else None,
         source=source,
-        category_code=category.code,
+        category=category,
         description=description,
         address=(address or "").strip() or None,
         latitude=latitude,
@@ -174,7 +175,11 @@ def create_report(
         if in_transaction is not None:
             in_transaction(report)
         photo_ids = [p.id for p in stored]
-        db.session.commit()
+        # The answer is this report as written: its collections are known, none needs reading back.
+        set_committed_value(report, "photos", stored)
+        set_committed_value(report, "sla_pauses", [])
+        set_committed_value(report, "ratings", [])
+        commit_keeping_loaded()
     except BaseException:
         db.session.rollback()
         discard_photos(p.storage_key for p in stored)

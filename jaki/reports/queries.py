@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from jaki.api import Keyset, Page
 from jaki.auth.models import User
@@ -126,7 +126,13 @@ def list_reports(
         if before is None:
             return Page([], None)
         cursor = FEED_ORDER.encode([before.created_at, before.id])
-    return FEED_ORDER.page(query.options(selectinload(Report.reporter)), limit=limit, cursor=cursor)
+    return FEED_ORDER.page(query.options(_with_reporter_names()), limit=limit, cursor=cursor)
+
+
+def _with_reporter_names():
+    """Lists show the reporter's first name only (schemas._reporter_name): their names in one query, without the
+    rest of the account (ciphertexts, hash) or the staff areas a citizen has none of."""
+    return selectinload(Report.reporter).load_only(User.full_name).options(lazyload(User.areas))
 
 
 def get_public_report(report_id: str, viewer: User | None = None) -> Report:
@@ -187,9 +193,7 @@ def _in_order(ids: Sequence[str]) -> list[Report]:
         return []
     found = {
         r.id: r
-        for r in db.session.scalars(
-            select(Report).where(Report.id.in_(list(ids))).options(selectinload(Report.reporter))
-        )
+        for r in db.session.scalars(select(Report).where(Report.id.in_(list(ids))).options(_with_reporter_names()))
     }
     return [found[i] for i in ids if i in found]
 
@@ -377,14 +381,9 @@ def supported_by(report_id: str, user: User | None) -> bool:
     return db.session.get(ReportSupport, (report_id, user.id)) is not None
 
 
-def rating_of(report_id: str, round_: int) -> ReportRating | None:
-    return db.session.get(ReportRating, (report_id, round_))
-
-
-def ratings_of(report_id: str) -> list[ReportRating]:
-    return list(
-        db.session.scalars(select(ReportRating).where(ReportRating.report_id == report_id).order_by(ReportRating.round))
-    )
+def current_rating(report: Report) -> ReportRating | None:
+    """The rating of the report's current resolution round (a reopened report is rated again)."""
+    return next((r for r in report.ratings if r.round == report.reopen_count), None)
 
 
 def merged_original(report: Report) -> Report:

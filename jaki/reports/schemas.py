@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from jaki.api import CursorPageArgsSchema, Schema
+from jaki.api import CursorPageArgsSchema, Schema, nested_schema
 from jaki.geo.schemas import AreaName
 from jaki.i18n import current_language, message, translate
 from jaki.reports import clocks, queries
@@ -151,7 +151,7 @@ class PublicReportSchema(Schema):
     sla_due_at = ma.fields.DateTime()
     sla_breached = ma.fields.Function(lambda r: r.sla_breached_at is not None)
     sla = ma.fields.Function(
-        lambda r: SlaSchema().dump(clocks.sla_view(r)),
+        lambda r: nested_schema(SlaSchema).dump(clocks.sla_view(r)),
         metadata={"description": "The SLA clock: due time, time left, pauses with their reason"},
     )
     merged_into = ma.fields.Method(
@@ -301,16 +301,13 @@ class MyReportSchema(MyReportSummarySchema):
 
     def _history(self, report):
         rows = [h for h in queries.history(report.id) if h.action not in ("sla_breached", "note")]
-        return HistoryEntrySchema(many=True).dump(rows)
+        return nested_schema(HistoryEntrySchema, many=True).dump(rows)
 
-    ratings = ma.fields.Function(
-        lambda r: RatingSchema(many=True).dump(queries.ratings_of(r.id)),
-        metadata={"description": "One per resolution round"},
-    )
+    ratings = ma.fields.List(ma.fields.Nested(RatingSchema), metadata={"description": "One per resolution round"})
 
     def _rating(self, report):
-        rating = queries.rating_of(report.id, report.reopen_count)
-        return RatingSchema().dump(rating) if rating else None
+        rating = queries.current_rating(report)
+        return nested_schema(RatingSchema).dump(rating) if rating else None
 
 
 class MyReportPageSchema(Schema):
@@ -384,17 +381,19 @@ class StaffReportSchema(PublicReportSchema):
 
 
 class StaffReportDetailSchema(StaffReportSchema):
-    escalations = ma.fields.Function(lambda r: EscalationSchema(many=True).dump(clocks.escalations(r.id)))
-    deliveries = ma.fields.Function(lambda r: DeliverySchema(many=True).dump(queries.deliveries(r.id)))
-    history = ma.fields.Function(lambda r: StaffHistoryEntrySchema(many=True).dump(queries.history(r.id)))
-    comments = ma.fields.Function(lambda r: StaffCommentSchema(many=True).dump(queries.comments_for_staff(r.id)))
-    ratings = ma.fields.Function(lambda r: RatingSchema(many=True).dump(queries.ratings_of(r.id)))
+    escalations = ma.fields.Function(
+        lambda r: nested_schema(EscalationSchema, many=True).dump(clocks.escalations(r.id))
+    )
+    deliveries = ma.fields.Function(lambda r: nested_schema(DeliverySchema, many=True).dump(queries.deliveries(r.id)))
+    history = ma.fields.Function(
+        lambda r: nested_schema(StaffHistoryEntrySchema, many=True).dump(queries.history(r.id))
+    )
+    comments = ma.fields.Function(
+        lambda r: nested_schema(StaffCommentSchema, many=True).dump(queries.comments_for_staff(r.id))
+    )
+    ratings = ma.fields.List(ma.fields.Nested(RatingSchema))
     rating = ma.fields.Function(
-        lambda r: (
-            RatingSchema().dump(queries.rating_of(r.id, r.reopen_count))
-            if queries.rating_of(r.id, r.reopen_count)
-            else None
-        )
+        lambda r: nested_schema(RatingSchema).dump(rating) if (rating := queries.current_rating(r)) else None
     )
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, literal, select, tuple_, update
 from sqlalchemy.orm import aliased
 
-from jaki.db import utcnow
+from jaki.db import dialect_insert, utcnow
 from jaki.extensions import db
 from jaki.reports.models import Report, ReportRating
 from jaki.settings import setting
@@ -197,11 +197,6 @@ def compute(question: Question) -> dict[str, dict]:
 
 
 def _store(key: str, shape: dict, rows: dict, now: datetime, compute_ms: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     values = {
         "key": key,
         "shape": shape,
@@ -210,7 +205,7 @@ def _store(key: str, shape: dict, rows: dict, now: datetime, compute_ms: int) ->
         "requested_at": now,
         "compute_ms": compute_ms,
     }
-    statement = insert(StatsRollup).values(**values)
+    statement = dialect_insert(StatsRollup).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[StatsRollup.key],
         set_={"rows": statement.excluded.rows, "computed_at": now, "requested_at": now, "compute_ms": compute_ms},

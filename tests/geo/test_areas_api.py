@@ -12,7 +12,7 @@ from sqlalchemy import delete, event, select, update
 
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.geo.operations import import_areas
+from jaki.geo.operations import forget_kept_areas, import_areas
 from jaki.geo.outlines import store_outlines
 
 MONAS = Point(106.8272, -6.1754)  # Gambir (31.71.01.1001), Jakarta Pusat
@@ -29,13 +29,13 @@ def imported(app):
         summary = store_outlines()
         added = set(db.session.scalars(select(Area.code))) - before
         db.session.remove()
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
     yield summary
     with app.app_context():
         db.session.execute(delete(Area).where(Area.code.in_(sorted(added))))
         db.session.commit()
         db.session.remove()
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
 
 
 def codes(response) -> list[str]:

@@ -4,12 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from jaki.db import utcnow
 from jaki.extensions import db
 from jaki.geo import operations as geo
 from jaki.geo.models import Area
+from jaki.geo.operations import forget_kept_areas
+from jaki.geo.queries import area_name
 
 
 @pytest.fixture
@@ -20,9 +22,9 @@ def areas_file(app) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_index(app):
     """Each test imports inside its own rolled-back transaction: no index may outlive it."""
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
     yield
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
 
 
 def levels() -> dict[str, int]:
@@ -172,3 +174,48 @@ def test_the_index_is_checked_at_most_every_interval(app, ctx, areas_file, monke
     geo.import_areas(areas_file)
     # Within the interval the process keeps the index it has (a cheap version check, not one per report).
     assert geo.locate(-6.1754, 106.8272) == geo.UNROUTED
+
+
+def _names_read(app, code: str, statements: list) -> tuple[str | None, int]:
+    """One request's name for a code, and how many statements it took."""
+    before = len(statements)
+    with app.test_request_context():
+        name = area_name(code)
+    return name, len(statements) - before
+
+
+def test_area_names_are_kept_between_requests_and_follow_changes(app, ctx, areas_file, monkeypatch):
+    monkeypatch.setitem(app.config, "AREA_INDEX_CHECK_SECONDS", 3600)
+    geo.import_areas(areas_file)
+    statements: list[str] = []
+    bind = db.session.get_bind()
+
+    def listener(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    event.listen(bind, "before_cursor_execute", listener)
+    try:
+        assert _names_read(app, "31.71.01.1001", statements)[0] == "Gambir"
+        # The next request (a page of reports, a create) reads no names: the process keeps them.
+        assert _names_read(app, "31.71.01.1001", statements) == ("Gambir", 0)
+
+        gambir = db.session.get(Area, "31.71.01.1001")
+        gambir.name, gambir.updated_at = "Gambir Baru", utcnow()
+        db.session.commit()
+        # Within the interval a rename is not seen yet (another process's import is noticed at the next check) ...
+        assert _names_read(app, "31.71.01.1001", statements) == ("Gambir", 0)
+        # ... but a code the kept names lack reads the table's version again at once, and with it the rename.
+        db.session.add(Area(code="31.71.01.1999", level="kelurahan", name="Kelurahan Baru", parent_code="31.71.01"))
+        db.session.commit()
+        assert _names_read(app, "31.71.01.1999", statements)[0] == "Kelurahan Baru"
+        assert _names_read(app, "31.71.01.1001", statements) == ("Gambir Baru", 0)
+        # A code that is no area at all costs one version check per request, and no more.
+        name, cost = _names_read(app, "31.99", statements)
+        assert name is None and cost == 1
+
+        monkeypatch.setitem(app.config, "AREA_INDEX_CHECK_SECONDS", 0)
+        gambir.name, gambir.updated_at = "Gambir", utcnow()
+        db.session.commit()
+        assert _names_read(app, "31.71.01.1001", statements)[0] == "Gambir"  # checked at every use
+    finally:
+        event.remove(bind, "before_cursor_execute", listener)

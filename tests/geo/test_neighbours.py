@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from jaki.extensions import db
 from jaki.geo import operations as geo
 from jaki.geo.models import NeighbourRegion
+from jaki.geo.operations import forget_kept_areas
 
 KOTA_TANGERANG = (-6.1783, 106.6319)
 
@@ -20,9 +21,9 @@ def data_dir(app) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_index(app):
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
     yield
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
 
 
 def test_import_is_idempotent_and_keeps_the_file_as_the_whole_set(ctx, data_dir, tmp_path):

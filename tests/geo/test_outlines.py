@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from jaki.extensions import db
 from jaki.geo import operations as geo
 from jaki.geo.models import Area
+from jaki.geo.operations import forget_kept_areas
 from jaki.geo.outlines import derive_outlines, store_outlines
 
 
@@ -76,10 +77,10 @@ def test_an_invalid_kelurahan_polygon_is_repaired_not_fatal():
 
 @pytest.fixture
 def imported(ctx, app):
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
     geo.import_areas(Path(app.config["SHARED_DATA_DIR"]) / "jakarta_kelurahan.geojson")
     yield
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
 
 
 def test_store_is_idempotent_and_leaves_the_routing_index_alone(imported):

@@ -1,4 +1,4 @@
-"""Reports and officers' queue items name their kelurahan, kecamatan and kota beside the codes, in one query."""
+"""Reports and officers' queue items name their kelurahan, kecamatan and kota beside the codes: names kept in memory."""
 
 from __future__ import annotations
 
@@ -75,20 +75,23 @@ def _statements(client, url: str, headers=None) -> list[str]:
     return seen, response.json["items"]
 
 
-def test_names_cost_one_query_per_page_not_one_per_row(client, ctx):
+def test_names_cost_no_query_per_page_nor_per_row(client, ctx):
     reporter = citizen()
     for lat, lon in SPREAD:
         make_report(reporter, at=(lat, lon))
     staff = auth_header(admin())
     mine = auth_header(reporter)
+    warm, _ = _statements(client, "/api/v1/reports?limit=1")
+    assert len([s for s in warm if "FROM areas" in s]) <= 2  # the table's version and the names, once
     for url, headers in (("/api/v1/reports", None), ("/api/v1/me/reports", mine), ("/api/v1/officer/reports", staff)):
         small, two = _statements(client, f"{url}?limit=2", headers)
         large, twelve = _statements(client, f"{url}?limit=12", headers)
         assert len(two) == 2 and len(twelve) == 12
         assert len({item["kelurahan_name"] for item in twelve}) >= 8  # names of many different kelurahan
         assert all(item["kelurahan_name"] and item["kota_name"] for item in twelve)
-        assert [s for s in small if "FROM areas" in s] == [s for s in large if "FROM areas" in s], url
-        assert len([s for s in large if "FROM areas" in s]) == 1, url
+        # The process keeps the names (read by the warm-up below, then checked at most every
+        # AREA_INDEX_CHECK_SECONDS): no page reads the areas table, however many rows it names.
+        assert not [s for s in small + large if "FROM areas" in s], url
         if url != "/api/v1/officer/reports":
             # The queue still loads each row's reporter on its own (reporter_name): not the names' doing.
             assert len(large) == len(small), url

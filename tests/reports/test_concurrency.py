@@ -223,23 +223,23 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
         reporter_id = reporter.id
         db.session.remove()
 
-    # Both requests look the key up before either inserts: the unique constraint has to decide, and the loser
-    # waits for the winner's answer (jaki.idempotency, the one mechanism every create uses).
+    # Both requests insert the key at the same moment: the unique constraint has to decide, the loser's insert
+    # waits for the winner's commit and finds its row, then waits for the winner's answer (jaki.idempotency, the
+    # one mechanism every create uses).
     barrier = threading.Barrier(2, timeout=20)
-    original_lookup = idempotency.find
+    original_insert = idempotency.insert_key
     calls = {"n": 0}
     lock = threading.Lock()
 
-    def lookup_then_wait(principal, key):
-        found = original_lookup(principal, key)
+    def insert_together(*args):
         with lock:
             calls["n"] += 1
             first_two = calls["n"] <= 2
         if first_two:
             barrier.wait()
-        return found
+        return original_insert(*args)
 
-    monkeypatch.setattr(idempotency, "find", lookup_then_wait)
+    monkeypatch.setattr(idempotency, "insert_key", insert_together)
     results = {}
 
     def upload(n):
@@ -264,6 +264,7 @@ def test_two_simultaneous_uploads_with_one_idempotency_key_make_one_report(app, 
         ids = db.session.scalars(select(Report.id).where(Report.reporter_id == reporter_id)).all()
         committed["reports"] += list(ids)
         db.session.remove()
+    assert calls["n"] >= 2  # both inserted: one made the row, the other met it (and tries again as it polls)
     assert [status for status, _ in results.values()] == [201, 201]
     assert len({rid for _, rid in results.values()}) == 1 and len(ids) == 1
 

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from jaki import jobs
 from jaki.events import OutboxEvent
 from jaki.extensions import db
+from jaki.notifications import tasks as notification_tasks
 from jaki.reports.models import Report, ReportHistory, ReportPhoto, ReportQuota
 from tests.factories import auth_header
 from tests.reports.factories import (
@@ -22,6 +24,7 @@ from tests.reports.factories import (
     png_bytes,
     seed_categories,
 )
+from tests.support.cost import Cost
 
 LAT, LON = POINTS["pondok_pinang"]
 
@@ -285,3 +288,60 @@ def test_create_needs_login_and_valid_input(client, ctx, app, monkeypatch):
     assert extra.status_code == 422 and "status" in extra.json["errors"]
     for bad in (form(latitude="nan"), form(longitude="1e400"), form(description="Jalan\x00rusak parah")):
         assert post(client, user, body=bad).status_code == 422
+
+
+def _statement_kind(statement: str) -> tuple[str, str]:
+    """("INSERT", "reports") from the statement's verb and the first table it names."""
+    words = statement.replace("(", " ").split()
+    verb = words[0].upper()
+    marker = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE", "DELETE": "FROM"}.get(verb)
+    upper = [w.upper() for w in words]
+    table = words[upper.index(marker) + 1] if marker in upper[1:] or verb == "UPDATE" else ""
+    return verb, table.strip('"')
+
+
+def test_a_create_writes_its_rows_and_reads_none_back(app, client, ctx, monkeypatch):
+    """What filing a report costs the database, as a server with a fresh session per request sees it: the
+    Idempotency-Key's claim, the account, the category, the duplicate check, the daily quota, the three rows
+    (report, outbox event, history), the history the answer shows and the key's answer. The report, its reporter,
+    photos, SLA pauses and ratings are not read back after the commit; the area names are kept by the process."""
+    seed_categories()
+    user = citizen()
+    db.session.commit()
+    # Today's quota row and the process's area names exist once a first report (another category) is filed.
+    warm = post(client, user, body=form(category="sampah"), headers={"Idempotency-Key": "warm-00000001"})
+    assert warm.status_code == 201, warm.json
+    # As on a server, work after the commit (the outbox relay) goes to a queue rather than into the request.
+    if app.extensions.get("jaki.redis") is not None:
+        app.extensions["jaki.redis"].delete(notification_tasks.KICK_KEY)  # the warm-up's kick would hold it
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args, **options: queued.append(func.__name__))
+    encoded, content_type = multipart(form())
+    headers = {**auth_header(user), "Idempotency-Key": "cost-00000001"}
+    with Cost(app, monkeypatch) as cost:
+        response = client.post("/api/v1/reports", data=encoded, content_type=content_type, headers=headers)
+    assert response.status_code == 201, response.json
+    # The test's own transaction shows as savepoints (a server's session commits and rolls back for real).
+    own = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+    kinds = [_statement_kind(s) for s in cost.statements if not s.lstrip().upper().startswith(own)]
+    assert kinds == [
+        ("INSERT", "idempotency_keys"),
+        ("SELECT", "users"),
+        ("SELECT", "report_categories"),
+        ("SELECT", "reports"),  # open reports of the category nearby
+        ("UPDATE", "report_quotas"),
+        ("INSERT", "reports"),
+        ("INSERT", "outbox_events"),
+        ("INSERT", "report_history"),
+        ("SELECT", "report_history"),
+        ("UPDATE", "idempotency_keys"),
+    ], "\n".join(f"{v} {t}" for v, t in kinds)
+    assert queued == ["relay_outbox"]
+    body = response.json
+    # All the same, the answer is the report as stored.
+    assert body["kelurahan_name"] == "Pondok Pinang" and body["reporter_name"] and body["photos"] == []
+    assert body["ratings"] == [] and body["rating"] is None and body["sla"]["pauses"] == []
+    assert [h["action"] for h in body["history"]] == ["create"]
+    assert response.headers["ETag"] == f'"{body["version"]}"'
+    stored = client.get(f"/api/v1/me/reports/{body['id']}", headers=auth_header(user))
+    assert {k: v for k, v in stored.json.items() if k != "sla"} == {k: v for k, v in body.items() if k != "sla"}

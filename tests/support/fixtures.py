@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from jaki.extensions import db
 from jaki.geo.models import Area, NeighbourRegion
-from jaki.geo.operations import import_areas, import_neighbours
+from jaki.geo.operations import forget_kept_areas, import_areas, import_neighbours
 from jaki.media.storage import LocalStorage
 
 
@@ -24,7 +24,7 @@ def areas(app):
         import_neighbours(data / "jakarta_neighbours.geojson")
         added = set(db.session.scalars(select(Area.code))) - before
         db.session.remove()
-    app.extensions.pop("jaki.area_index", None)  # an index cached from an earlier module may be empty
+    forget_kept_areas(app)  # an index cached from an earlier module may be empty
     yield
     with app.app_context():
         if added:
@@ -32,7 +32,7 @@ def areas(app):
         db.session.execute(delete(NeighbourRegion))
         db.session.commit()
         db.session.remove()
-    app.extensions.pop("jaki.area_index", None)
+    forget_kept_areas(app)
 
 
 # Generous limits while a corpus runs: a 429 would hide how an operation treats its input.

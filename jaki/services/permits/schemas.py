@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from jaki.api import CursorPageArgsSchema, Schema
+from jaki.api import CursorPageArgsSchema, Schema, nested_schema
 from jaki.services.permits.operations import checklist
 
 V = ma.validate
@@ -85,7 +85,10 @@ class ApplicationEventSchema(Schema):
 
 def _checklist(application) -> list[dict]:
     return [
-        {**item, "document": ApplicationDocumentSchema().dump(item["document"]) if item["document"] else None}
+        {
+            **item,
+            "document": nested_schema(ApplicationDocumentSchema).dump(item["document"]) if item["document"] else None,
+        }
         for item in checklist(application)
     ]
 
