@@ -207,15 +207,18 @@ def claim(principal: str, key: str, digest: str) -> int | Response:
     deadline = time.monotonic() + setting("IDEMPOTENCY_WAIT_SECONDS")
     abandoned = timedelta(seconds=setting("IDEMPOTENCY_PENDING_SECONDS"))
     vanished = 0
+    insert_next = True  # once the key is found stored, only read it, until it is gone
     while True:
         now = utcnow()
-        record_id = insert_key(principal, key, digest, now)
-        if record_id is not None:
-            db.session.commit()  # visible to a duplicate at once: the unique constraint decides between them
-            return record_id
+        if insert_next:
+            record_id = insert_key(principal, key, digest, now)
+            if record_id is not None:
+                db.session.commit()  # visible to a duplicate at once: the unique constraint decides between them
+                return record_id
         row = find(principal, key)
+        insert_next = row is None
         if row is None:
-            # Released (the first attempt failed) between the insert and the read: try to be first again.
+            # Released (the first attempt failed) since it was met: try to be first again.
             vanished += 1
             if vanished > 5:  # a key the constraint refuses but no one holds: not a race, a bug
                 raise RuntimeError("idempotency_keys refuses a key that is not stored")
@@ -224,6 +227,7 @@ def claim(principal: str, key: str, digest: str) -> int | Response:
         if row.expires_at <= now or (row.status_code is None and row.created_at < now - abandoned):
             db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == row.id))
             db.session.commit()
+            insert_next = True
             continue
         if row.fingerprint != digest:
             raise field_error(HEADER, "idempotency_key_reused")
