@@ -272,28 +272,52 @@ def import_neighbours(path: str | Path) -> str:
 # ---- routing ------------------------------------------------------------------------------------------
 
 
-class _IndexCache:
-    """The kelurahan and neighbour indexes of one app, rebuilt when either table's version changes."""
+class _Kept:
+    """One value a process keeps between requests, the version of the tables it was built from, and when that
+    version was last read."""
+
+    __slots__ = ("checked_at", "lock", "value", "version")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.index: AreaIndex | None = None
-        self.neighbours: AreaIndex | None = None
-        self.neighbour_names: dict[str, str] = {}
+        self.value: Any = None
         self.version: tuple | None = None
         self.checked_at = float("-inf")
+
+
+def kept_by_version(key: str, version_of, build, *, refresh: bool = False):
+    """What `build()` made from the areas tables, kept by this process under app.extensions[key].
+
+    `version_of()` (a few table_version() reads) is read again at most every AREA_INDEX_CHECK_SECONDS, or at once
+    with `refresh` (a caller that met a code the value lacks); `build()` runs again only when the version changed.
+    Every process notices an import by itself within that interval: nothing is shared in memory between them."""
+    extensions = current_app.extensions
+    holder = extensions.get(key)
+    if holder is None:
+        holder = extensions.setdefault(key, _Kept())
+    every = setting("AREA_INDEX_CHECK_SECONDS")
+    if holder.value is not None and not refresh and time.monotonic() - holder.checked_at < every:
+        return holder.value
+    with holder.lock:
+        if holder.value is not None and not refresh and time.monotonic() - holder.checked_at < every:
+            return holder.value  # another thread read it while this one waited
+        version = version_of()
+        if holder.value is None or version != holder.version:
+            holder.value = build()
+            holder.version = version
+        holder.checked_at = time.monotonic()
+        return holder.value
 
 
 def forget_kept_areas(app=None) -> None:
     """Drop what this process keeps of the areas (the routing indexes, the names): the next use reads them again.
     Processes notice an import by themselves, within AREA_INDEX_CHECK_SECONDS; tests that change the areas say so."""
     extensions = (app or current_app).extensions
-    extensions.pop("jaki.area_index", None)
-    extensions.pop("jaki.area_names", None)
+    for key in (_INDEXES, "jaki.area_names"):  # the names: geo.queries._process_names
+        extensions.pop(key, None)
 
 
-def _cache() -> _IndexCache:
-    return current_app.extensions.setdefault("jaki.area_index", _IndexCache())
+_INDEXES = "jaki.area_index"  # in app.extensions
 
 
 def table_version(model, *where) -> tuple:
@@ -308,40 +332,37 @@ def table_version(model, *where) -> tuple:
 _NEIGHBOUR_CELL_M = 250.0
 
 
-def _indexes() -> _IndexCache:
-    """This process's indexes; the tables' versions are re-read at most every AREA_INDEX_CHECK_SECONDS."""
-    cache = _cache()
-    every = setting("AREA_INDEX_CHECK_SECONDS")
-    now = time.monotonic()
-    if cache.index is not None and now - cache.checked_at < every:
-        return cache
-    with cache.lock:
-        if cache.index is not None and now - cache.checked_at < every:
-            return cache
-        version = (table_version(Area, Area.level == "kelurahan"), table_version(NeighbourRegion))
-        if cache.index is None or version != cache.version:
-            started = time.monotonic()
-            rows = db.session.execute(select(Area.code, Area.geometry).where(Area.level == "kelurahan")).all()
-            index = AreaIndex.from_features((code, geometry) for code, geometry in rows)
-            regions = db.session.execute(
-                select(NeighbourRegion.code, NeighbourRegion.name, NeighbourRegion.geometry)
-            ).all()
-            neighbours = AreaIndex.from_features(
-                ((code, geometry) for code, _name, geometry in regions), cell_size_m=_NEIGHBOUR_CELL_M
-            )
-            cache.index, cache.neighbours = index, neighbours
-            cache.neighbour_names = {code: name for code, name, _geometry in regions}
-            cache.version = version
-            log.info(
-                "area index built",
-                extra={
-                    "kelurahan": len(index),
-                    "neighbours": len(neighbours),
-                    "seconds": round(time.monotonic() - started, 3),
-                },
-            )
-        cache.checked_at = time.monotonic()
-        return cache
+@dataclass(frozen=True, slots=True)
+class Indexes:
+    """The kelurahan index, the neighbours' index and the neighbours' names, built together."""
+
+    index: AreaIndex
+    neighbours: AreaIndex
+    neighbour_names: dict[str, str]
+
+
+def _indexes_version() -> tuple:
+    return table_version(Area, Area.level == "kelurahan"), table_version(NeighbourRegion)
+
+
+def _build_indexes() -> Indexes:
+    started = time.monotonic()
+    rows = db.session.execute(select(Area.code, Area.geometry).where(Area.level == "kelurahan")).all()
+    index = AreaIndex.from_features((code, geometry) for code, geometry in rows)
+    regions = db.session.execute(select(NeighbourRegion.code, NeighbourRegion.name, NeighbourRegion.geometry)).all()
+    neighbours = AreaIndex.from_features(
+        ((code, geometry) for code, _name, geometry in regions), cell_size_m=_NEIGHBOUR_CELL_M
+    )
+    log.info(
+        "area index built",
+        extra={"kelurahan": len(index), "neighbours": len(neighbours), "seconds": round(time.monotonic() - started, 3)},
+    )
+    return Indexes(index, neighbours, {code: name for code, name, _geometry in regions})
+
+
+def _indexes() -> Indexes:
+    """This process's indexes (kept_by_version)."""
+    return kept_by_version(_INDEXES, _indexes_version, _build_indexes)
 
 
 def area_index() -> AreaIndex:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import g
 from sqlalchemy import exists, select
 from sqlalchemy.orm import defer
 
 from jaki.errors import NotFound, field_error
 from jaki.extensions import db
 from jaki.geo.models import Area
-from jaki.geo.operations import table_version
-from jaki.settings import setting
+from jaki.geo.operations import kept_by_version, table_version
 
 # What `level=` selects. "kota" is the second tier as a whole (5 kota and the kabupaten of Kepulauan Seribu),
 # as the map's kota layer shows it; "kabupaten" selects that one alone.
@@ -36,7 +33,7 @@ MAP_LEVELS: dict[str, tuple[str, ...]] = {
 
 _NAMES = "jaki_area_names"
 _NAMES_REFRESHED = "jaki_area_names_refreshed"
-_NAMES_CACHE = "jaki.area_names"  # in app.extensions
+_NAMES_CACHE = "jaki.area_names"  # in app.extensions (geo.operations.forget_kept_areas drops it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,30 +85,14 @@ def area_detail(code: str) -> AreaDetail:
     return AreaDetail(area.code, area.level, area.name, area.parent_code, area.bps_code, area.bbox, parents)
 
 
-class _NamesCache:
-    """One app's area names in this process, and the areas table's version they were read at."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.names: dict[str, str] | None = None
-        self.version: tuple | None = None
-        self.checked_at = float("-inf")
+def _all_names() -> dict[str, str]:
+    return dict(db.session.execute(select(Area.code, Area.name)).all())
 
 
 def _process_names(refresh: bool) -> dict[str, str]:
-    """The names as this process keeps them: the table's version (count and latest updated_at, as the routing index
-    checks it) is read again at most every AREA_INDEX_CHECK_SECONDS, the names only when it changed."""
-    cache = current_app.extensions.setdefault(_NAMES_CACHE, _NamesCache())
-    every = setting("AREA_INDEX_CHECK_SECONDS")
-    if cache.names is not None and not refresh and time.monotonic() - cache.checked_at < every:
-        return cache.names
-    with cache.lock:
-        version = table_version(Area)
-        if cache.names is None or version != cache.version:
-            cache.names = dict(db.session.execute(select(Area.code, Area.name)).all())
-            cache.version = version
-        cache.checked_at = time.monotonic()
-        return cache.names
+    """The names as this process keeps them, read again only when the areas table's version changed (checked at
+    most every AREA_INDEX_CHECK_SECONDS, as the routing index is)."""
+    return kept_by_version(_NAMES_CACHE, lambda: table_version(Area), _all_names, refresh=refresh)
 
 
 def area_names() -> dict[str, str]:
