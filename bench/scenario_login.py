@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 import sys
@@ -10,7 +11,7 @@ import time
 from bench.util import ROOT, cpu_ms_per, cpu_seconds_by_process, flask, fresh_pg_database, gunicorn, load
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-ROUNDS = 3
+ROUNDS = 4
 USERS = 50
 PASSWORD = "bench-password-2026"
 
@@ -119,40 +120,54 @@ def run() -> dict:
         response = client.post(f"{base}/api/v1/auth/login", json={"nik": niks[i % len(niks)], "password": PASSWORD})
         return response.status_code == 200
 
-    # This machine's speed drifts by 15-20% over a minute (other tenants): the raw rate and the login rate are
-    # taken in alternating rounds, so each login round is compared with the raw rate measured just before it.
-    rounds = []
-    # One worker per core, one login at a time each (as the raw rate has one verify per core); gthread so the
-    # driver's connections are kept alive instead of costing it a TCP handshake a login.
-    with gunicorn(env, workers=cores, threads=1, worker_class="gthread") as base:
+    # This machine's speed drifts by 15-20% over a minute (other tenants): raw rounds and login rounds alternate,
+    # raw first and last, and each login round is compared with the mean of the raw rounds on either side of it
+    # (a drift that is steady over the three cancels out).
+    raws, rounds = [], []
+    # One sync worker per core, one login at a time each (as the raw rate has one verify per core). Not gthread:
+    # its main thread accepts connections while its one thread is busy, and keeps them alive, so the driver's
+    # connections could all land on one worker and leave the other idle (a round of 0.49, 2026-12-03). A sync
+    # worker accepts only when free; the TCP handshake per login it costs is a few hundred microseconds.
+    with gunicorn(env, workers=cores, threads=1, worker_class="sync") as base:
         load(login, concurrency=cores, seconds=2)  # warm-up
+        raws.append(raw_verify_rate(cores, SECONDS / 2, params))
         for _ in range(ROUNDS):
-            raw = raw_verify_rate(cores, SECONDS / 2, params)
             before = cpu_seconds_by_process()
             result = load(login, concurrency=cores * 2, seconds=SECONDS)
             cpu = cpu_ms_per(result["requests"], before, cpu_seconds_by_process())
-            rounds.append({"raw_argon2_verify_per_s": round(raw, 2), "login": result, "cpu_ms_per_login": cpu})
-    raw_total = sum(r["raw_argon2_verify_per_s"] for r in rounds)
-    login_total = sum(r["login"]["throughput_rps"] for r in rounds)
-    for r in rounds:
-        r["login_vs_raw_verify"] = round(r["login"]["throughput_rps"] / r["raw_argon2_verify_per_s"], 3)
+            raws.append(raw_verify_rate(cores, SECONDS / 2, params))
+            raw = (raws[-2] + raws[-1]) / 2
+            rounds.append(
+                {
+                    "raw_argon2_verify_per_s": {"before": round(raws[-2], 2), "after": round(raws[-1], 2)},
+                    "login": result,
+                    "cpu_ms_per_login": cpu,
+                    "login_vs_raw_verify": round(result["throughput_rps"] / raw, 3),
+                }
+            )
+    raw_mean = sum((a + b) / 2 for a, b in itertools.pairwise(raws)) / ROUNDS
+    login_mean = sum(r["login"]["throughput_rps"] for r in rounds) / ROUNDS
+    ratios = sorted(r["login_vs_raw_verify"] for r in rounds)
 
     return {
         "database": "postgresql" if url else "sqlite",
         "argon2": {"time_cost": params[0], "memory_kib": params[1], "parallelism": params[2]},
-        "raw_argon2_verify_per_s": round(raw_total / ROUNDS, 2),
+        "raw_argon2_verify_per_s": round(raw_mean, 2),
         "login": {
-            "throughput_rps": round(login_total / ROUNDS, 2),
+            "throughput_rps": round(login_mean, 2),
             "p50_ms": sorted(r["login"]["p50_ms"] for r in rounds)[ROUNDS // 2],
             "requests": sum(r["login"]["requests"] for r in rounds),
             "errors": sum(r["login"]["errors"] for r in rounds),
             "concurrency": cores * 2,
         },
-        "login_vs_raw_verify": round(login_total / raw_total, 3),
-        "raw_argon2_cpu_ms_per_verify": round(cores * 1000 * ROUNDS / raw_total, 1),
+        "login_vs_raw_verify": round(login_mean / raw_mean, 3),
+        "login_vs_raw_verify_rounds": {"min": ratios[0], "max": ratios[-1]},
+        "raw_argon2_cpu_ms_per_verify": round(cores * 1000 / raw_mean, 1),
+        "raw_rounds_per_s": [round(r, 2) for r in raws],
         "rounds": rounds,
         "statements_per_login": 4,
-        "note": "the load driver (bench) and PostgreSQL share the same cores as gunicorn: cpu_ms_per_login says "
+        "note": "each login round is compared with the mean of the raw argon2 rounds just before and just after it; "
+        "the load driver (bench) and PostgreSQL share the same cores as gunicorn: cpu_ms_per_login says "
         "where a login's CPU went, beside raw_argon2_cpu_ms_per_verify; statements_per_login is pinned by "
         "tests/test_hot_reads.py::test_a_login_costs_four_statements",
     }
