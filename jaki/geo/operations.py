@@ -310,14 +310,12 @@ def kept_by_version(key: str, version_of, build, *, refresh: bool = False):
 
 
 def forget_kept_areas(app=None) -> None:
-    """Drop what this process keeps of the areas (the routing indexes, the names): the next use reads them again.
+    """Drop what this process keeps of the areas (every kept_by_version value: the routing indexes, the names): the
+    next use reads them again.
     Processes notice an import by themselves, within AREA_INDEX_CHECK_SECONDS; tests that change the areas say so."""
     extensions = (app or current_app).extensions
-    for key in (_INDEXES, "jaki.area_names"):  # the names: geo.queries._process_names
-        extensions.pop(key, None)
-
-
-_INDEXES = "jaki.area_index"  # in app.extensions
+    for key in [key for key, value in extensions.items() if isinstance(value, _Kept)]:
+        del extensions[key]
 
 
 def table_version(model, *where) -> tuple:
@@ -358,6 +356,9 @@ def _build_indexes() -> Indexes:
         extra={"kelurahan": len(index), "neighbours": len(neighbours), "seconds": round(time.monotonic() - started, 3)},
     )
     return Indexes(index, neighbours, {code: name for code, name, _geometry in regions})
+
+
+_INDEXES = "jaki.area_index"  # in app.extensions
 
 
 def _indexes() -> Indexes:

@@ -33,7 +33,7 @@ MAP_LEVELS: dict[str, tuple[str, ...]] = {
 
 _NAMES = "jaki_area_names"
 _NAMES_REFRESHED = "jaki_area_names_refreshed"
-_NAMES_CACHE = "jaki.area_names"  # in app.extensions (geo.operations.forget_kept_areas drops it)
+_NAMES_CACHE = "jaki.area_names"  # in app.extensions
 
 
 @dataclass(frozen=True, slots=True)
